@@ -1,0 +1,75 @@
+// The contracts between the core and authentication/authorization (DESIGN §1 auth/). The core
+// calls these; auth/ implements them. An authenticator answers a HELLO with accept, challenge
+// or deny; an authorizer answers each action synchronously (or, for a dynamic authorizer, with
+// a promise, and the session then holds its later messages until the answer so order holds).
+
+import type { Dict } from '../protocol/messages';
+import type { TransportInfo } from '../protocol/peer';
+
+export interface HelloContext {
+  realm: string;
+  /** HELLO.Details as the client sent them (authmethods, authid, authextra, roles …). */
+  details: Dict;
+  transport: TransportInfo;
+}
+
+export interface AuthAccept {
+  kind: 'accept';
+  authid: string;
+  authrole: string;
+  authmethod: string;
+  authprovider: string;
+  /** Sent to the client in WELCOME.Details.authextra. */
+  authextra?: Dict;
+  /** A realm other than the requested one (e.g. a dynamic authenticator may assign it). */
+  realm?: string;
+}
+
+export interface AuthDeny {
+  kind: 'deny';
+  /** ABORT reason URI: wamp.error.not_authorized, authentication_failed, no_auth_method … */
+  reason: string;
+  /** Human text for ABORT.Details.message; never says which part of a credential was wrong. */
+  message: string;
+}
+
+export interface AuthChallenge {
+  kind: 'challenge';
+  authmethod: string;
+  extra: Dict;
+  /** Checks the client's AUTHENTICATE. */
+  verify(signature: string, extra: Dict): AuthResult | Promise<AuthResult>;
+}
+
+export type AuthResult = AuthAccept | AuthDeny;
+export type HelloOutcome = AuthAccept | AuthDeny | AuthChallenge;
+
+export interface Authenticator {
+  hello(ctx: HelloContext): HelloOutcome | Promise<HelloOutcome>;
+}
+
+export type Action = 'publish' | 'subscribe' | 'call' | 'register';
+
+export interface SessionIdentity {
+  session: number;
+  realm: string;
+  authid: string;
+  authrole: string;
+  authmethod: string;
+  transport: TransportInfo;
+}
+
+export interface Decision {
+  allow: boolean;
+  /** Disclose this session's identity (caller/publisher) to the other side. */
+  disclose?: boolean;
+}
+
+export interface Authorizer {
+  authorize(who: SessionIdentity, action: Action, uri: string, options: Dict): Decision | Promise<Decision>;
+}
+
+/** Allows everything: the built-in default for loopback-only anonymous access. */
+export const allowAll: Authorizer = {
+  authorize: () => ({ allow: true }),
+};

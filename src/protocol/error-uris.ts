@@ -1,0 +1,35 @@
+// The spec's predefined error and close reason URIs, in one place so every module uses the
+// same spelling (spec: "Predefined URIs").
+
+export const ErrorUri = {
+  invalidUri: 'wamp.error.invalid_uri',
+  noSuchProcedure: 'wamp.error.no_such_procedure',
+  procedureAlreadyExists: 'wamp.error.procedure_already_exists',
+  noSuchRegistration: 'wamp.error.no_such_registration',
+  noSuchSubscription: 'wamp.error.no_such_subscription',
+  noSuchSession: 'wamp.error.no_such_session',
+  invalidArgument: 'wamp.error.invalid_argument',
+  systemShutdown: 'wamp.close.system_shutdown',
+  closeRealm: 'wamp.close.close_realm',
+  goodbyeAndOut: 'wamp.close.goodbye_and_out',
+  killed: 'wamp.close.killed',
+  protocolViolation: 'wamp.error.protocol_violation',
+  notAuthorized: 'wamp.error.not_authorized',
+  authorizationFailed: 'wamp.error.authorization_failed',
+  authenticationFailed: 'wamp.error.authentication_failed',
+  noAuthMethod: 'wamp.error.no_auth_method',
+  noSuchRealm: 'wamp.error.no_such_realm',
+  noSuchRole: 'wamp.error.no_such_role',
+  noSuchPrincipal: 'wamp.error.no_such_principal',
+  canceled: 'wamp.error.canceled',
+  timeout: 'wamp.error.timeout',
+  optionNotAllowed: 'wamp.error.option_not_allowed',
+  optionDisallowedDiscloseMe: 'wamp.error.option_disallowed.disclose_me',
+  noEligibleCallee: 'wamp.error.no_eligible_callee',
+  unavailable: 'wamp.error.unavailable',
+  payloadSizeExceeded: 'wamp.error.payload_size_exceeded',
+  /** wampgate's own: the router refused work because a per-session limit was reached. */
+  limitExceeded: 'wampgate.error.limit_exceeded',
+} as const;
+
+export type ErrorUriValue = (typeof ErrorUri)[keyof typeof ErrorUri];

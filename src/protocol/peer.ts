@@ -1,0 +1,48 @@
+// The Peer seam between transports and sessions: a channel of typed messages with a little
+// knowledge of where it leads. Router sessions and client sessions both talk to a Peer, so the
+// same transports serve the router, the uplink and the bridges. No I/O here, only the contract.
+
+import type { Message } from './messages';
+
+export type TransportType = 'websocket' | 'rawsocket' | 'local' | 'serial';
+
+export interface TlsInfo {
+  /** The client certificate verified against the listener's CA. */
+  authorized: boolean;
+  subject?: Record<string, string | string[]>;
+  fingerprint256?: string;
+}
+
+export interface TransportInfo {
+  type: TransportType;
+  /** Serializer name, or 'none' for the in-process transport. */
+  serializer: string;
+  /** Human-readable remote end: "127.0.0.1:53122", "unix:/run/wampgate.sock", "serial:/dev/ttyUSB0". */
+  peer: string;
+  /** Loopback TCP, a Unix socket or in-process: the default anonymous policy trusts only these. */
+  loopback: boolean;
+  /** Name of the listener (from config) the connection arrived on. */
+  listener: string;
+  tls?: TlsInfo;
+}
+
+export interface PeerListener {
+  onMessage(msg: Message): void;
+  /** The peer sent something undecodable or malformed; the receiver ABORTs and closes. */
+  onProtocolViolation(reason: string): void;
+  /** The transport is gone (closed by either side, reset, or keepalive timeout). */
+  onClose(reason: string): void;
+}
+
+export interface Peer {
+  readonly transport: TransportInfo;
+  /** Bytes handed to the transport but not yet written to the OS: the outbound queue depth. */
+  bufferedBytes(): number;
+  /** Encodes and writes; never throws. A closed peer drops the message silently. */
+  send(msg: Message): void;
+  /** Closes the transport; onClose follows. Idempotent. */
+  close(reason?: string): void;
+  /** Exactly one listener; messages that arrive before it is set wait for it. */
+  setListener(listener: PeerListener): void;
+  readonly closed: boolean;
+}

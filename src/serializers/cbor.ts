@@ -1,0 +1,24 @@
+// CBOR via cbor-x. useRecords off and no Uint8Array tag: both are cbor-x conventions that other
+// WAMP peers (Autobahn, the firmware bridge) cannot decode.
+
+import type { Encoder as EncoderClass } from 'cbor-x' with { 'resolution-mode': 'import' };
+import type { Serializer } from './serializer';
+
+// cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
+
+const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
+
+export const cborSerializer: Serializer = {
+  name: 'cbor',
+  subprotocol: 'wamp.2.cbor',
+  rawSocketId: 3,
+  binary: true,
+  encode(value) {
+    return encoder.encode(value);
+  },
+  decode(data) {
+    return encoder.decode(data);
+  },
+};
