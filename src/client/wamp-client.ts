@@ -1,0 +1,369 @@
+// A small WAMP client session over any Peer (in-process, WebSocket, RawSocket, serial). The
+// router's own sessions (meta API, bridges, uplink) and the tests use it. It is deliberately
+// separate from router code: it decodes only what a client must, and keeps its own request IDs.
+
+import type { Dict, Message } from '../protocol/messages';
+import { MessageType } from '../protocol/message-types';
+import { SequentialIds, type RequestId } from '../protocol/ids';
+import type { Peer } from '../protocol/peer';
+import { WampError } from './wamp-error';
+
+export interface CallResult {
+  args: unknown[];
+  kwargs: Dict;
+  details: Dict;
+}
+
+export type EventHandler = (args: unknown[], kwargs: Dict, details: Dict) => void;
+export type InvocationHandler = (
+  args: unknown[],
+  kwargs: Dict,
+  details: Dict & { progress?: (args?: unknown[], kwargs?: Dict) => void; signal: AbortSignal },
+) => unknown;
+
+export interface ClientSubscription {
+  id: number;
+  topic: string;
+  unsubscribe(): Promise<void>;
+}
+export interface ClientRegistration {
+  id: number;
+  procedure: string;
+  unregister(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  realm: string;
+  authid?: string;
+  authmethods?: string[];
+  authextra?: Dict;
+  /** Answers a CHALLENGE: returns the signature for AUTHENTICATE. */
+  onChallenge?: (authmethod: string, extra: Dict) => string | Promise<string>;
+  /** Rejects the join if no WELCOME arrives by then. Default 10 s. */
+  timeoutMs?: number;
+}
+
+/** A handler's return value that sets both args and kwargs of the RESULT. */
+export class Result {
+  constructor(
+    readonly args: unknown[] = [],
+    readonly kwargs: Dict = {},
+  ) {}
+}
+
+const clientRoles = {
+  publisher: { features: { publisher_exclusion: true, publisher_identification: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
+  subscriber: { features: { pattern_based_subscription: true, publisher_identification: true } },
+  caller: { features: { progressive_call_results: true, call_canceling: true, call_timeout: true, caller_identification: true } },
+  callee: { features: { progressive_call_results: true, call_canceling: true, pattern_based_registration: true, shared_registration: true, caller_identification: true } },
+};
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  onProgress?: (r: CallResult) => void;
+}
+
+export class WampClient {
+  sessionId = 0;
+  welcome: Dict = {};
+  private readonly requestIds = new SequentialIds();
+  /** request id -> the promise waiting for its answer (SUBSCRIBED, RESULT, ERROR …). */
+  private readonly pending = new Map<number, Pending>();
+  /** subscription id -> handlers: several local subscribe() calls may share one subscription. */
+  private readonly subscriptions = new Map<number, Set<EventHandler>>();
+  /** registration id -> handler */
+  private readonly registrations = new Map<number, InvocationHandler>();
+  /** invocation request id -> abort controller: INTERRUPT aborts the running handler. */
+  private readonly invocations = new Map<number, AbortController>();
+  private closeHandlers: Array<(reason: string) => void> = [];
+  private joined!: { resolve(): void; reject(err: Error): void };
+  private goodbyeSent: (() => void) | undefined;
+  private isClosed = false;
+  closeReason = '';
+
+  private constructor(
+    readonly peer: Peer,
+    private readonly options: ConnectOptions,
+  ) {}
+
+  static connect(peer: Peer, options: ConnectOptions): Promise<WampClient> {
+    const client = new WampClient(peer, options);
+    return client.join().then(() => client);
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    this.closeHandlers.push(handler);
+  }
+
+  private join(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no WELCOME within ${this.options.timeoutMs ?? 10_000} ms`));
+        this.peer.close('join timeout');
+      }, this.options.timeoutMs ?? 10_000);
+      this.joined = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      this.peer.setListener({
+        onMessage: (msg) => this.onMessage(msg),
+        onProtocolViolation: (reason) => {
+          this.peer.send({ type: MessageType.ABORT, details: { message: reason }, reason: 'wamp.error.protocol_violation' });
+          this.peer.close(reason);
+        },
+        onClose: (reason) => this.onTransportClose(reason),
+      });
+      const details: Dict = { roles: clientRoles, agent: 'wampgate-client' };
+      if (this.options.authid !== undefined) details.authid = this.options.authid;
+      if (this.options.authmethods) details.authmethods = this.options.authmethods;
+      if (this.options.authextra) details.authextra = this.options.authextra;
+      this.peer.send({ type: MessageType.HELLO, realm: this.options.realm, details });
+    });
+  }
+
+  // ---- API --------------------------------------------------------------------------------
+
+  async subscribe(topic: string, handler: EventHandler, options: Dict = {}): Promise<ClientSubscription> {
+    const id = (await this.request((request) => ({ type: MessageType.SUBSCRIBE, request, options, topic }))) as number;
+    let handlers = this.subscriptions.get(id);
+    if (!handlers) this.subscriptions.set(id, (handlers = new Set()));
+    handlers.add(handler);
+    return {
+      id,
+      topic,
+      unsubscribe: async () => {
+        const set = this.subscriptions.get(id);
+        set?.delete(handler);
+        if (set && set.size === 0) {
+          this.subscriptions.delete(id);
+          await this.request((request) => ({ type: MessageType.UNSUBSCRIBE, request, subscription: id as never }));
+        }
+      },
+    };
+  }
+
+  /** Resolves at once, or with the publication id when options.acknowledge is true. */
+  async publish(topic: string, args?: unknown[], kwargs?: Dict, options: Dict = {}): Promise<number | undefined> {
+    if (options.acknowledge === true) {
+      return (await this.request((request) => withPayload({ type: MessageType.PUBLISH, request, options, topic }, args, kwargs))) as number;
+    }
+    this.ensureOpen();
+    this.peer.send(withPayload({ type: MessageType.PUBLISH, request: this.requestIds.next() as RequestId, options, topic }, args, kwargs));
+    return undefined;
+  }
+
+  async register(procedure: string, handler: InvocationHandler, options: Dict = {}): Promise<ClientRegistration> {
+    const id = (await this.request((request) => ({ type: MessageType.REGISTER, request, options, procedure }))) as number;
+    this.registrations.set(id, handler);
+    return {
+      id,
+      procedure,
+      unregister: async () => {
+        this.registrations.delete(id);
+        await this.request((request) => ({ type: MessageType.UNREGISTER, request, registration: id as never }));
+      },
+    };
+  }
+
+  call(procedure: string, args?: unknown[], kwargs?: Dict, options: Dict & { onProgress?: (r: CallResult) => void; signal?: AbortSignal; cancelMode?: string } = {}): Promise<CallResult> {
+    const { onProgress, signal, cancelMode, ...wireOptions } = options;
+    if (onProgress) wireOptions.receive_progress = true;
+    let requestId = 0;
+    const promise = this.request(
+      (request) => {
+        requestId = request;
+        return withPayload({ type: MessageType.CALL, request, options: wireOptions, procedure }, args, kwargs);
+      },
+      onProgress,
+    ) as Promise<CallResult>;
+    signal?.addEventListener('abort', () => {
+      if (this.pending.has(requestId)) this.peer.send({ type: MessageType.CANCEL, request: requestId as RequestId, options: { mode: cancelMode ?? 'killnowait' } });
+    });
+    return promise;
+  }
+
+  /** GOODBYE, then wait for the router's reply (or the transport closing). */
+  async close(reason = 'wamp.close.normal'): Promise<void> {
+    if (this.isClosed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.goodbyeSent = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.peer.send({ type: MessageType.GOODBYE, details: {}, reason });
+    });
+    this.peer.close('goodbye');
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private ensureOpen(): void {
+    if (this.isClosed) throw new WampError('wamp.error.canceled', [`session closed: ${this.closeReason}`]);
+  }
+
+  private request(build: (request: RequestId) => Message, onProgress?: (r: CallResult) => void): Promise<unknown> {
+    this.ensureOpen();
+    const request = this.requestIds.next() as RequestId;
+    return new Promise((resolve, reject) => {
+      const entry: Pending = { resolve, reject };
+      if (onProgress) entry.onProgress = onProgress;
+      this.pending.set(request, entry);
+      this.peer.send(build(request));
+    });
+  }
+
+  private settle(request: number, value: unknown): void {
+    const p = this.pending.get(request);
+    if (!p) return;
+    this.pending.delete(request);
+    p.resolve(value);
+  }
+
+  private onMessage(msg: Message): void {
+    switch (msg.type) {
+      case MessageType.WELCOME:
+        this.sessionId = msg.session;
+        this.welcome = msg.details;
+        this.joined.resolve();
+        return;
+      case MessageType.CHALLENGE: {
+        const answer = this.options.onChallenge;
+        if (!answer) {
+          this.peer.send({ type: MessageType.ABORT, details: {}, reason: 'wamp.error.no_auth_method' });
+          this.joined.reject(new WampError('wamp.error.no_auth_method', ['challenge received but no onChallenge given']));
+          this.peer.close('no challenge handler');
+          return;
+        }
+        Promise.resolve()
+          .then(() => answer(msg.authmethod, msg.extra))
+          .then(
+            (signature) => this.peer.send({ type: MessageType.AUTHENTICATE, signature, extra: {} }),
+            (err: unknown) => {
+              this.joined.reject(err instanceof Error ? err : new Error(String(err)));
+              this.peer.close('challenge failed');
+            },
+          );
+        return;
+      }
+      case MessageType.ABORT:
+        this.closeReason = msg.reason;
+        this.joined.reject(new WampError(msg.reason, typeof msg.details.message === 'string' ? [msg.details.message] : []));
+        this.peer.close(msg.reason);
+        return;
+      case MessageType.GOODBYE:
+        this.closeReason = msg.reason;
+        if (this.goodbyeSent) this.goodbyeSent();
+        else this.peer.send({ type: MessageType.GOODBYE, details: {}, reason: 'wamp.close.goodbye_and_out' });
+        this.peer.close(msg.reason);
+        return;
+      case MessageType.SUBSCRIBED:
+        return this.settle(msg.request, msg.subscription);
+      case MessageType.UNSUBSCRIBED:
+        return this.settle(msg.request, undefined);
+      case MessageType.PUBLISHED:
+        return this.settle(msg.request, msg.publication);
+      case MessageType.REGISTERED:
+        return this.settle(msg.request, msg.registration);
+      case MessageType.UNREGISTERED:
+        return this.settle(msg.request, undefined);
+      case MessageType.RESULT: {
+        const result: CallResult = { args: msg.args ?? [], kwargs: msg.kwargs ?? {}, details: msg.details };
+        if (msg.details.progress === true) {
+          this.pending.get(msg.request)?.onProgress?.(result);
+          return;
+        }
+        return this.settle(msg.request, result);
+      }
+      case MessageType.ERROR: {
+        const p = this.pending.get(msg.request);
+        if (!p) return;
+        this.pending.delete(msg.request);
+        p.reject(new WampError(msg.error, msg.args ?? [], msg.kwargs ?? {}, msg.details));
+        return;
+      }
+      case MessageType.EVENT: {
+        const handlers = this.subscriptions.get(msg.subscription);
+        if (!handlers) return;
+        for (const h of handlers) {
+          try {
+            h(msg.args ?? [], msg.kwargs ?? {}, msg.details);
+          } catch (err) {
+            process.emitWarning(`wampgate client: event handler threw: ${String(err)}`);
+          }
+        }
+        return;
+      }
+      case MessageType.INVOCATION:
+        return this.invoke(msg.request, msg.registration, msg.args ?? [], msg.kwargs ?? {}, msg.details);
+      case MessageType.INTERRUPT:
+        this.invocations.get(msg.request)?.abort(new WampError('wamp.error.canceled'));
+        return;
+      default:
+        return;
+    }
+  }
+
+  private invoke(request: RequestId, registration: number, args: unknown[], kwargs: Dict, details: Dict): void {
+    const handler = this.registrations.get(registration);
+    if (!handler) {
+      this.peer.send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: 'wamp.error.no_such_registration' });
+      return;
+    }
+    const controller = new AbortController();
+    this.invocations.set(request, controller);
+    const progress = details.receive_progress === true
+      ? (pargs?: unknown[], pkwargs?: Dict) => {
+          if (!controller.signal.aborted) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs));
+        }
+      : undefined;
+    const fullDetails = { ...details, signal: controller.signal, ...(progress ? { progress } : {}) };
+    Promise.resolve()
+      .then(() => handler(args, kwargs, fullDetails))
+      .then(
+        (value) => {
+          if (controller.signal.aborted && this.invocations.get(request) !== controller) return;
+          this.invocations.delete(request);
+          if (value instanceof Result) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value.args, value.kwargs));
+          else this.peer.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value === undefined ? [] : [value]));
+        },
+        (err: unknown) => {
+          this.invocations.delete(request);
+          const e = err instanceof WampError ? err : new WampError('wamp.error.runtime_error', [err instanceof Error ? err.message : String(err)]);
+          this.peer.send(withPayload({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: e.error }, e.args, e.kwargs));
+        },
+      );
+  }
+
+  private onTransportClose(reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (!this.closeReason) this.closeReason = reason;
+    this.joined.reject(new Error(`transport closed before WELCOME: ${reason}`));
+    this.goodbyeSent?.();
+    const err = new WampError('wamp.error.canceled', [`session closed: ${this.closeReason}`]);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const c of this.invocations.values()) c.abort(err);
+    this.invocations.clear();
+    for (const h of this.closeHandlers) h(this.closeReason);
+  }
+}
+
+function withPayload<T extends Message>(msg: T, args?: unknown[], kwargs?: Dict): T {
+  const m = msg as T & { args?: unknown[]; kwargs?: Dict };
+  if (args !== undefined) m.args = args;
+  if (kwargs !== undefined && Object.keys(kwargs).length > 0) m.kwargs = kwargs;
+  return msg;
+}

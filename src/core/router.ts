@@ -1,0 +1,134 @@
+// The router: realms by name, every session on every realm, and the attach points for
+// transports (a Peer from a socket) and in-process clients (a local pair). Owns nothing about
+// routing itself (Realm, Broker, Dealer) nor about how connections arrive (transports/).
+
+import { anonymousOnLoopback } from '../auth/anonymous';
+import type { Authenticator, HelloOutcome } from '../auth/types';
+import { ErrorUri } from '../protocol/error-uris';
+import type { SessionId } from '../protocol/ids';
+import type { Dict } from '../protocol/messages';
+import type { Peer, TransportInfo } from '../protocol/peer';
+import { createLocalPair } from '../transports/local';
+import { quietLogger, type Logger } from '../util/logger';
+import { defaultSessionLimits, type SessionLimits } from './limits';
+import { MetaApi } from './meta-api';
+import { Realm, type RealmOptions } from './realm';
+import { Session, type LocalIdentity, type SessionHost } from './session';
+import { RouterStats } from './stats';
+
+export const AGENT = 'wampgate-0.1.0';
+
+export interface RouterOptions {
+  realms?: RealmOptions[];
+  logger?: Logger;
+  limits?: Partial<SessionLimits>;
+  /** Picks the authenticator for a connection (per listener). Default: anonymous on loopback only. */
+  authenticatorFor?: (transport: TransportInfo) => Authenticator | undefined;
+  /** Called on every failed authentication (for rate limiting by remote address). */
+  onAuthFailure?: (transport: TransportInfo, authid: unknown) => void;
+}
+
+export class Router implements SessionHost {
+  readonly logger: Logger;
+  readonly limits: SessionLimits;
+  readonly stats = new RouterStats();
+  readonly agent = AGENT;
+  readonly startedAt = Date.now();
+  /** realm name -> realm */
+  readonly realms = new Map<string, Realm>();
+  /** session id -> session, across realms: kill by id, metrics. */
+  readonly sessions = new Map<SessionId, Session>();
+  /** every attached connection, established or not: shutdown must reach all of them. */
+  private readonly attached = new Set<Session>();
+  private readonly metaApis = new Map<string, MetaApi>();
+  private readonly authenticatorFor: (transport: TransportInfo) => Authenticator | undefined;
+  private readonly defaultAuthenticator = anonymousOnLoopback();
+  private readonly log: Logger;
+
+  constructor(private readonly options: RouterOptions = {}) {
+    this.logger = options.logger ?? quietLogger;
+    this.log = this.logger.child('router');
+    this.limits = { ...defaultSessionLimits, ...options.limits };
+    this.authenticatorFor = options.authenticatorFor ?? (() => this.defaultAuthenticator);
+    for (const r of options.realms ?? []) this.addRealm(r);
+  }
+
+  addRealm(options: RealmOptions): Realm {
+    if (this.realms.has(options.name)) throw new Error(`realm "${options.name}" already exists`);
+    const realm = new Realm(options, this.limits, this.logger);
+    this.realms.set(realm.name, realm);
+    this.metaApis.set(realm.name, new MetaApi(this, realm));
+    return realm;
+  }
+
+  /** Resolves once every realm's meta API has registered its procedures. */
+  async ready(): Promise<void> {
+    await Promise.all([...this.metaApis.values()].map((m) => m.ready));
+  }
+
+  findRealm(name: string): Realm | undefined {
+    return this.realms.get(name);
+  }
+
+  /** A new connection from a transport. */
+  attach(peer: Peer): Session {
+    const session = new Session(peer, this);
+    this.attached.add(session);
+    return session;
+  }
+
+  /** An in-process client session (bridge, uplink, meta API, embedding app): returns the
+   * client end of a local pair; send HELLO on it (WampClient does) to join with `identity`. */
+  attachLocal(name: string, identity: LocalIdentity): Peer {
+    const pair = createLocalPair(name);
+    const session = new Session(pair.routerSide, this, identity);
+    this.attached.add(session);
+    return pair.clientSide;
+  }
+
+  authenticate(transport: TransportInfo, realm: string, details: Dict): HelloOutcome | Promise<HelloOutcome> {
+    const authenticator = this.authenticatorFor(transport);
+    if (!authenticator) {
+      return { kind: 'deny', reason: ErrorUri.notAuthorized, message: `listener "${transport.listener}" accepts no authentication method` };
+    }
+    return authenticator.hello({ realm, details, transport });
+  }
+
+  sessionOpened(session: Session): void {
+    this.sessions.set(session.id, session);
+    this.stats.sessionsOpened++;
+  }
+
+  sessionClosed(session: Session): void {
+    this.sessions.delete(session.id);
+    this.stats.sessionsClosed++;
+  }
+
+  connectionClosed(session: Session): void {
+    this.attached.delete(session);
+  }
+
+  /** Connections attached, including those still in the handshake. */
+  get connectionCount(): number {
+    return this.attached.size;
+  }
+
+  authFailed(transport: TransportInfo, authid: unknown): void {
+    this.stats.authFailures++;
+    this.options.onAuthFailure?.(transport, authid);
+  }
+
+  /** Closes every session with GOODBYE system_shutdown and waits (bounded) for them to go. */
+  async close(): Promise<void> {
+    for (const meta of this.metaApis.values()) meta.stop();
+    for (const realm of this.realms.values()) realm.shutdown(ErrorUri.systemShutdown);
+    for (const s of this.attached) if (!s.established) s.peer.close('router shutting down');
+    const deadline = Date.now() + this.limits.goodbyeTimeoutMs;
+    while (Date.now() < deadline && [...this.attached].some((s) => !s.peer.closed)) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const s of this.attached) s.peer.close('router stopped');
+    this.attached.clear();
+    this.log.info('router stopped');
+  }
+}

@@ -1,0 +1,34 @@
+// Router-wide counters read by the metrics endpoint. Plain numbers indexed by message type
+// code so counting on the hot path is one array increment.
+
+import { MessageType, type MessageTypeName } from '../protocol/message-types';
+
+export class RouterStats {
+  /** message type code -> count received from peers */
+  readonly messagesIn = new Array<number>(71).fill(0);
+  /** message type code -> count sent to peers */
+  readonly messagesOut = new Array<number>(71).fill(0);
+  eventsDroppedSlowConsumer = 0;
+  slowConsumersDisconnected = 0;
+  protocolViolations = 0;
+  internalErrors = 0;
+  sessionsOpened = 0;
+  sessionsClosed = 0;
+  authFailures = 0;
+
+  countIn(type: number): void {
+    this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;
+  }
+  countOut(type: number): void {
+    this.messagesOut[type] = (this.messagesOut[type] ?? 0) + 1;
+  }
+
+  byTypeName(counts: readonly number[]): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, code] of Object.entries(MessageType) as [MessageTypeName, number][]) {
+      const n = counts[code] ?? 0;
+      if (n > 0) out[name] = n;
+    }
+    return out;
+  }
+}
