@@ -1,0 +1,148 @@
+// One RawSocket connection after its handshake: frames in via the framer, PING answered with
+// PONG, keepalive, and the SerializedPeer on top. Shared by the server and the client; the
+// handshake and the listener's bookkeeping stay with them.
+
+import type { Socket } from 'node:net';
+import type { TransportInfo } from '../../protocol/peer';
+import type { Serializer } from '../../serializers/serializer';
+import type { Logger } from '../../util/logger';
+import { Keepalive } from '../keepalive';
+import type { TransportLimits } from '../limits';
+import { SerializedPeer } from '../serialized-peer';
+import { CLOSE_GRACE_MS } from '../transport-server';
+import { encodeFrameHeader, RawSocketFramer, type FrameKindName } from './framer';
+
+export interface RawSocketConnectionOptions {
+  socket: Socket;
+  serializer: Serializer;
+  info: TransportInfo;
+  /** What we announced in the handshake: inbound frames over it fail the connection. */
+  receiveLimit: number;
+  /** What the other side announced: outbound messages over it are dropped. */
+  sendLimit: number;
+  limits: TransportLimits;
+  logger: Logger;
+  /** Called at most once, when the connection fails for a transport reason. */
+  onTransportError(reason: string): void;
+}
+
+export class RawSocketConnection {
+  readonly peer: SerializedPeer;
+  private readonly socket: Socket;
+  private readonly framer: RawSocketFramer;
+  private readonly keepalive: Keepalive;
+  private pingCounter = 0;
+  /** Set once we decided to end the connection, so later socket errors are not counted again. */
+  private ending = false;
+  private closeReason: string | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: RawSocketConnectionOptions) {
+    this.socket = options.socket;
+    this.framer = new RawSocketFramer({ maxLength: options.receiveLimit });
+    this.keepalive = new Keepalive({
+      intervalMs: options.limits.keepaliveIntervalMs,
+      timeoutMs: options.limits.keepaliveTimeoutMs,
+      sendPing: () => {
+        const payload = Buffer.allocUnsafe(4);
+        payload.writeUInt32BE(this.pingCounter++ >>> 0, 0);
+        this.write('ping', payload);
+      },
+      onTimeout: () => this.fail('keepalive timeout: no PONG'),
+    });
+    this.peer = new SerializedPeer(options.info, options.serializer, {
+      writeFrame: (frame) => this.writeMessage(frame),
+      close: (reason) => this.end(reason),
+      bufferedBytes: () => this.socket.writableLength,
+    });
+  }
+
+  /** Attaches to the socket and starts keepalive. */
+  start(): void {
+    this.socket.on('data', (chunk: Buffer) => this.feed(chunk));
+    this.socket.on('error', (err: NodeJS.ErrnoException) => {
+      // A reset after we decided to close is expected, not a new failure.
+      if (!this.ending) this.fail(`socket error: ${err.code ?? err.message}`);
+    });
+    this.socket.on('close', () => {
+      this.keepalive.stop();
+      if (this.graceTimer) clearTimeout(this.graceTimer);
+      this.notifyClosed(this.closeReason ?? 'connection closed by peer');
+    });
+    this.keepalive.start();
+  }
+
+  /** Inbound bytes; also used for the bytes that arrived right behind the handshake. */
+  feed(chunk: Buffer): void {
+    if (this.ending) return;
+    try {
+      this.keepalive.alive();
+      const { frames, error } = this.framer.push(chunk);
+      for (const frame of frames) {
+        if (this.peer.closed) return;
+        if (frame.kind === 'regular') this.peer.receiveFrame(frame.payload);
+        // Spec: reply to each PING with exactly one PONG echoing its payload.
+        else if (frame.kind === 'ping') this.write('pong', frame.payload);
+      }
+      if (error) this.fail(error.message);
+    } catch (err) {
+      // A bug above us (a listener that threw) must cost this connection, not the process.
+      this.options.logger.error('rawsocket: handler threw; closing connection', { peer: this.options.info.peer, error: err });
+      this.end('internal error');
+    }
+  }
+
+  private writeMessage(frame: Buffer): void {
+    if (frame.length > this.options.sendLimit) {
+      // Spec leaves this to the implementation; the other side would have to fail the
+      // connection on receipt, so dropping keeps the session alive.
+      this.options.logger.warn('rawsocket: outbound message over the peer limit dropped', {
+        peer: this.options.info.peer,
+        bytes: frame.length,
+        limit: this.options.sendLimit,
+      });
+      return;
+    }
+    this.write('regular', frame);
+  }
+
+  private write(kind: FrameKindName, payload: Buffer): void {
+    if (this.ending || this.socket.destroyed || !this.socket.writable) return;
+    // cork/uncork turns the two writes into one writev: no copy of the payload.
+    this.socket.cork();
+    this.socket.write(encodeFrameHeader(kind, payload.length));
+    this.socket.write(payload);
+    this.socket.uncork();
+  }
+
+  /** Orderly close: queued frames (an ABORT, say) are flushed before FIN. */
+  private end(reason: string): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.closeReason = reason;
+    this.keepalive.stop();
+    this.socket.end();
+    this.graceTimer = setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Transport failure: counted, and the socket dropped at once (spec: "fail the connection"). */
+  private fail(reason: string): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.closeReason = reason;
+    this.keepalive.stop();
+    this.options.logger.debug('rawsocket: transport error', { peer: this.options.info.peer, reason });
+    this.options.onTransportError(reason);
+    this.socket.destroy();
+    // The 'close' event follows, but the session should learn the reason now.
+    this.notifyClosed(reason);
+  }
+
+  private notifyClosed(reason: string): void {
+    try {
+      this.peer.transportClosed(reason);
+    } catch (err) {
+      this.options.logger.error('rawsocket: onClose handler threw', { peer: this.options.info.peer, error: err });
+    }
+  }
+}
