@@ -1,0 +1,26 @@
+// The built-in default config: what `npx wampgate start` runs with no file. Loopback only,
+// anonymous only there, limits sized for a 512 MB board.
+
+import { defaultSessionLimits } from '../core/limits';
+import { defaultTransportLimits } from '../transports/limits';
+import type { GatewayConfig, LimitsConfig } from './types';
+
+export const defaultLimits: LimitsConfig = {
+  maxMessageBytes: defaultTransportLimits.maxMessageBytes,
+  handshakeTimeoutMs: defaultTransportLimits.handshakeTimeoutMs,
+  keepaliveIntervalMs: defaultTransportLimits.keepaliveIntervalMs,
+  keepaliveTimeoutMs: defaultTransportLimits.keepaliveTimeoutMs,
+  ...defaultSessionLimits,
+};
+
+export function defaultConfig(): GatewayConfig {
+  return {
+    realms: [{ name: 'realm1' }],
+    listeners: [
+      { name: 'websocket', type: 'websocket', host: '127.0.0.1', port: 8080, path: '/ws' },
+      { name: 'rawsocket', type: 'rawsocket', host: '127.0.0.1', port: 8081 },
+    ],
+    limits: { ...defaultLimits },
+    log: { level: 'info' },
+  };
+}

@@ -1,0 +1,64 @@
+// The shape of a wampgate config file once validated and completed with defaults. Sections
+// owned by other parts (listener auth, realm roles, bridges, uplink) are typed loosely here
+// and validated by their owners' validators.
+
+import type { SlowConsumerPolicy } from '../core/limits';
+import type { LogLevel } from '../util/logger';
+
+export interface TlsConfig {
+  cert: string;
+  key: string;
+  ca?: string;
+  requestClientCert?: boolean;
+}
+
+export interface ListenerConfig {
+  name: string;
+  type: 'websocket' | 'rawsocket';
+  host?: string;
+  port?: number;
+  /** Unix socket path (rawsocket only). */
+  unixPath?: string;
+  /** WebSocket URL path. */
+  path?: string;
+  serializers?: Array<'json' | 'msgpack' | 'cbor'>;
+  tls?: TlsConfig;
+  maxConnections?: number;
+  /** Authentication methods for this listener; absent = anonymous on loopback only. */
+  auth?: Record<string, unknown>;
+}
+
+export interface RealmConfig {
+  name: string;
+  uriCheck?: 'loose' | 'strict';
+  maxRetainedTopics?: number;
+  /** Role permissions; absent = every session may do everything (loopback-only default). */
+  roles?: unknown[];
+}
+
+export interface LimitsConfig {
+  maxMessageBytes: number;
+  handshakeTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
+  helloTimeoutMs: number;
+  maxQueueBytes: number;
+  hardQueueBytes: number;
+  slowConsumerPolicy: SlowConsumerPolicy;
+  maxPendingCalls: number;
+  maxSubscriptionsPerSession: number;
+  goodbyeTimeoutMs: number;
+}
+
+export interface GatewayConfig {
+  realms: RealmConfig[];
+  listeners: ListenerConfig[];
+  limits: LimitsConfig;
+  log: { level: LogLevel };
+  /** Optional sections, validated by their owners. */
+  bridges?: Record<string, unknown>;
+  uplink?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  health?: Record<string, unknown>;
+  dataDir?: string;
+}

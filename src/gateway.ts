@@ -1,0 +1,108 @@
+// The composition root: config in, router + listeners (+ bridges, uplink, ops as they are
+// configured) wired, one start and one stop. Nothing else creates long-lived parts, so what a
+// config file says is everything that runs.
+
+import type { Authenticator } from './auth/types';
+import { anonymousOnLoopback } from './auth/anonymous';
+import type { GatewayConfig, ListenerConfig } from './config/types';
+import { Router } from './core/router';
+import type { TransportInfo } from './protocol/peer';
+import { serializerByName, serializers as allSerializers, type Serializer } from './serializers';
+import type { ListenAddress, TransportServer } from './transports/transport-server';
+import { startRawSocketServer } from './transports/rawsocket/server';
+import { startWebSocketServer } from './transports/websocket/server';
+import type { TransportLimits } from './transports/limits';
+import { createLogger, type Logger } from './util/logger';
+
+export interface RunningListener {
+  config: ListenerConfig;
+  server: TransportServer;
+  address: ListenAddress;
+}
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Builds the authenticator of a listener from its `auth` section (auth/ plugs in here). */
+  authenticatorFor?: (listener: ListenerConfig) => Authenticator;
+}
+
+export function describeAddress(listener: ListenerConfig, address: ListenAddress): string {
+  if ('path' in address) return `unix:${address.path}`;
+  const scheme = listener.type === 'websocket' ? (listener.tls ? 'wss' : 'ws') : listener.tls ? 'rawsocket+tls' : 'rawsocket';
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return listener.type === 'websocket' ? `${scheme}://${host}:${address.port}${listener.path ?? '/ws'}` : `${scheme}://${host}:${address.port}`;
+}
+
+export class Gateway {
+  readonly listeners: RunningListener[] = [];
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    readonly router: Router,
+    readonly logger: Logger,
+  ) {}
+
+  static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger = options.logger ?? createLogger({ level: config.log.level });
+    const authenticators = new Map<string, Authenticator>();
+    const defaultAuth = anonymousOnLoopback();
+    for (const l of config.listeners) {
+      authenticators.set(l.name, l.auth && options.authenticatorFor ? options.authenticatorFor(l) : defaultAuth);
+    }
+    const router = new Router({
+      logger,
+      limits: config.limits,
+      realms: config.realms.map((r) => {
+        const realm: import('./core/realm').RealmOptions = { name: r.name };
+        if (r.uriCheck) realm.uriCheck = r.uriCheck;
+        if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
+        return realm;
+      }),
+      authenticatorFor: (t: TransportInfo) => authenticators.get(t.listener),
+    });
+    const gateway = new Gateway(config, router, logger);
+    try {
+      await router.ready();
+      for (const l of config.listeners) await gateway.listen(l);
+    } catch (err) {
+      await gateway.stop();
+      throw err;
+    }
+    return gateway;
+  }
+
+  private async listen(l: ListenerConfig): Promise<void> {
+    const c = this.config.limits;
+    const limits: TransportLimits = {
+      maxMessageBytes: c.maxMessageBytes,
+      handshakeTimeoutMs: c.handshakeTimeoutMs,
+      keepaliveIntervalMs: c.keepaliveIntervalMs,
+      keepaliveTimeoutMs: c.keepaliveTimeoutMs,
+    };
+    const serializers: Serializer[] = l.serializers ? l.serializers.map((s) => serializerByName(s) as Serializer) : [...allSerializers];
+    const common = { name: l.name, onPeer: (peer: import('./protocol/peer').Peer) => this.router.attach(peer), serializers, limits, logger: this.logger };
+    const maxConnections = l.maxConnections !== undefined ? { maxConnections: l.maxConnections } : {};
+    const tls = l.tls ? { tls: l.tls } : {};
+    let server: TransportServer;
+    if (l.type === 'websocket') {
+      server = await startWebSocketServer({ ...common, ...maxConnections, ...tls, host: l.host ?? '127.0.0.1', port: l.port ?? 0, path: l.path ?? '/ws' });
+    } else if (l.unixPath !== undefined) {
+      server = await startRawSocketServer({ ...common, ...maxConnections, path: l.unixPath });
+    } else {
+      server = await startRawSocketServer({ ...common, ...maxConnections, ...tls, host: l.host ?? '127.0.0.1', port: l.port ?? 0 });
+    }
+    const address = server.address();
+    this.listeners.push({ config: l, server, address });
+    this.logger.child('gateway').info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
+  }
+
+  /** Stops accepting, says GOODBYE to every session, closes listeners. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await this.router.close();
+      await Promise.allSettled(this.listeners.map((l) => l.server.close()));
+    })();
+    return this.stopping;
+  }
+}
