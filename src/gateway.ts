@@ -3,6 +3,8 @@
 // config file says is everything that runs.
 
 import type { Authenticator } from './auth/types';
+import type { GatewayPart, PartContext, PartFactory } from './gateway-part';
+import { resolve as resolvePath } from 'node:path';
 import { anonymousOnLoopback } from './auth/anonymous';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
@@ -22,6 +24,8 @@ export interface RunningListener {
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** Optional parts (bridges, uplink, ops) built from the config; see gateway-part.ts. */
+  parts?: PartFactory[];
   /** Builds the authenticator of a listener from its `auth` section (auth/ plugs in here). */
   authenticatorFor?: (listener: ListenerConfig) => Authenticator;
 }
@@ -35,6 +39,7 @@ export function describeAddress(listener: ListenerConfig, address: ListenAddress
 
 export class Gateway {
   readonly listeners: RunningListener[] = [];
+  readonly parts: GatewayPart[] = [];
   private stopping: Promise<void> | undefined;
 
   private constructor(
@@ -65,6 +70,20 @@ export class Gateway {
     try {
       await router.ready();
       for (const l of config.listeners) await gateway.listen(l);
+      const ctx: PartContext = {
+        router,
+        config,
+        logger,
+        dataDir: resolvePath(config.dataDir ?? 'data'),
+        partStatus: () => gateway.partStatus(),
+      };
+      for (const factory of options.parts ?? []) {
+        for (const part of factory(config)) {
+          // Pushed before start so a part that fails half-way is still stopped.
+          gateway.parts.push(part);
+          await part.start(ctx);
+        }
+      }
     } catch (err) {
       await gateway.stop();
       throw err;
@@ -97,9 +116,22 @@ export class Gateway {
     this.logger.child('gateway').info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
   }
 
-  /** Stops accepting, says GOODBYE to every session, closes listeners. Idempotent. */
+  partStatus(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const p of this.parts) if (p.status) out[p.name] = p.status();
+    return out;
+  }
+
+  /** Stops parts (newest first), says GOODBYE to every session, closes listeners. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      for (const part of [...this.parts].reverse()) {
+        try {
+          await part.stop();
+        } catch (err) {
+          this.logger.child('gateway').error('part failed to stop', { part: part.name, error: String(err) });
+        }
+      }
       await this.router.close();
       await Promise.allSettled(this.listeners.map((l) => l.server.close()));
     })();

@@ -3,10 +3,14 @@
 
 import type { SectionValidators } from '../config/schema';
 import type { GatewayOptions } from '../gateway';
+import type { PartFactory } from '../gateway-part';
 import type { Logger } from '../util/logger';
 
 export const sectionValidators: SectionValidators = {};
 
+/** One factory per optional config section; each turns its section into running parts. */
+export const partFactories: PartFactory[] = [];
+
 export function gatewayOptions(logger: Logger): GatewayOptions {
-  return { logger };
+  return { logger, parts: partFactories };
 }

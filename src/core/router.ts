@@ -70,9 +70,10 @@ export class Router implements SessionHost {
     return this.realms.get(name);
   }
 
-  /** A new connection from a transport. */
-  attach(peer: Peer): Session {
-    const session = new Session(peer, this);
+  /** A new connection from a transport. With `identity`, the connection skips authentication
+   * and joins as that identity (a serial device whose port config names it). */
+  attach(peer: Peer, identity?: LocalIdentity): Session {
+    const session = new Session(peer, this, identity);
     this.attached.add(session);
     return session;
   }

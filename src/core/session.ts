@@ -48,6 +48,8 @@ export interface LocalIdentity {
   trusted?: boolean;
   /** Not listed by the session meta API (the meta API's own session). */
   hidden?: boolean;
+  /** The only realm this identity may join (a serial port's config names it). */
+  realm?: string;
 }
 
 export class Session implements PeerListener {
@@ -314,6 +316,9 @@ export class Session implements PeerListener {
     this.roles = isDictLike(details.roles) ? details.roles : {};
     this.featureCache.clear();
     if (this.preset) {
+      if (this.preset.realm !== undefined && this.preset.realm !== realmName) {
+        return this.abort(ErrorUri.noSuchRealm, `this connection may only join realm "${this.preset.realm}"`);
+      }
       return this.welcome(realmName, {
         kind: 'accept',
         authid: this.preset.authid,
