@@ -335,7 +335,15 @@ export class Session implements PeerListener {
       this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
       return this.abort(ErrorUri.authenticationFailed, 'authentication failed');
     }
-    if (outcome instanceof Promise) return outcome.then((o) => this.afterHello(realmName, details, o));
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (o) => this.afterHello(realmName, details, o),
+        (err: unknown) => {
+          this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
+          this.abort(ErrorUri.authenticationFailed, 'authentication failed');
+        },
+      );
+    }
     return this.afterHello(realmName, details, outcome);
   }
 
@@ -355,7 +363,18 @@ export class Session implements PeerListener {
           result = { kind: 'deny', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
         }
         Promise.resolve(result)
-          .then((r) => this.finishAuth(realmName, details, r))
+          .then(
+            (r) => this.finishAuth(realmName, details, r),
+            (err: unknown) => {
+              // A verifier that rejects (a dynamic authenticator whose call failed) denies.
+              this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
+              this.abort(ErrorUri.authenticationFailed, 'authentication failed');
+            },
+          )
+          .catch((err: unknown) => {
+            this.host.stats.internalErrors++;
+            this.log.error('internal error finishing authentication', { ...this.logFields(), error: String(err) });
+          })
           .finally(() => this.releaseAuthWait());
       };
       this.authWaitDone = resolve;

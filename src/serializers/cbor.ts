@@ -5,7 +5,6 @@ import type { Encoder as EncoderClass } from 'cbor-x' with { 'resolution-mode': 
 import type { Serializer } from './serializer';
 
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
 
 const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
