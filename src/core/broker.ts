@@ -101,7 +101,7 @@ export class Broker {
     const options = msg.options;
     const eligibility = parseEligibility(options, session.id);
     if (typeof eligibility === 'string') {
-      session.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [eligibility]);
+      refuse(session, msg.type, msg.request, options, ErrorUri.invalidArgument, [eligibility]);
       return;
     }
     const publication = randomId() as PublicationId;
@@ -213,6 +213,14 @@ export class Broker {
   match(topic: string): Subscription[] {
     return this.index.matchAll(topic);
   }
+}
+
+/** Answers a refused request with ERROR, except an unacknowledged PUBLISH: the spec ("Publish
+ * ERROR") answers a publication only when PUBLISH.Options.acknowledge is true, and a client
+ * may treat an ERROR for a request it does not track as a protocol error. */
+export function refuse(session: Session, type: number, request: number, options: Dict, error: string, args?: unknown[]): void {
+  if (type === MessageType.PUBLISH && options.acknowledge !== true) return;
+  session.sendError(type, request as never, error, args);
 }
 
 function idSet(v: unknown, kind: 'number' | 'string'): Set<unknown> | string | undefined {

@@ -9,6 +9,7 @@ import { WampError } from '../client/wamp-error';
 import { ErrorUri } from '../protocol/error-uris';
 import type { SessionId } from '../protocol/ids';
 import type { Dict } from '../protocol/messages';
+import { isReserved, isValidUri } from '../protocol/uri';
 import type { Logger } from '../util/logger';
 import type { Subscription } from './broker';
 import type { Registration } from './dealer';
@@ -103,7 +104,9 @@ export class MetaApi implements RealmListener {
       return (s) => roles.includes(s.authrole);
     };
     const kill = (victims: Session[], kwargs: Dict): number[] => {
-      const reason = typeof kwargs.reason === 'string' ? kwargs.reason : ErrorUri.killed;
+      const reason = kwargs.reason ?? ErrorUri.killed;
+      // spec "wamp.session.kill": a reason that is not a valid non-empty URI → wamp.error.invalid_uri
+      if (typeof reason !== 'string' || !isValidUri(reason, 'loose')) throw new WampError(ErrorUri.invalidUri, ['reason must be a URI']);
       const message = typeof kwargs.message === 'string' ? kwargs.message : undefined;
       for (const v of victims) v.shutdown(reason, message);
       return victims.map((v) => v.id);
@@ -131,7 +134,7 @@ export class MetaApi implements RealmListener {
       },
       'wamp.session.kill_all': (_args, kwargs, details) => kill(this.visible().filter(notSelf(details)), kwargs).length,
       // Testament (spec: "Session Testament")
-      'wamp.session.add_testament': (args, kwargs, details) => {
+      'wamp.session.add_testament': async (args, kwargs, details) => {
         const s = this.caller(details);
         if (!s) throw new WampError(ErrorUri.noSuchSession, ['caller is gone']);
         const topic = strArg(args, 0, 'topic');
@@ -142,10 +145,16 @@ export class MetaApi implements RealmListener {
         const publishOptions = kwargs.publish_options ?? {};
         if (publishOptions === null || typeof publishOptions !== 'object' || Array.isArray(publishOptions)) throw new WampError(ErrorUri.invalidArgument, ['publish_options must be a dict']);
         const { acknowledge: _ack, ...options } = publishOptions as Dict; // acknowledging a testament makes no sense
+        const scope = scopeOf(kwargs);
+        // Published later on the caller's behalf: the same URI rules and publish permission as a
+        // PUBLISH from it, or a client could publish where it may not, or forge wamp.* meta events.
+        if (!isValidUri(topic, this.realm.uriCheck) || isReserved(topic)) throw new WampError(ErrorUri.invalidUri, [`invalid testament topic "${topic}"`]);
+        if (!(await this.mayPublish(s, topic, options))) throw new WampError(ErrorUri.notAuthorized, [`session is not authorized to publish "${topic}"`]);
+        if (s.realm !== this.realm) throw new WampError(ErrorUri.noSuchSession, ['caller is gone']);
         const entry: { topic: string; options: Dict; args?: unknown[]; kwargs?: Dict } = { topic, options };
         if (Array.isArray(targs)) entry.args = targs;
         if (tkwargs) entry.kwargs = tkwargs as Dict;
-        s.testaments[scopeOf(kwargs)].push(entry);
+        s.testaments[scope].push(entry);
         return undefined;
       },
       'wamp.session.flush_testaments': (_args, kwargs, details) => {
@@ -171,10 +180,20 @@ export class MetaApi implements RealmListener {
       'wamp.registration.lookup': (args) => this.realm.dealer.lookup(strArg(args, 0, 'procedure'), matchOption(args[1]))?.id ?? null,
       'wamp.registration.match': (args) => this.realm.dealer.match(strArg(args, 0, 'procedure'))?.id ?? null,
       'wamp.registration.get': (args) => registrationDetails(this.registration(intArg(args, 0, 'registration'))),
-      'wamp.registration.list_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.map((s) => s.id),
-      'wamp.registration.count_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.length,
+      'wamp.registration.list_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.filter((s) => !s.hidden).map((s) => s.id),
+      'wamp.registration.count_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.filter((s) => !s.hidden).length,
     };
     await Promise.all(Object.entries(procedures).map(([uri, handler]) => client.register(uri, handler, { disclose_caller: true })));
+  }
+
+  private async mayPublish(s: Session, topic: string, options: Dict): Promise<boolean> {
+    if (s.trusted) return true;
+    try {
+      return (await this.realm.authorizer.authorize(s.identity(), 'publish', topic, options)).allow;
+    } catch (err) {
+      this.log.error('authorizer failed; denying', { error: String(err), action: 'publish', uri: topic });
+      return false;
+    }
   }
 
   private subscription(id: number): Subscription {

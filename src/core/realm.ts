@@ -10,7 +10,7 @@ import { MessageType } from '../protocol/message-types';
 import type { ClientToRouter, Dict } from '../protocol/messages';
 import { isReserved, isValidPattern, isValidUri, parseMatch, type MatchPolicy, type UriCheck } from '../protocol/uri';
 import type { Logger } from '../util/logger';
-import { Broker, type Subscription } from './broker';
+import { Broker, refuse, type Subscription } from './broker';
 import { Dealer, type Registration } from './dealer';
 import { defaultRealmLimits, type RealmLimits, type SessionLimits } from './limits';
 import type { Session, Testament } from './session';
@@ -90,14 +90,14 @@ export class Realm {
   dispatch(session: Session, msg: ClientToRouter): Promise<void> | void {
     switch (msg.type) {
       case MessageType.PUBLISH: {
-        const match = this.checkUri(session, msg.type, msg.request, msg.topic, 'exact', 'publish');
+        const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.topic, 'exact', 'publish');
         if (!match) return;
         return this.withPermission(session, msg.type, msg.request, 'publish', msg.topic, msg.options, (d) =>
           this.broker.publish(session, msg, d.disclose === true),
         );
       }
       case MessageType.SUBSCRIBE: {
-        const match = this.checkUri(session, msg.type, msg.request, msg.topic, msg.options.match, 'subscribe');
+        const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.topic, msg.options.match, 'subscribe');
         if (!match) return;
         return this.withPermission(session, msg.type, msg.request, 'subscribe', msg.topic, msg.options, () =>
           this.broker.subscribe(session, msg, match),
@@ -106,14 +106,14 @@ export class Realm {
       case MessageType.UNSUBSCRIBE:
         return this.broker.unsubscribe(session, msg);
       case MessageType.CALL: {
-        const match = this.checkUri(session, msg.type, msg.request, msg.procedure, 'exact', 'call');
+        const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.procedure, 'exact', 'call');
         if (!match) return;
         return this.withPermission(session, msg.type, msg.request, 'call', msg.procedure, msg.options, (d) =>
           this.dealer.call(session, msg, d.disclose === true),
         );
       }
       case MessageType.REGISTER: {
-        const match = this.checkUri(session, msg.type, msg.request, msg.procedure, msg.options.match, 'register');
+        const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.procedure, msg.options.match, 'register');
         if (!match) return;
         return this.withPermission(session, msg.type, msg.request, 'register', msg.procedure, msg.options, () =>
           this.dealer.register(session, msg, match),
@@ -141,19 +141,19 @@ export class Realm {
 
   /** Validates a URI (or pattern) for an action; answers ERROR invalid_uri and returns
    * undefined when it is not acceptable. `wamp.` is the router's own namespace. */
-  private checkUri(session: Session, type: number, request: number, uri: string, rawMatch: unknown, action: Action): MatchPolicy | undefined {
+  private checkUri(session: Session, type: number, request: number, options: Dict, uri: string, rawMatch: unknown, action: Action): MatchPolicy | undefined {
     const match = parseMatch(rawMatch);
     if (!match) {
-      session.sendError(type, request as never, ErrorUri.invalidArgument, [`unknown match policy ${JSON.stringify(rawMatch)}`]);
+      refuse(session, type, request, options, ErrorUri.invalidArgument, [`unknown match policy ${JSON.stringify(rawMatch)}`]);
       return undefined;
     }
     const valid = match === 'exact' ? isValidUri(uri, this.uriCheck) : isValidPattern(uri, match, this.uriCheck);
     if (!valid) {
-      session.sendError(type, request as never, ErrorUri.invalidUri, [`invalid ${match === 'exact' ? 'URI' : match + ' pattern'} "${uri}"`]);
+      refuse(session, type, request, options, ErrorUri.invalidUri, [`invalid ${match === 'exact' ? 'URI' : match + ' pattern'} "${uri}"`]);
       return undefined;
     }
     if ((action === 'publish' || action === 'register') && isReserved(uri) && !session.trusted) {
-      session.sendError(type, request as never, ErrorUri.invalidUri, [`"${uri}" is in the router's reserved wamp. namespace`]);
+      refuse(session, type, request, options, ErrorUri.invalidUri, [`"${uri}" is in the router's reserved wamp. namespace`]);
       return undefined;
     }
     return match;
@@ -173,7 +173,7 @@ export class Realm {
       if (!session.established || session.realm !== this) return;
       if (d.allow) return then(d);
       this.log.warn('not authorized', { session: session.id, authid: session.authid, authrole: session.authrole, action, uri });
-      session.sendError(type, request as never, ErrorUri.notAuthorized, [`session is not authorized to ${action} "${uri}"`]);
+      refuse(session, type, request, options, ErrorUri.notAuthorized, [`session is not authorized to ${action} "${uri}"`]);
     };
     if (decision instanceof Promise) {
       return decision.then(apply, (err: unknown) => {

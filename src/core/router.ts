@@ -122,8 +122,10 @@ export class Router implements SessionHost {
   /** Closes every session with GOODBYE system_shutdown and waits (bounded) for them to go. */
   async close(): Promise<void> {
     for (const meta of this.metaApis.values()) meta.stop();
-    for (const realm of this.realms.values()) realm.shutdown(ErrorUri.systemShutdown);
+    // Connections without a session first: after realm.shutdown the sessions it sent GOODBYE
+    // are not `established` either, and closing them would not wait for their reply.
     for (const s of this.attached) if (!s.established) s.peer.close('router shutting down');
+    for (const realm of this.realms.values()) realm.shutdown(ErrorUri.systemShutdown);
     const deadline = Date.now() + this.limits.goodbyeTimeoutMs;
     while (Date.now() < deadline && [...this.attached].some((s) => !s.peer.closed)) {
       await new Promise((r) => setTimeout(r, 20));

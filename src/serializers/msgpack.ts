@@ -3,8 +3,9 @@
 
 import { Packr } from 'msgpackr';
 import type { Serializer } from './serializer';
+import { largeIntegersAsBigInt } from './large-integers';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, encodeUndefinedAsNil: true, int64AsType: 'number' });
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, encodeUndefinedAsNil: true, int64AsType: 'number' });
 
 export const msgpackSerializer: Serializer = {
   name: 'msgpack',
@@ -12,7 +13,7 @@ export const msgpackSerializer: Serializer = {
   rawSocketId: 2,
   binary: true,
   encode(value) {
-    return packr.pack(value);
+    return packr.pack(largeIntegersAsBigInt(value));
   },
   decode(data) {
     return packr.unpack(data);
