@@ -2,10 +2,9 @@
 // configured) wired, one start and one stop. Nothing else creates long-lived parts, so what a
 // config file says is everything that runs.
 
-import type { Authenticator } from './auth/types';
+import { GatewayAuth } from './auth/gateway-auth';
 import type { GatewayPart, PartContext, PartFactory } from './gateway-part';
 import { resolve as resolvePath } from 'node:path';
-import { anonymousOnLoopback } from './auth/anonymous';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
 import type { TransportInfo } from './protocol/peer';
@@ -26,8 +25,6 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Optional parts (bridges, uplink, ops) built from the config; see gateway-part.ts. */
   parts?: PartFactory[];
-  /** Builds the authenticator of a listener from its `auth` section (auth/ plugs in here). */
-  authenticatorFor?: (listener: ListenerConfig) => Authenticator;
 }
 
 export function describeAddress(listener: ListenerConfig, address: ListenAddress): string {
@@ -50,11 +47,8 @@ export class Gateway {
 
   static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const logger = options.logger ?? createLogger({ level: config.log.level });
-    const authenticators = new Map<string, Authenticator>();
-    const defaultAuth = anonymousOnLoopback();
-    for (const l of config.listeners) {
-      authenticators.set(l.name, l.auth && options.authenticatorFor ? options.authenticatorFor(l) : defaultAuth);
-    }
+    // Throws ConfigError before anything listens (e.g. a secret's environment variable is unset).
+    const auth = new GatewayAuth(config, logger);
     const router = new Router({
       logger,
       limits: config.limits,
@@ -62,10 +56,14 @@ export class Gateway {
         const realm: import('./core/realm').RealmOptions = { name: r.name };
         if (r.uriCheck) realm.uriCheck = r.uriCheck;
         if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
+        const authorizer = auth.authorizerFor(r);
+        if (authorizer) realm.authorizer = authorizer;
         return realm;
       }),
-      authenticatorFor: (t: TransportInfo) => authenticators.get(t.listener),
+      authenticatorFor: (t: TransportInfo) => auth.authenticatorFor(t),
+      onAuthFailure: (t: TransportInfo) => auth.onAuthFailure(t),
     });
+    auth.attach(router);
     const gateway = new Gateway(config, router, logger);
     try {
       await router.ready();

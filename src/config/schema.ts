@@ -15,6 +15,9 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 export interface SectionValidators {
   listenerAuth?: (value: unknown, path: string, loopback: boolean) => ConfigProblem[];
   realmRoles?: (value: unknown, path: string) => ConfigProblem[];
+  realmAuthorizer?: (value: unknown, path: string) => ConfigProblem[];
+  /** Cross-section check once listeners and realms are valid: e.g. remote anonymous access to an allow-all realm. */
+  listenerExposure?: (auth: unknown, path: string, loopback: boolean, realms: readonly RealmConfig[]) => ConfigProblem[];
   bridges?: (value: unknown, path: string) => ConfigProblem[];
   uplink?: (value: unknown, path: string) => ConfigProblem[];
   status?: (value: unknown, path: string) => ConfigProblem[];
@@ -23,7 +26,7 @@ export interface SectionValidators {
 
 const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'dataDir'];
 const listenerKeys = ['name', 'type', 'host', 'port', 'unixPath', 'path', 'serializers', 'tls', 'maxConnections', 'auth'];
-const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles'];
+const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer'];
 const tlsKeys = ['cert', 'key', 'ca', 'requestClientCert'];
 
 function unknownKeys(p: ProblemList, obj: Obj, allowed: readonly string[], path: string): void {
@@ -69,12 +72,17 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
         if (validators.realmRoles) for (const q of validators.realmRoles(r.roles, `${path}.roles`)) p.add(q.path, q.message);
         else p.add(`${path}.roles`, 'roles are not supported by this build');
       }
+      if (r.authorizer !== undefined) {
+        if (validators.realmAuthorizer) for (const q of validators.realmAuthorizer(r.authorizer, `${path}.authorizer`)) p.add(q.path, q.message);
+        else p.add(`${path}.authorizer`, 'dynamic authorizers are not supported by this build');
+      }
       realms.push(r as unknown as RealmConfig);
     });
   }
 
   // listeners
   const listeners: ListenerConfig[] = [];
+  const exposureChecks: Array<{ auth: unknown; path: string; loopback: boolean }> = [];
   if (raw.listeners === undefined) listeners.push(...defaults.listeners);
   else if (!Array.isArray(raw.listeners)) p.add('listeners', 'must be a list of listeners');
   else {
@@ -119,8 +127,11 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
       }
       const loopback = l.unixPath !== undefined || isLoopbackHost(l.host as string | undefined);
       if (l.auth !== undefined) {
-        if (validators.listenerAuth) for (const q of validators.listenerAuth(l.auth, `${path}.auth`, loopback)) p.add(q.path, q.message);
-        else p.add(`${path}.auth`, 'authentication config is not supported by this build');
+        if (validators.listenerAuth) {
+          const found = validators.listenerAuth(l.auth, `${path}.auth`, loopback);
+          for (const q of found) p.add(q.path, q.message);
+          if (found.length === 0) exposureChecks.push({ auth: l.auth, path: `${path}.auth`, loopback });
+        } else p.add(`${path}.auth`, 'authentication config is not supported by this build');
       } else if (!loopback) {
         p.add(`${path}.auth`, `listener on ${String(l.host)} is reachable from the network: configure "auth" (anonymous access is only allowed on loopback by default)`);
       }
@@ -166,6 +177,10 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
     const validate = validators[section];
     if (!validate) p.add(section, `the ${section} section is not supported by this build`);
     else for (const q of validate(raw[section], section)) p.add(q.path, q.message);
+  }
+
+  if (p.ok && validators.listenerExposure) {
+    for (const e of exposureChecks) for (const q of validators.listenerExposure(e.auth, e.path, e.loopback, realms)) p.add(q.path, q.message);
   }
 
   if (!p.ok) return { problems: p.problems };

@@ -34,6 +34,8 @@ export interface RealmConfig {
   maxRetainedTopics?: number;
   /** Role permissions; absent = every session may do everything (loopback-only default). */
   roles?: unknown[];
+  /** A dynamic authorizer procedure, asked when no static rule matches. */
+  authorizer?: Record<string, unknown>;
 }
 
 export interface LimitsConfig {
