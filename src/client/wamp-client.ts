@@ -135,10 +135,18 @@ export class WampClient {
   // ---- API --------------------------------------------------------------------------------
 
   async subscribe(topic: string, handler: EventHandler, options: Dict = {}): Promise<ClientSubscription> {
-    const id = (await this.request((request) => ({ type: MessageType.SUBSCRIBE, request, options, topic }))) as number;
-    let handlers = this.subscriptions.get(id);
-    if (!handlers) this.subscriptions.set(id, (handlers = new Set()));
-    handlers.add(handler);
+    // The handler is installed the moment SUBSCRIBED arrives, not when the promise resumes us:
+    // retained events follow SUBSCRIBED immediately and would otherwise find no handler.
+    const id = (await this.request(
+      (request) => ({ type: MessageType.SUBSCRIBE, request, options, topic }),
+      undefined,
+      (subscription) => {
+        const sid = subscription as number;
+        let handlers = this.subscriptions.get(sid);
+        if (!handlers) this.subscriptions.set(sid, (handlers = new Set()));
+        handlers.add(handler);
+      },
+    )) as number;
     return {
       id,
       topic,
@@ -213,11 +221,19 @@ export class WampClient {
     if (this.isClosed) throw new WampError('wamp.error.canceled', [`session closed: ${this.closeReason}`]);
   }
 
-  private request(build: (request: RequestId) => Message, onProgress?: (r: CallResult) => void): Promise<unknown> {
+  private request(build: (request: RequestId) => Message, onProgress?: (r: CallResult) => void, onAnswer?: (value: unknown) => void): Promise<unknown> {
     this.ensureOpen();
     const request = this.requestIds.next() as RequestId;
     return new Promise((resolve, reject) => {
-      const entry: Pending = { resolve, reject };
+      const entry: Pending = {
+        resolve: onAnswer
+          ? (value) => {
+              onAnswer(value);
+              resolve(value);
+            }
+          : resolve,
+        reject,
+      };
       if (onProgress) entry.onProgress = onProgress;
       this.pending.set(request, entry);
       this.peer.send(build(request));
