@@ -9,6 +9,7 @@ import { isLoopbackHost } from '../config/schema';
 import type { Router } from '../core/router';
 import type { TransportInfo } from '../protocol/peer';
 import type { Logger } from '../util/logger';
+import { anonymousOnLoopback } from './anonymous';
 import { RoleAuthorizer, type RoleConfig } from './authorizer';
 import type { ListenerAuthConfig, DynamicAuthorizerConfig } from './config';
 import type { CallFunction } from './dynamic-authenticator';
@@ -26,6 +27,7 @@ export class GatewayAuth {
   /** realm name -> the trusted session dynamic auth calls through, connected on first use */
   private readonly callers = new Map<string, Promise<WampClient>>();
   private router: Router | undefined;
+  private readonly localDefault = anonymousOnLoopback();
 
   /** Throws ConfigError with every problem (e.g. a secret's environment variable is unset). */
   constructor(
@@ -59,7 +61,10 @@ export class GatewayAuth {
   }
 
   authenticatorFor(transport: TransportInfo): Authenticator | undefined {
-    return this.listeners.get(transport.listener)?.authenticator;
+    const configured = this.listeners.get(transport.listener)?.authenticator;
+    // In-process connections come from the embedding application's own code: the loopback default.
+    if (!configured && transport.type === 'local') return this.localDefault;
+    return configured;
   }
 
   onAuthFailure(transport: TransportInfo): void {
