@@ -163,7 +163,10 @@ export class Dealer {
     const invocation: Invocation = { type: MessageType.INVOCATION, request: invocationRequest, registration: reg.id, details };
     if (msg.args !== undefined) invocation.args = msg.args;
     if (msg.kwargs !== undefined) invocation.kwargs = msg.kwargs;
-    callee.send(invocation);
+    if (callee.send(invocation) === 'too-large') {
+      this.finish(pending);
+      caller.sendError(MessageType.CALL, msg.request, ErrorUri.payloadSizeExceeded, ["the call's arguments are larger than the callee's transport accepts"]);
+    }
   }
 
   yield(callee: Session, msg: Yield): void {
@@ -178,7 +181,14 @@ export class Dealer {
     const result: Result = { type: MessageType.RESULT, request: pending.callRequest, details };
     if (msg.args !== undefined) result.args = msg.args;
     if (msg.kwargs !== undefined) result.kwargs = msg.kwargs;
-    pending.caller.send(result);
+    if (pending.caller.send(result) === 'too-large') {
+      // Never a silent loss: the caller learns why its call has no result.
+      if (progress) {
+        this.finish(pending);
+        pending.canceled = 'skip';
+      }
+      pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, ["the result is larger than the caller's transport accepts"]);
+    }
   }
 
   /** ERROR from a callee for an INVOCATION: the callee's own URI and payload reach the caller unchanged. */
@@ -187,7 +197,8 @@ export class Dealer {
     if (!pending) return;
     this.finish(pending);
     if (pending.canceled === 'skip' || pending.canceled === 'killnowait') return;
-    pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, msg.args, msg.kwargs, msg.details);
+    const sent = pending.caller.send({ type: MessageType.ERROR, requestType: MessageType.CALL, request: pending.callRequest, details: msg.details, error: msg.error, ...(msg.args ? { args: msg.args } : {}), ...(msg.kwargs ? { kwargs: msg.kwargs } : {}) });
+    if (sent === 'too-large') pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, ["the callee's error payload was larger than the caller's transport accepts"]);
   }
 
   cancel(caller: Session, msg: Cancel): void {

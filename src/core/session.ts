@@ -16,7 +16,8 @@ import type { SessionLimits } from './limits';
 import type { Realm } from './realm';
 import type { RouterStats } from './stats';
 
-export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed';
+/** `too-large`: the message cannot cross this session's transport (see Peer.send). */
+export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed' | 'too-large';
 type State = 'hello' | 'authenticating' | 'established' | 'closing' | 'closed';
 
 /** What a session needs from the router; keeps session.ts free of Router's details. */
@@ -128,8 +129,11 @@ export class Session implements PeerListener {
       this.peer.close('outbound queue over hard limit');
       return 'closed';
     }
+    if (!this.peer.send(msg)) {
+      this.host.stats.messagesTooLarge++;
+      return 'too-large';
+    }
     this.countOut(msg);
-    this.peer.send(msg);
     return this.peer.bufferedBytes() > 0 ? 'queued' : 'sent';
   }
 
@@ -147,8 +151,12 @@ export class Session implements PeerListener {
       this.host.stats.eventsDroppedSlowConsumer++;
       return 'dropped';
     }
+    if (!this.peer.send(msg)) {
+      this.eventsDropped++;
+      this.host.stats.messagesTooLarge++;
+      return 'dropped';
+    }
     this.countOut(msg);
-    this.peer.send(msg);
     return 'sent';
   }
 

@@ -15,6 +15,8 @@ export class RouterStats {
   sessionsOpened = 0;
   sessionsClosed = 0;
   authFailures = 0;
+  /** Messages that could not cross the receiver's transport (over its announced size limit). */
+  messagesTooLarge = 0;
 
   countIn(type: number): void {
     this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;

@@ -38,8 +38,10 @@ export interface Peer {
   readonly transport: TransportInfo;
   /** Bytes handed to the transport but not yet written to the OS: the outbound queue depth. */
   bufferedBytes(): number;
-  /** Encodes and writes; never throws. A closed peer drops the message silently. */
-  send(msg: Message): void;
+  /** Encodes and writes; never throws. A closed peer drops the message silently. Returns false
+   * when the message was not sent because it cannot cross this transport: larger than the
+   * limit the other end announced (RawSocket) or than a frame may be (serial), or not encodable. */
+  send(msg: Message): boolean;
   /** Closes the transport; onClose follows. Idempotent. */
   close(reason?: string): void;
   /** Exactly one listener; messages that arrive before it is set wait for it. */

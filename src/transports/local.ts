@@ -23,9 +23,9 @@ class LocalPeer implements Peer {
     return 0;
   }
 
-  send(msg: Message): void {
-    if (this.isClosed) return;
-    this.other.enqueue((l) => l.onMessage(msg));
+  send(msg: Message): boolean {
+    if (!this.isClosed) this.other.enqueue((l) => l.onMessage(msg));
+    return true;
   }
 
   close(reason = 'closed'): void {

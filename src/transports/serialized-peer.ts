@@ -9,7 +9,8 @@ import type { Serializer } from '../serializers/serializer';
 
 /** What a transport provides underneath: send one frame, close, report unflushed bytes. */
 export interface FrameChannel {
-  writeFrame(frame: Buffer): void;
+  /** Returns false when the frame is over the limit of the other end and was not sent. */
+  writeFrame(frame: Buffer): boolean | void;
   close(reason: string): void;
   bufferedBytes(): number;
 }
@@ -46,18 +47,17 @@ export class SerializedPeer implements Peer {
     return this.channel.bufferedBytes();
   }
 
-  send(msg: Message): void {
-    if (this.isClosed) return;
+  send(msg: Message): boolean {
+    if (this.isClosed) return true;
     let frame: Buffer;
     try {
       frame = encodeCached(msg, this.serializer);
-    } catch (err) {
-      // A payload this serializer cannot carry (e.g. a BigInt into JSON) is the sender's fault,
-      // not this connection's: drop the message, keep the connection.
-      this.deliver((l) => l.onProtocolViolation(`cannot encode outgoing message: ${(err as Error).message}`));
-      return;
+    } catch {
+      // A payload this serializer cannot carry is the sender's fault, not this connection's:
+      // report it to the router, which answers the sender, and keep the connection.
+      return false;
     }
-    this.channel.writeFrame(frame);
+    return this.channel.writeFrame(frame) !== false;
   }
 
   close(reason = 'closed'): void {

@@ -24,6 +24,8 @@ export class RecordingPeer implements Peer {
   readonly sent: Message[] = [];
   /** Queue depth this fake transport reports; set it to simulate a slow consumer. */
   buffered = 0;
+  /** Messages of these types are refused as too large for the transport (send returns false). */
+  refuseTypes = new Set<number>();
   closeReason: string | undefined;
   private isClosed = false;
   private listener: PeerListener | undefined;
@@ -43,8 +45,9 @@ export class RecordingPeer implements Peer {
     return this.buffered;
   }
 
-  send(msg: Message): void {
-    if (this.isClosed) return;
+  send(msg: Message): boolean {
+    if (this.isClosed) return true;
+    if (this.refuseTypes.has(msg.type)) return false;
     this.sent.push(msg);
     for (const w of [...this.waiters]) {
       if (w.pred(msg)) {
@@ -52,6 +55,7 @@ export class RecordingPeer implements Peer {
         w.resolve(msg);
       }
     }
+    return true;
   }
 
   /** Router-side close: like a real socket, onClose follows asynchronously. */

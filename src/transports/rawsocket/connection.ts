@@ -92,7 +92,7 @@ export class RawSocketConnection {
     }
   }
 
-  private writeMessage(frame: Buffer): void {
+  private writeMessage(frame: Buffer): boolean {
     if (frame.length > this.options.sendLimit) {
       // Spec leaves this to the implementation; the other side would have to fail the
       // connection on receipt, so dropping keeps the session alive.
@@ -101,9 +101,10 @@ export class RawSocketConnection {
         bytes: frame.length,
         limit: this.options.sendLimit,
       });
-      return;
+      return false;
     }
     this.write('regular', frame);
+    return true;
   }
 
   private write(kind: FrameKindName, payload: Buffer): void {

@@ -523,3 +523,31 @@ test('a CALL reusing the request id of an outstanding call → ERROR wamp.error.
   expectError(caller, MessageType.CALL, 7, ErrorUri.invalidArgument);
   assert.equal(callee.peer.take().length, 1);
 });
+
+// Regression: a RESULT or INVOCATION over the receiver's transport limit (RawSocket max length,
+// serial frame size) used to be dropped by the transport, leaving the caller waiting forever.
+test('a RESULT the caller\'s transport cannot carry → ERROR wamp.error.payload_size_exceeded instead of silence', async () => {
+  const { router } = await startRouter();
+  const callee = basicCallee(router);
+  const caller = joinRecording(router);
+  register(callee, 'com.big');
+  const request = call(caller, 'com.big');
+  const invocation = callee.peer.takeOne(MessageType.INVOCATION);
+  caller.peer.refuseTypes.add(MessageType.RESULT);
+  yieldResult(callee, invocation.request, {}, ['x'.repeat(10)]);
+  expectError(caller, MessageType.CALL, request, ErrorUri.payloadSizeExceeded);
+  assert.equal(router.stats.messagesTooLarge, 1);
+  await router.close();
+});
+
+test('an INVOCATION the callee\'s transport cannot carry → the caller gets ERROR wamp.error.payload_size_exceeded and nothing stays pending', async () => {
+  const { router } = await startRouter();
+  const callee = basicCallee(router);
+  const caller = joinRecording(router);
+  register(callee, 'com.big');
+  callee.peer.refuseTypes.add(MessageType.INVOCATION);
+  const request = call(caller, 'com.big', {}, ['x'.repeat(10)]);
+  expectError(caller, MessageType.CALL, request, ErrorUri.payloadSizeExceeded);
+  assert.equal(router.realms.get('realm1')!.dealer.pendingCalls(router.sessions.get(caller.id)!), 0);
+  await router.close();
+});

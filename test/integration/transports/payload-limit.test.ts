@@ -1,0 +1,38 @@
+// Regression: a RESULT larger than the maximum message length a RawSocket client announced in
+// its handshake used to vanish (the transport may not send it), leaving the call hanging. The
+// caller must get ERROR wamp.error.payload_size_exceeded and its session must go on.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Router } from '../../../src/core/router';
+import { WampClient } from '../../../src/client/wamp-client';
+import { WampError } from '../../../src/client/wamp-error';
+import { createLocalPair } from '../../../src/transports/local';
+import { startRawSocketServer } from '../../../src/transports/rawsocket/server';
+import { connectRawSocket } from '../../../src/transports/rawsocket/client';
+import { cborSerializer } from '../../../src/serializers/cbor';
+
+test('a result over the RawSocket caller\'s announced max length → ERROR wamp.error.payload_size_exceeded; smaller results still arrive', async () => {
+  const router = new Router({ realms: [{ name: 'realm1' }] });
+  await router.ready();
+  const server = await startRawSocketServer({ name: 'rs', host: '127.0.0.1', port: 0, onPeer: (peer) => router.attach(peer) });
+  const pair = createLocalPair('callee');
+  router.attach(pair.routerSide);
+  const callee = await WampClient.connect(pair.clientSide, { realm: 'realm1' });
+  await callee.register('com.blob', (args) => 'x'.repeat(args[0] as number));
+  const { port } = server.address() as { port: number };
+  // The client announces it accepts messages up to 1 KiB.
+  const peer = await connectRawSocket({ host: '127.0.0.1', port }, cborSerializer, { maxMessageBytes: 1024 });
+  const caller = await WampClient.connect(peer, { realm: 'realm1' });
+  try {
+    await assert.rejects(caller.call('com.blob', [4096]), (err: unknown) => err instanceof WampError && err.error === 'wamp.error.payload_size_exceeded');
+    const small = await caller.call('com.blob', [100]);
+    assert.equal((small.args[0] as string).length, 100);
+    assert.equal(router.stats.messagesTooLarge, 1);
+  } finally {
+    await caller.close();
+    await callee.close();
+    await server.close();
+    await router.close();
+  }
+});
