@@ -1,7 +1,7 @@
-// The command line: start, init, check, version. Parses arguments, loads config, and turns
-// failures into one clear message and a non-zero exit code; the work is done elsewhere.
+// The command line: start, status, init, check, version. Parses arguments, loads config, and
+// turns failures into one clear message and a non-zero exit code; the work is done elsewhere
+// (the gateway, ops/ for systemd notifications and the status report).
 
-import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defaultConfig } from '../config/defaults';
 import { loadConfigFile } from '../config/load';
@@ -9,19 +9,25 @@ import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import { describeAddress, Gateway } from '../gateway';
 import { AGENT } from '../core/router';
+import { createNotifier, startWatchdog } from '../ops/systemd-notify';
+import { runStatusCommand } from '../ops/status-command';
 import { createLogger, type LogLevel } from '../util/logger';
 import { sectionValidators, gatewayOptions } from './wiring';
-import { starterConfig } from './starter-config';
+import { initMessage, InitRefused, writeStarterFiles } from './init';
+import { hashSecret } from '../auth/principals';
 
 const usage = `Usage: wampgate <command> [options]
 
 Commands:
   start [--config FILE] [--log-level LEVEL]   run the router (built-in default config without --config)
+  status [--config FILE] [--url URL] [--json] show the running gateway's state (from its status listener)
   init [FILE] [--force]                       write a commented starter config (default ./wampgate.json)
+                                              with authentication on, and a principals file
+  hash-ticket TICKET                          print the salted hash of a ticket for a principals file
   check --config FILE                         validate a config file; lists every problem with its path
   version                                     print the version
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage error, 78 config error.`;
+Exit codes: 0 ok, 1 runtime failure (status: gateway not reachable), 2 usage error, 78 config error.`;
 
 interface Parsed {
   command: string | undefined;
@@ -37,7 +43,7 @@ function parse(argv: string[]): Parsed {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-      else if (['config', 'log-level'].includes(a.slice(2)) && argv[i + 1] !== undefined) flags.set(a.slice(2), argv[++i] as string);
+      else if (['config', 'log-level', 'url'].includes(a.slice(2)) && argv[i + 1] !== undefined) flags.set(a.slice(2), argv[++i] as string);
       else flags.set(a.slice(2), true);
     } else positional.push(a);
   }
@@ -49,17 +55,28 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
+function failConfig(path: string, err: ConfigError): never {
+  const lines = err.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
+  fail(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}:\n${lines}`, 78);
+}
+
 function loadOrExit(path: string): GatewayConfig {
   try {
     return loadConfigFile(resolve(path), sectionValidators);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      const lines = err.problems.map((p) => `  ${p.path}: ${p.message}`).join('\n');
-      fail(`${path}: ${err.problems.length} problem${err.problems.length === 1 ? '' : 's'}:\n${lines}`, 78);
-    }
+    if (err instanceof ConfigError) failConfig(path, err);
     throw err;
   }
 }
+
+function sessionCount(gateway: Gateway): number {
+  let n = 0;
+  for (const s of gateway.router.sessions.values()) if (!s.hidden) n++;
+  return n;
+}
+
+/** How often STATUS= is refreshed; sent only when the text changed (a notification forks a process). */
+const STATUS_REFRESH_MS = 30_000;
 
 async function start(args: Parsed): Promise<void> {
   const configPath = args.flags.get('config');
@@ -77,10 +94,15 @@ async function start(args: Parsed): Promise<void> {
     // A bug, never expected input: log it loudly and keep serving the other sessions.
     log.error('unhandled promise rejection', { error: reason instanceof Error ? reason.stack : String(reason) });
   });
+  // Does nothing unless systemd started us with Type=notify (NOTIFY_SOCKET set).
+  const notifier = createNotifier({ logger });
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config, gatewayOptions(logger));
   } catch (err) {
+    // A part can find a config problem only the whole config shows (e.g. health.realm): same
+    // exit code as any config error, so systemd's RestartPreventExitStatus=78 does not retry it.
+    if (err instanceof ConfigError) failConfig(configPath ?? '(built-in default config)', err);
     const e = err as NodeJS.ErrnoException;
     const hint = e.code === 'EADDRINUSE' ? ' (another process uses that port: stop it or change the listener port)' : e.code === 'EACCES' ? ' (permission denied: ports below 1024 need privileges)' : '';
     log.error(`failed to start: ${e.message}${hint}`);
@@ -88,6 +110,27 @@ async function start(args: Parsed): Promise<void> {
   }
   const urls = gateway.listeners.map((l) => describeAddress(l.config, l.address)).join(', ');
   log.info('ready', { realms: config.realms.map((r) => r.name).join(','), listeners: urls, startupMs: Math.round(process.uptime() * 1000) });
+  // Gateway.start resolved: listeners accept connections and every part (bridges, the uplink and
+  // its buffer database, the status listener) has started. Only now may systemd start units
+  // ordered after us.
+  const statusText = (): string => {
+    const n = sessionCount(gateway);
+    return `${n} session${n === 1 ? '' : 's'}; listening on ${urls}`;
+  };
+  let lastStatus = statusText();
+  void notifier.ready(lastStatus);
+  // Pings come from a timer on this event loop: a blocked loop stops them and systemd restarts us.
+  const watchdog = startWatchdog(notifier, { logger });
+  let statusTimer: NodeJS.Timeout | undefined;
+  if (notifier.enabled) {
+    statusTimer = setInterval(() => {
+      const text = statusText();
+      if (text === lastStatus) return;
+      lastStatus = text;
+      void notifier.status(text);
+    }, STATUS_REFRESH_MS);
+    statusTimer.unref();
+  }
   let signals = 0;
   const shutdown = (signal: string): void => {
     if (++signals > 1) {
@@ -95,11 +138,19 @@ async function start(args: Parsed): Promise<void> {
       process.exit(1);
     }
     log.info(`${signal} received, stopping`);
+    if (statusTimer) clearInterval(statusTimer);
+    // Queued before the stop begins, so systemd shows "deactivating" for the whole GOODBYE wait.
+    const said = notifier.stopping(`stopping (${signal})`);
+    const exit = (code: number): void => {
+      watchdog.stop();
+      // Bounded: the notifier kills a hung systemd-notify after its own timeout.
+      void said.finally(() => process.exit(code));
+    };
     gateway.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         log.error('error while stopping', { error: String(err) });
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -107,11 +158,34 @@ async function start(args: Parsed): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
+async function status(args: Parsed): Promise<void> {
+  const configPath = args.flags.get('config');
+  if (configPath === true) fail('--config needs a file path', 2);
+  const url = args.flags.get('url');
+  if (url === true) fail('--url needs a URL such as http://127.0.0.1:8089', 2);
+  const code = await runStatusCommand({
+    ...(configPath !== undefined ? { configPath: resolve(configPath) } : {}),
+    ...(url !== undefined ? { url } : {}),
+    json: args.flags.get('json') === true,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+  process.exitCode = code;
+}
+
 function init(args: Parsed): void {
-  const file = resolve(args.positional[0] ?? 'wampgate.json');
-  if (existsSync(file) && args.flags.get('force') !== true) fail(`${file} exists; use --force to overwrite it`, 1);
-  writeFileSync(file, starterConfig, { mode: 0o600 });
-  process.stdout.write(`wrote ${file}\ncheck it:  wampgate check --config ${file}\nrun it:    wampgate start --config ${file}\n`);
+  try {
+    process.stdout.write(initMessage(writeStarterFiles(args.positional[0] ?? 'wampgate.json', { force: args.flags.get('force') === true })));
+  } catch (err) {
+    if (err instanceof InitRefused) fail(err.message, 1);
+    throw err;
+  }
+}
+
+function hashTicket(args: Parsed): void {
+  const ticket = args.positional[0];
+  if (ticket === undefined) fail('usage: wampgate hash-ticket <ticket>', 2);
+  process.stdout.write(JSON.stringify(hashSecret(ticket)) + '\n');
 }
 
 function check(args: Parsed): void {
@@ -127,8 +201,13 @@ export function main(argv: string[]): void {
     case 'start':
       start(args).catch((err: unknown) => fail(`wampgate: ${(err as Error).stack ?? String(err)}`, 1));
       return;
+    case 'status':
+      status(args).catch((err: unknown) => fail(`wampgate status: ${(err as Error).stack ?? String(err)}`, 1));
+      return;
     case 'init':
       return init(args);
+    case 'hash-ticket':
+      return hashTicket(args);
     case 'check':
       return check(args);
     case 'version':

@@ -1,22 +1,43 @@
-// The commented starter config that `wampgate init` writes. `wampgate check` must accept it
-// as written (a test guards that).
+// The commented starter config that `wampgate init` writes: local apps on loopback need no
+// credentials; the network listener requires a ticket and every role has only the permissions
+// it needs. `wampgate check` must accept it as written (a test guards that).
 
-export const starterConfig = `// wampgate configuration (JSON with comments).
+export function starterConfig(principalsFile: string): string {
+  return `// wampgate configuration (JSON with comments).
 // Check it with:  wampgate check --config <this file>
 // Start with:     wampgate start --config <this file>
 {
   // Realms are separate routing domains: nothing crosses between them.
+  // Roles say what a session may do; anything not allowed is denied.
   "realms": [
-    { "name": "realm1", "uriCheck": "loose" }
+    {
+      "name": "realm1",
+      "uriCheck": "loose",
+      "roles": [
+        // Apps on this machine (loopback listeners, anonymous): everything, including the
+        // router's meta API (wamp.* is denied unless a rule names it).
+        { "name": "local", "permissions": [
+          { "uri": "", "match": "prefix", "allow": { "call": true, "register": true, "publish": true, "subscribe": true } },
+          { "uri": "wamp.", "match": "prefix", "allow": { "call": true, "subscribe": true } } ] },
+        // Devices on the network: publish readings, offer procedures under devices.
+        { "name": "device", "permissions": [
+          { "uri": "sensors.", "match": "prefix", "allow": { "publish": true, "subscribe": true } },
+          { "uri": "devices.", "match": "prefix", "allow": { "register": true, "call": true } } ] }
+      ]
+    }
   ],
 
-  // Where clients connect. Listeners on 127.0.0.1 or a Unix socket accept anonymous
-  // sessions by default; a listener on another address needs an "auth" section.
   "listeners": [
-    { "name": "websocket", "type": "websocket", "host": "127.0.0.1", "port": 8080, "path": "/ws" },
-    { "name": "rawsocket", "type": "rawsocket", "host": "127.0.0.1", "port": 8081 }
-    // A Unix socket for local apps and devices:
-    // , { "name": "unix", "type": "rawsocket", "unixPath": "/run/wampgate/wamp.sock" }
+    // Loopback only: local apps connect without credentials.
+    { "name": "websocket", "type": "websocket", "host": "127.0.0.1", "port": 8080, "path": "/ws",
+      "auth": { "anonymous": { "role": "local" } } },
+    { "name": "rawsocket", "type": "rawsocket", "host": "127.0.0.1", "port": 8081,
+      "auth": { "anonymous": { "role": "local" } } },
+
+    // Reachable from the network: devices authenticate with a ticket. The principals file holds
+    // only salted hashes. Tickets travel in clear: add "tls": { "cert": …, "key": … } for wss://.
+    { "name": "network", "type": "websocket", "host": "0.0.0.0", "port": 8090, "path": "/ws",
+      "auth": { "ticket": { "principalsFile": ${JSON.stringify(principalsFile)} } } }
   ],
 
   // Limits sized for a board with 512 MB of RAM. Every value is optional.
@@ -31,3 +52,4 @@ export const starterConfig = `// wampgate configuration (JSON with comments).
   "log": { "level": "info" }        // debug, info, warn or error
 }
 `;
+}

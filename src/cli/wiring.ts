@@ -5,6 +5,7 @@ import { checkAnonymousExposure, validateDynamicAuthorizer, validateListenerAuth
 import { validateBridges } from '../bridges/config';
 import { mqttPartFactory } from '../bridges/mqtt/part';
 import type { SectionValidators } from '../config/schema';
+import { opsPartFactory, validateHealth, validateStatus } from '../ops/ops-part';
 import type { GatewayOptions } from '../gateway';
 import type { PartFactory } from '../gateway-part';
 import type { Logger } from '../util/logger';
@@ -14,12 +15,16 @@ export const sectionValidators: SectionValidators = {
   realmRoles: validateRoles,
   realmAuthorizer: validateDynamicAuthorizer,
   bridges: validateBridges,
+  status: validateStatus,
+  health: validateHealth,
   listenerExposure: (auth, path, loopback, realms) =>
     checkAnonymousExposure(auth as ListenerAuthConfig, path, loopback, realms as Parameters<typeof checkAnonymousExposure>[3]),
 };
 
-/** One factory per optional config section; each turns its section into running parts. */
-export const partFactories: PartFactory[] = [mqttPartFactory];
+/** One factory per optional config section; each turns its section into running parts. Parts
+ * start in this order and stop in reverse; ops is last so its status listener reports ready
+ * only once everything else is up. */
+export const partFactories: PartFactory[] = [mqttPartFactory, opsPartFactory];
 
 export function gatewayOptions(logger: Logger): GatewayOptions {
   return { logger, parts: partFactories };

@@ -19,6 +19,8 @@ export interface GatewayStatus {
   /** Listeners bound and realms up; /healthz answers 200 only when true. */
   ready?: boolean;
   router?: RouterStatus;
+  /** The configured listeners and the sessions that came in through each. */
+  listeners?: ListenerStatus[];
   bridges?: BridgeStatus[];
   uplink?: UplinkStatus;
   health?: HealthSnapshot | null;
@@ -35,6 +37,16 @@ export interface RouterStatus {
   drops?: Record<string, number>;
   /** The sessions with the deepest outbound queues, deepest first; the router picks N. */
   queues?: SessionQueueStatus[];
+}
+
+export interface ListenerStatus {
+  name: string;
+  /** "websocket" or "rawsocket". */
+  type: string;
+  /** As configured, e.g. "ws://127.0.0.1:8080/ws" or "unix:/run/wampgate/wamp.sock" (port 0: picked at start). */
+  address: string;
+  /** Sessions joined through this listener (the router's own sessions excluded). */
+  sessions: number;
 }
 
 export interface RealmStatus {

@@ -1,6 +1,8 @@
 // One-line-per-event logging with levels, readable by a person and by journald (which adds its
-// own timestamp, so none is printed when stdout is the journal). Every module gets a child
-// logger named after itself.
+// own timestamp, so none is printed when stdout is the journal, and reads the level from a
+// sd-daemon(3) "<N>" prefix). Every module gets a child logger named after itself.
+
+import { fstatSync } from 'node:fs';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -29,14 +31,63 @@ export function formatLine(level: LogLevel, component: string, msg: string, fiel
   return line;
 }
 
-export function createLogger(options: { level?: LogLevel; sink?: LogSink; component?: string } = {}): Logger {
+/** syslog priorities (sd-daemon(3)): journald strips "<N>" and files the line at that priority. */
+export const JOURNAL_PRIORITY: Record<LogLevel, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+/**
+ * Prefixes every line of `text` with the level's "<N>": a multi-line message (a stack trace)
+ * reaches journald as several entries, and each must keep the level so `journalctl -p err` shows
+ * the whole trace.
+ */
+export function withJournalPriority(level: LogLevel, text: string): string {
+  const prefix = `<${JOURNAL_PRIORITY[level]}>`;
+  return prefix + text.replace(/\n(?!$)/g, `\n${prefix}`);
+}
+
+/**
+ * Whether our stdout or stderr is the journal. systemd sets JOURNAL_STREAM=<dev>:<inode> of the
+ * stream it connected; a child that inherited the variable but writes elsewhere (a pipe, a file)
+ * must not print "<6>" garbage, so the descriptor is compared as sd_journal_stream_fd's users do.
+ */
+export function isJournalStream(env: NodeJS.ProcessEnv = process.env, fds: readonly number[] = [1, 2]): boolean {
+  const v = env.JOURNAL_STREAM;
+  if (v === undefined || v === '') return false;
+  const m = /^(\d+):(\d+)$/.exec(v);
+  if (!m) return false;
+  for (const fd of fds) {
+    try {
+      const st = fstatSync(fd, { bigint: true });
+      if (String(st.dev) === m[1] && String(st.ino) === m[2]) return true;
+    } catch {
+      // A closed descriptor is simply not the journal.
+    }
+  }
+  return false;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  sink?: LogSink;
+  component?: string;
+  /** Write for journald (no timestamp, "<N>" priority prefix); default: detected with isJournalStream(). */
+  journal?: boolean;
+  /** Where the default sink writes; tests pass their own. */
+  write?: (level: LogLevel, text: string) => void;
+}
+
+const writeStd = (level: LogLevel, text: string): void => {
+  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(text);
+};
+
+export function createLogger(options: LoggerOptions = {}): Logger {
   const min = order[options.level ?? 'info'];
-  const journal = process.env.JOURNAL_STREAM !== undefined;
+  const journal = options.journal ?? (options.sink ? false : isJournalStream());
+  const write = options.write ?? writeStd;
   const sink: LogSink =
     options.sink ??
     ((level, component, msg, fields) => {
       const line = formatLine(level, component, msg, fields, !journal) + '\n';
-      (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line);
+      write(level, journal ? withJournalPriority(level, line) : line);
     });
   const make = (component: string): Logger => {
     const at = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {

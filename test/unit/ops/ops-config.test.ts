@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateConfig } from '../../../src/config/schema';
+import { ConfigError } from '../../../src/config/problem';
+import { defaultConfig } from '../../../src/config/defaults';
+import { opsPartFactory, opsSettings, statusUrl, validateHealth, validateStatus } from '../../../src/ops/ops-part';
+
+const validators = { status: validateStatus, health: validateHealth };
+
+test('both sections are optional and default to on, loopback, port 8089, the first realm', () => {
+  const { config, problems } = validateConfig({ realms: [{ name: 'iot' }, { name: 'other' }] }, validators);
+  assert.deepEqual(problems, []);
+  assert.ok(config);
+  assert.deepEqual(opsSettings(config), {
+    status: { enabled: true, host: '127.0.0.1', port: 8089, allowRemote: false },
+    health: { enabled: true, intervalMs: 10_000, topic: 'wampgate.health', realm: 'iot' },
+  });
+});
+
+test('every problem is reported with its path', () => {
+  const { problems } = validateConfig(
+    {
+      status: { enabled: 'yes', port: 70000, colour: 'red', allowRemote: 1 },
+      health: { intervalMs: 10, topic: 'not a uri!', realm: 5, extra: true },
+    },
+    validators,
+  );
+  assert.deepEqual(problems.map((p) => p.path).sort(), [
+    'health.extra',
+    'health.intervalMs',
+    'health.realm',
+    'health.topic',
+    'status.allowRemote',
+    'status.colour',
+    'status.enabled',
+    'status.port',
+  ]);
+  assert.deepEqual(
+    validateStatus([], 'status').map((p) => p.path),
+    ['status'],
+  );
+  assert.deepEqual(
+    validateHealth('x', 'health').map((p) => p.path),
+    ['health'],
+  );
+});
+
+test('a non-loopback status host needs "allowRemote": true', () => {
+  const bad = validateStatus({ host: '0.0.0.0' }, 'status');
+  assert.equal(bad.length, 1);
+  assert.equal(bad[0]?.path, 'status.host');
+  assert.match(bad[0]?.message ?? '', /allowRemote/);
+  assert.deepEqual(validateStatus({ host: '0.0.0.0', allowRemote: true }, 'status'), []);
+  assert.deepEqual(validateStatus({ host: '127.0.0.2' }, 'status'), []);
+  assert.deepEqual(validateStatus({ host: 'localhost', port: 0 }, 'status'), []);
+});
+
+test('a health realm that is not configured is a config error found when the part is built', () => {
+  const config = { ...defaultConfig(), health: { realm: 'nope' } };
+  assert.throws(
+    () => opsPartFactory(config),
+    (err: unknown) => err instanceof ConfigError && err.problems[0]?.path === 'health.realm',
+  );
+  assert.equal(opsPartFactory({ ...defaultConfig(), health: { realm: 'nope', enabled: false } }).length, 1);
+});
+
+test('statusUrl reaches a wildcard bind over loopback', () => {
+  assert.equal(statusUrl({ enabled: true, host: '0.0.0.0', port: 8089, allowRemote: true }), 'http://127.0.0.1:8089/');
+  assert.equal(statusUrl({ enabled: true, host: '::', port: 1, allowRemote: true }), 'http://[::1]:1/');
+  assert.equal(statusUrl({ enabled: true, host: '192.168.1.2', port: 80, allowRemote: true }, 81), 'http://192.168.1.2:81/');
+});
