@@ -51,6 +51,9 @@ export interface SqliteOutboxOptions extends OutboxOptions {
 
 const SCHEMA_VERSION = 1;
 
+/** Size the -wal file is truncated to after a checkpoint (SQLite `journal_size_limit`). */
+export const JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
+
 // seq is the rowid (INTEGER PRIMARY KEY): replay order and ack-by-seq are lookups on the table's own
 // B-tree. AUTOINCREMENT keeps the high-water mark in sqlite_sequence, so seq keeps increasing after
 // every row was acked and the file reopened (a plain rowid would restart at MAX+1 = 1).
@@ -335,6 +338,9 @@ export class SqliteOutbox implements Outbox {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`outbox: could not enable WAL on ${this.path} (got ${String(mode)})`);
       db.pragma(`synchronous = ${this.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      // A checkpoint resets the WAL but leaves the file at its largest size: after a big batch
+      // (or a long replay) an SD card would keep that much space. Truncate it back at checkpoints.
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
       if (this.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.maxPageCount)}`);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new Error(`outbox: ${this.path} has schema version ${version}, newer than this wampgate (${SCHEMA_VERSION})`);

@@ -1,0 +1,77 @@
+// The uplink as a gateway part: turns the `uplink` config section into a running Uplink with its
+// outbox (SQLite file under dataDir, or memory), and exposes `validateUplink` for config checks.
+// Wiring into the CLI is cli/wiring.ts's job; what the uplink does is uplink.ts's.
+
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import type { GatewayConfig } from '../config/types';
+import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
+import { MemoryOutbox } from './memory-outbox';
+import type { Outbox } from './outbox';
+import { SqliteOutbox } from './sqlite-outbox';
+import { Uplink, type UplinkStatus } from './uplink';
+import { resolveUplinkConfig, validateUplink, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
+
+export { validateUplink };
+
+/** SQLite's default page size; max_page_count counts these. */
+const PAGE_BYTES = 4096;
+
+export function openOutbox(config: ResolvedUplinkConfig, ctx: Pick<PartContext, 'logger'>): Outbox {
+  const b = config.buffer;
+  const limits = { maxCount: b.maxCount, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, dropPolicy: b.dropPolicy };
+  if (b.storage === 'memory') return new MemoryOutbox(limits);
+  mkdirSync(dirname(b.path), { recursive: true });
+  return new SqliteOutbox({
+    ...limits,
+    path: b.path,
+    durability: b.durability,
+    logger: ctx.logger,
+    ...(b.maxFileBytes !== undefined ? { maxPageCount: Math.max(16, Math.floor(b.maxFileBytes / PAGE_BYTES)) } : {}),
+  });
+}
+
+export class UplinkPart implements GatewayPart {
+  readonly name = 'uplink';
+  private uplink: Uplink | undefined;
+
+  constructor(private readonly section: UplinkConfig) {}
+
+  async start(ctx: PartContext): Promise<void> {
+    const config = resolveUplinkConfig(this.section, {
+      dataDir: ctx.dataDir,
+      firstRealm: ctx.config.realms[0]?.name ?? 'realm1',
+      maxMessageBytes: ctx.config.limits.maxMessageBytes,
+      hostname: hostname(),
+    });
+    if (!ctx.config.realms.some((r) => r.name === config.localRealm)) {
+      throw new Error(`uplink.localRealm: the gateway has no realm "${config.localRealm}"`);
+    }
+    const outbox = openOutbox(config, ctx);
+    const uplink = new Uplink(config, { router: ctx.router, outbox, logger: ctx.logger });
+    try {
+      await uplink.start();
+    } catch (err) {
+      await uplink.stop().catch(() => undefined);
+      throw err;
+    }
+    this.uplink = uplink;
+  }
+
+  async stop(): Promise<void> {
+    await this.uplink?.stop();
+  }
+
+  status(): UplinkStatus | undefined {
+    return this.uplink?.status();
+  }
+
+  /** The running uplink (tests and embedding). */
+  get running(): Uplink | undefined {
+    return this.uplink;
+  }
+}
+
+/** One uplink when the config has an `uplink` section. */
+export const uplinkPartFactory: PartFactory = (config: GatewayConfig) => (config.uplink ? [new UplinkPart(config.uplink as unknown as UplinkConfig)] : []);
