@@ -424,7 +424,9 @@ export class Session implements PeerListener {
       authrole: this.authrole,
       authmethod: this.authmethod,
       authprovider: this.authprovider,
-      roles: routerRoles(),
+      // A serial device may have a receive buffer of a few hundred bytes; the full feature list
+      // alone is ~450 bytes of CBOR. Its roles stay announced, the features are all available.
+      roles: this.transport.type === 'serial' ? { broker: {}, dealer: {} } : routerRoles(),
       agent: this.host.agent,
     };
     if (this.authextra) welcomeDetails.authextra = this.authextra;
