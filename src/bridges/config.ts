@@ -3,6 +3,7 @@
 
 import type { ConfigProblem } from '../config/problem';
 import { validateMqttBridge } from './mqtt/config';
+import { validateSerialBridges } from './serial/config';
 
 type ListValidator = (value: unknown, path: string) => ConfigProblem[];
 
@@ -16,6 +17,7 @@ const kinds: Record<string, ListValidator> = {
     });
     return problems;
   },
+  serial: (value, path) => validateSerialBridges(value, path),
 };
 
 /** Lets a bridge kind add its validator (serial registers here). */

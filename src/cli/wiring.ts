@@ -4,6 +4,8 @@
 import { checkAnonymousExposure, validateDynamicAuthorizer, validateListenerAuth, validateRoles, type ListenerAuthConfig } from '../auth/config';
 import { validateBridges } from '../bridges/config';
 import { mqttPartFactory } from '../bridges/mqtt/part';
+import { serialPartFactory } from '../bridges/serial/part';
+import { uplinkPartFactory, validateUplink } from '../uplink/part';
 import type { SectionValidators } from '../config/schema';
 import { opsPartFactory, validateHealth, validateStatus } from '../ops/ops-part';
 import type { GatewayOptions } from '../gateway';
@@ -15,6 +17,7 @@ export const sectionValidators: SectionValidators = {
   realmRoles: validateRoles,
   realmAuthorizer: validateDynamicAuthorizer,
   bridges: validateBridges,
+  uplink: validateUplink,
   status: validateStatus,
   health: validateHealth,
   listenerExposure: (auth, path, loopback, realms) =>
@@ -24,7 +27,7 @@ export const sectionValidators: SectionValidators = {
 /** One factory per optional config section; each turns its section into running parts. Parts
  * start in this order and stop in reverse; ops is last so its status listener reports ready
  * only once everything else is up. */
-export const partFactories: PartFactory[] = [mqttPartFactory, opsPartFactory];
+export const partFactories: PartFactory[] = [mqttPartFactory, serialPartFactory, uplinkPartFactory, opsPartFactory];
 
 export function gatewayOptions(logger: Logger): GatewayOptions {
   return { logger, parts: partFactories };
