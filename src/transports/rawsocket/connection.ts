@@ -2,6 +2,7 @@
 // PONG, keepalive, and the SerializedPeer on top. Shared by the server and the client; the
 // handshake and the listener's bookkeeping stay with them.
 
+import { WriteBatcher } from '../write-batching';
 import type { Socket } from 'node:net';
 import type { TransportInfo } from '../../protocol/peer';
 import type { Serializer } from '../../serializers/serializer';
@@ -107,8 +108,11 @@ export class RawSocketConnection {
     return true;
   }
 
+  private readonly batcher = new WriteBatcher(() => this.socket);
+
   private write(kind: FrameKindName, payload: Buffer): void {
     if (this.ending || this.socket.destroyed || !this.socket.writable) return;
+    this.batcher.hold();
     // cork/uncork turns the two writes into one writev: no copy of the payload.
     this.socket.cork();
     this.socket.write(encodeFrameHeader(kind, payload.length));

@@ -2,6 +2,8 @@
 // binary for the others), keepalive by ws ping/pong, close with a grace period. Shared by the
 // server and the client; the HTTP upgrade and subprotocol choice stay with them.
 
+import type { Socket } from 'node:net';
+import { WriteBatcher } from '../write-batching';
 import WebSocket from 'ws';
 import type { TransportInfo } from '../../protocol/peer';
 import type { Serializer } from '../../serializers/serializer';
@@ -56,9 +58,12 @@ export class WebSocketConnection {
       onTimeout: () => this.fail('keepalive timeout: no pong'),
     });
     const sendOptions = { binary: options.serializer.binary };
+    // ws keeps its net.Socket private; batching needs it (see write-batching.ts).
+    const batcher = new WriteBatcher(() => (this.ws as unknown as { _socket?: Socket })._socket);
     this.peer = new SerializedPeer(options.info, options.serializer, {
       writeFrame: (frame) => {
         if (this.ending || this.ws.readyState !== WebSocket.OPEN) return;
+        batcher.hold();
         this.ws.send(frame, sendOptions);
       },
       close: (reason) => this.end(reason, WsCloseCode.normal),
