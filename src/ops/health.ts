@@ -10,9 +10,15 @@
 import { execFile } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
-import * as si from 'systeminformation';
+import type * as SystemInformation from 'systeminformation';
 import type { Logger } from '../util/logger';
 import { quietLogger } from '../util/logger';
+
+// systeminformation is large; it is loaded on the first poll, not when the gateway starts.
+let siModule: typeof SystemInformation | undefined;
+function si(): typeof SystemInformation {
+  return (siModule ??= require('systeminformation') as typeof SystemInformation);
+}
 
 export interface ThrottleFlags {
   /** The raw bit field as the firmware reports it. */
@@ -302,8 +308,8 @@ export class HealthMonitor {
     // The device tree names the exact board revision; a NUL terminates it.
     const model =
       (await readText('/proc/device-tree/model'))?.replace(/\0/g, '') ?? (await readText('/sys/firmware/devicetree/base/model'))?.replace(/\0/g, '') ?? null;
-    const osInfo = await this.guard('os-info', null, () => si.osInfo());
-    const cpu = await this.guard('cpu-info', null, () => si.cpu());
+    const osInfo = await this.guard('os-info', null, () => si().osInfo());
+    const cpu = await this.guard('cpu-info', null, () => si().cpu());
     const cpuBrand = cpu ? [cpu.manufacturer, cpu.brand].filter((s) => s).join(' ') || null : null;
     return {
       model: model || null,
@@ -355,7 +361,7 @@ export class HealthMonitor {
   }
 
   private async memory(): Promise<HealthSnapshot['memory']> {
-    const m = await si.mem();
+    const m = await si().mem();
     const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
     const total = num(m.total);
     if (total === null || total === 0) throw new Error('systeminformation mem() returned no total');

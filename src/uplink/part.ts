@@ -9,8 +9,7 @@ import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
 import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
-import { SqliteOutbox } from './sqlite-outbox';
-import { Uplink, type UplinkStatus } from './uplink';
+import type { UplinkStatus, Uplink } from './uplink';
 import { resolveUplinkConfig, validateUplink, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
 
 export { validateUplink };
@@ -23,6 +22,8 @@ export function openOutbox(config: ResolvedUplinkConfig, ctx: Pick<PartContext, 
   const limits = { maxCount: b.maxCount, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, dropPolicy: b.dropPolicy };
   if (b.storage === 'memory') return new MemoryOutbox(limits);
   mkdirSync(dirname(b.path), { recursive: true });
+  // Loaded only when an uplink is configured: better-sqlite3 is a native module.
+  const { SqliteOutbox } = require('./sqlite-outbox') as typeof import('./sqlite-outbox');
   return new SqliteOutbox({
     ...limits,
     path: b.path,
@@ -49,6 +50,7 @@ export class UplinkPart implements GatewayPart {
       throw new Error(`uplink.localRealm: the gateway has no realm "${config.localRealm}"`);
     }
     const outbox = openOutbox(config, ctx);
+    const { Uplink } = require('./uplink') as typeof import('./uplink');
     const uplink = new Uplink(config, { router: ctx.router, outbox, logger: ctx.logger });
     try {
       await uplink.start();

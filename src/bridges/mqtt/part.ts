@@ -3,7 +3,7 @@
 
 import type { GatewayPart, PartFactory } from '../../gateway-part';
 import type { MqttBridgeConfig } from './config';
-import { MqttBridge } from './mqtt-bridge';
+import type { MqttBridge } from './mqtt-bridge';
 
 export const mqttPartFactory: PartFactory = (config) => {
   const entries = (config.bridges?.mqtt ?? []) as MqttBridgeConfig[];
@@ -12,6 +12,8 @@ export const mqttPartFactory: PartFactory = (config) => {
     return {
       name: `mqtt:${entry.name}`,
       async start(ctx) {
+        // Loaded only when a bridge is configured: the mqtt package costs memory and start-up time.
+        const { MqttBridge } = require('./mqtt-bridge') as typeof import('./mqtt-bridge');
         bridge = new MqttBridge(entry, { router: ctx.router, logger: ctx.logger });
         await bridge.start();
       },

@@ -4,8 +4,8 @@
 
 import type { GatewayPart, PartContext, PartFactory } from '../../gateway-part';
 import type { SerialBridgeConfig } from './config';
-import { FramePort, type FramePortStatus } from './frame-port';
-import { LineBridge, type LineBridgeStatus } from './line-bridge';
+import type { FramePort, FramePortStatus } from './frame-port';
+import type { LineBridge, LineBridgeStatus } from './line-bridge';
 
 export type SerialPartStatus = LineBridgeStatus | FramePortStatus;
 
@@ -23,10 +23,13 @@ export class SerialPart implements GatewayPart {
     if (!ctx.router.findRealm(this.config.realm)) throw new Error(`serial port "${this.config.name}": no realm "${this.config.realm}" is configured`);
     const deps = { router: ctx.router, logger: ctx.logger };
     if (this.config.mode === 'frame') {
+      // Loaded only when a port is configured: serialport's native binding costs memory.
+      const { FramePort } = require('./frame-port') as typeof import('./frame-port');
       const port = new FramePort(this.config, deps);
       this.running = port;
       port.start();
     } else {
+      const { LineBridge } = require('./line-bridge') as typeof import('./line-bridge');
       const bridge = new LineBridge(this.config, deps);
       this.running = bridge;
       await bridge.start();
