@@ -433,7 +433,8 @@ export class Session implements PeerListener {
     this.send({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails });
     this.host.sessionOpened(this);
     realm.join(this);
-    this.log.info('session joined', this.logFields());
+    // The router's own sessions (meta API, ops) would only be noise at info level.
+    (this.hidden ? this.log.debug : this.log.info)('session joined', this.logFields());
   }
 
   private leaveRealm(): void {
@@ -442,7 +443,7 @@ export class Session implements PeerListener {
     this.realm = undefined;
     realm.leave(this);
     this.host.sessionClosed(this);
-    this.log.info('session left', { session: this.id, realm: realm.name, authid: this.authid });
+    (this.hidden ? this.log.debug : this.log.info)('session left', { session: this.id, realm: realm.name, authid: this.authid });
   }
 
   private closeQuietly(reason: string): void {
