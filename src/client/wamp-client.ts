@@ -35,6 +35,8 @@ export interface ClientRegistration {
 export interface ConnectOptions {
   realm: string;
   authid?: string;
+  /** The role to join as, for routers that let a principal choose among its roles. */
+  authrole?: string;
   authmethods?: string[];
   authextra?: Dict;
   /** Answers a CHALLENGE: returns the signature for AUTHENTICATE. */
@@ -126,6 +128,7 @@ export class WampClient {
       });
       const details: Dict = { roles: clientRoles, agent: 'wampgate-client' };
       if (this.options.authid !== undefined) details.authid = this.options.authid;
+      if (this.options.authrole !== undefined) details.authrole = this.options.authrole;
       if (this.options.authmethods) details.authmethods = this.options.authmethods;
       if (this.options.authextra) details.authextra = this.options.authextra;
       this.peer.send({ type: MessageType.HELLO, realm: this.options.realm, details });

@@ -18,7 +18,7 @@ export interface SectionValidators {
   realmAuthorizer?: (value: unknown, path: string) => ConfigProblem[];
   /** Cross-section check once listeners and realms are valid: e.g. remote anonymous access to an allow-all realm. */
   listenerExposure?: (auth: unknown, path: string, loopback: boolean, realms: readonly RealmConfig[]) => ConfigProblem[];
-  bridges?: (value: unknown, path: string) => ConfigProblem[];
+  bridges?: (value: unknown, path: string, realms: readonly string[]) => ConfigProblem[];
   uplink?: (value: unknown, path: string) => ConfigProblem[];
   status?: (value: unknown, path: string) => ConfigProblem[];
   health?: (value: unknown, path: string) => ConfigProblem[];
@@ -175,8 +175,9 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
   for (const section of ['bridges', 'uplink', 'status', 'health'] as const) {
     if (raw[section] === undefined) continue;
     const validate = validators[section];
+    const realmNames = realms.map((r) => r.name);
     if (!validate) p.add(section, `the ${section} section is not supported by this build`);
-    else for (const q of validate(raw[section], section)) p.add(q.path, q.message);
+    else for (const q of validate(raw[section], section, realmNames)) p.add(q.path, q.message);
   }
 
   if (p.ok && validators.listenerExposure) {

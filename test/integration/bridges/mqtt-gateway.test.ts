@@ -44,3 +44,14 @@ test('check reports a broken bridges.mqtt entry with its path', () => {
   assert.ok(problems.some((p) => p.path.startsWith('bridges.mqtt[0].broker')), JSON.stringify(problems));
   assert.ok(problems.some((p) => p.path === 'bridges.zigbee'), JSON.stringify(problems));
 });
+
+test('check reports a bridge that names a realm the config does not define', () => {
+  const { problems } = validateConfig(
+    { bridges: { mqtt: [{ name: 'x', realm: 'plant', broker: { url: 'mqtt://127.0.0.1:1' }, topics: [{ mqtt: 'a/b', wamp: 'a.b', direction: 'mqtt-to-wamp' }] }] } },
+    sectionValidators,
+  );
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    ['bridges.mqtt[0].realm'],
+  );
+});
