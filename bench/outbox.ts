@@ -20,7 +20,12 @@ let files = 0;
 const freshPath = () => path.join(dir, `bench-${++files}.db`);
 
 // ~100 accounted bytes: a typical sensor reading.
-const entry = (i: number): NewEntry => ({ source: 'sensors', topic: 'com.example.sensor.temp', args: [i, 21.5 + (i % 10) / 10], kwargs: { unit: 'degC', id: 'probe-0042-livingroom-north' } });
+const entry = (i: number): NewEntry => ({
+  source: 'sensors',
+  topic: 'com.example.sensor.temp',
+  args: [i, 21.5 + (i % 10) / 10],
+  kwargs: { unit: 'degC', id: 'probe-0042-livingroom-north' },
+});
 const entryBytes = accountedBytes(encodePayload(entry(123456)), entry(0).topic, entry(0).source);
 const bigLimits = { maxCount: 10_000_000, maxBytes: 10 * 1024 ** 3 };
 
@@ -46,7 +51,11 @@ function appendRate(durability: SqliteDurability, batch: number): void {
   }
   const ms = performance.now() - start;
   ob.close();
-  row(`append ${batch === 1 ? 'single' : `batch ${batch}`}, synchronous=${durability.toUpperCase()}`, rate(n, ms), `(${n.toLocaleString('en-US')} in ${(ms / 1000).toFixed(1)} s)`);
+  row(
+    `append ${batch === 1 ? 'single' : `batch ${batch}`}, synchronous=${durability.toUpperCase()}`,
+    rate(n, ms),
+    `(${n.toLocaleString('en-US')} in ${(ms / 1000).toFixed(1)} s)`,
+  );
 }
 
 function fillAndReplay(): void {
@@ -56,9 +65,10 @@ function fillAndReplay(): void {
   const rssStart = process.memoryUsage().rss;
   const batch = 1000;
   const start = performance.now();
-  for (let n = 0; n < events; ) {
+  for (let n = 0; n < events;) {
     ob.appendBatch(Array.from({ length: Math.min(batch, events - n) }, () => entry(n++)));
-    if (n % Math.max(batch, Math.floor(events / 4 / batch) * batch) === 0 || n === events) rss.push(`${Math.round((n / events) * 100)}%:${mib(process.memoryUsage().rss)}`);
+    if (n % Math.max(batch, Math.floor(events / 4 / batch) * batch) === 0 || n === events)
+      rss.push(`${Math.round((n / events) * 100)}%:${mib(process.memoryUsage().rss)}`);
   }
   const fillMs = performance.now() - start;
   const stats = ob.stats();
@@ -101,7 +111,11 @@ try {
 }
 
 const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length), 6));
-const line = (r: string[]) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join('  ').trimEnd();
+const line = (r: string[]) =>
+  r
+    .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+    .join('  ')
+    .trimEnd();
 console.log(line(['measure', 'value', 'note']));
 console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));

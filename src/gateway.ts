@@ -111,7 +111,9 @@ export class Gateway {
     }
     const address = server.address();
     this.listeners.push({ config: l, server, address });
-    this.logger.child('gateway').info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
+    this.logger
+      .child('gateway')
+      .info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
   }
 
   partStatus(): Record<string, unknown> {

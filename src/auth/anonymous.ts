@@ -16,7 +16,11 @@ export function anonymousOnLoopback(options: { authrole?: string; allowRemote?: 
   return {
     hello(ctx: HelloContext): HelloOutcome {
       if (!ctx.transport.loopback && options.allowRemote !== true) {
-        return { kind: 'deny', reason: ErrorUri.notAuthorized, message: 'anonymous access is allowed only on loopback; configure authentication for this listener' };
+        return {
+          kind: 'deny',
+          reason: ErrorUri.notAuthorized,
+          message: 'anonymous access is allowed only on loopback; configure authentication for this listener',
+        };
       }
       const methods = requestedMethods(ctx.details);
       if (methods && methods.length > 0 && !methods.includes('anonymous')) {

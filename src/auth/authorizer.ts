@@ -192,7 +192,10 @@ export function overlaps(rule: CompiledRule, pattern: string, match: 'prefix' | 
 function fixedLead(parts: readonly string[]): string {
   const k = parts.indexOf('');
   if (k === -1) return parts.join('.');
-  return parts.slice(0, k).map((c) => c + '.').join('');
+  return parts
+    .slice(0, k)
+    .map((c) => c + '.')
+    .join('');
 }
 
 /** Is there a URI that starts with `prefix` and matches the wildcard components? */

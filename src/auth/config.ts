@@ -170,16 +170,19 @@ function checkPrincipal(c: Checker, p: unknown, path: string, kind: CredentialKi
     } else c.secret(p.ticket, `${path}.ticket`);
   }
   if (kind === 'wampcra') {
-    if (p.secret === undefined && p.derived === undefined) c.add(`${path}.secret`, 'a wampcra principal needs secret (or salt, iterations, keylen and derived)');
+    if (p.secret === undefined && p.derived === undefined)
+      c.add(`${path}.secret`, 'a wampcra principal needs secret (or salt, iterations, keylen and derived)');
     if (p.secret !== undefined) c.secret(p.secret, `${path}.secret`);
     if (p.derived !== undefined) c.secret(p.derived, `${path}.derived`);
     if (p.salt !== undefined || p.iterations !== undefined || p.keylen !== undefined || p.derived !== undefined) c.salted(p, path);
   }
   if (kind === 'cryptosign') {
-    if (!Array.isArray(p.pubkeys) || p.pubkeys.length === 0) c.add(`${path}.pubkeys`, 'a cryptosign principal needs pubkeys: a list of 64-hex-digit Ed25519 public keys');
-    else p.pubkeys.forEach((k, i) => {
-      if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k)) c.add(`${path}.pubkeys[${i}]`, 'must be a 32-byte Ed25519 public key as 64 hex digits');
-    });
+    if (!Array.isArray(p.pubkeys) || p.pubkeys.length === 0)
+      c.add(`${path}.pubkeys`, 'a cryptosign principal needs pubkeys: a list of 64-hex-digit Ed25519 public keys');
+    else
+      p.pubkeys.forEach((k, i) => {
+        if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k)) c.add(`${path}.pubkeys[${i}]`, 'must be a 32-byte Ed25519 public key as 64 hex digits');
+      });
   }
 }
 
@@ -226,7 +229,8 @@ export function validateListenerAuth(value: unknown, path: string, listenerIsLoo
   }
   if (value.ticket !== undefined) {
     const has = checkPrincipalMethod(c, value.ticket, `${path}.ticket`, 'ticket', []);
-    if (!has && value.dynamic === undefined) c.add(`${path}.ticket`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential), and there is no dynamic authenticator');
+    if (!has && value.dynamic === undefined)
+      c.add(`${path}.ticket`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential), and there is no dynamic authenticator');
   }
   if (value.wampcra !== undefined && !checkPrincipalMethod(c, value.wampcra, `${path}.wampcra`, 'wampcra', ['challengeTimeoutMs'])) {
     if (isObj(value.wampcra)) c.add(`${path}.wampcra`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential)');
@@ -245,13 +249,15 @@ export function validateListenerAuth(value: unknown, path: string, listenerIsLoo
         if (!c.obj(p, pp, ['cn', 'fingerprint', 'authid', 'role', 'realm'])) return;
         if (p.cn === undefined && p.fingerprint === undefined) c.add(pp, 'needs cn or fingerprint');
         c.str(p.cn, `${pp}.cn`);
-        if (p.fingerprint !== undefined && (typeof p.fingerprint !== 'string' || !/^([0-9a-fA-F]{2}:?){32}$/.test(p.fingerprint))) c.add(`${pp}.fingerprint`, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)');
+        if (p.fingerprint !== undefined && (typeof p.fingerprint !== 'string' || !/^([0-9a-fA-F]{2}:?){32}$/.test(p.fingerprint)))
+          c.add(`${pp}.fingerprint`, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)');
         c.str(p.authid, `${pp}.authid`);
         c.str(p.role, `${pp}.role`, true);
         c.str(p.realm, `${pp}.realm`);
       });
     }
-    if ((t.principals === undefined || (Array.isArray(t.principals) && t.principals.length === 0)) && t.defaultRole === undefined) c.add(`${path}.tls`, 'needs principals or defaultRole');
+    if ((t.principals === undefined || (Array.isArray(t.principals) && t.principals.length === 0)) && t.defaultRole === undefined)
+      c.add(`${path}.tls`, 'needs principals or defaultRole');
   }
   if (value.dynamic !== undefined && c.obj(value.dynamic, `${path}.dynamic`, ['procedure', 'realm', 'timeoutMs', 'cacheTtlMs', 'cacheMax'])) {
     const d = value.dynamic;
@@ -261,7 +267,11 @@ export function validateListenerAuth(value: unknown, path: string, listenerIsLoo
     c.posInt(d.cacheTtlMs, `${path}.dynamic.cacheTtlMs`);
     c.posInt(d.cacheMax, `${path}.dynamic.cacheMax`);
   }
-  if (value.rateLimit !== undefined && value.rateLimit !== false && c.obj(value.rateLimit, `${path}.rateLimit`, ['maxFailures', 'windowMs', 'blockMs', 'maxAddresses'])) {
+  if (
+    value.rateLimit !== undefined &&
+    value.rateLimit !== false &&
+    c.obj(value.rateLimit, `${path}.rateLimit`, ['maxFailures', 'windowMs', 'blockMs', 'maxAddresses'])
+  ) {
     for (const k of ['maxFailures', 'windowMs', 'blockMs', 'maxAddresses']) c.posInt(value.rateLimit[k], `${path}.rateLimit.${k}`);
   }
   return c.problems;
@@ -351,12 +361,18 @@ export function checkAnonymousExposure(
   const problems: ConfigProblem[] = [];
   for (const realm of realms) {
     if (realm.roles === undefined && realm.authorizer === undefined) {
-      problems.push({ path: `${path}.anonymous`, message: `realm "${realm.name}" has no roles, so anonymous sessions from the network could do everything there; define roles, or set "allowAnonymousAllowAll": true` });
+      problems.push({
+        path: `${path}.anonymous`,
+        message: `realm "${realm.name}" has no roles, so anonymous sessions from the network could do everything there; define roles, or set "allowAnonymousAllowAll": true`,
+      });
       continue;
     }
     const role = realm.roles?.find((r) => r.name === roleName);
     if (role && isAllowAllRole(role)) {
-      problems.push({ path: `${path}.anonymous`, message: `role "${roleName}" in realm "${realm.name}" allows everything to anonymous sessions from the network; narrow it, or set "allowAnonymousAllowAll": true` });
+      problems.push({
+        path: `${path}.anonymous`,
+        message: `role "${roleName}" in realm "${realm.name}" allows everything to anonymous sessions from the network; narrow it, or set "allowAnonymousAllowAll": true`,
+      });
     }
   }
   return problems;

@@ -74,10 +74,22 @@ export function cryptosignAuthenticator(options: CryptosignAuthOptions): Authent
         verify(signature: string): AuthResult {
           const ok = verifyCryptosign(signature, challenge, key);
           if (!ok || !principal || role === undefined) {
-            options.logger?.warn('authentication denied', { authmethod: 'cryptosign', authid: typeof requested === 'string' ? requested : principal?.authid, realm: ctx.realm, peer: ctx.transport.peer });
+            options.logger?.warn('authentication denied', {
+              authmethod: 'cryptosign',
+              authid: typeof requested === 'string' ? requested : principal?.authid,
+              realm: ctx.realm,
+              peer: ctx.transport.peer,
+            });
             return credentialsRejected();
           }
-          return { kind: 'accept', authid: principal.authid, authrole: role, authmethod: 'cryptosign', authprovider, authextra: { pubkey: pubkey.toLowerCase() } };
+          return {
+            kind: 'accept',
+            authid: principal.authid,
+            authrole: role,
+            authmethod: 'cryptosign',
+            authprovider,
+            authextra: { pubkey: pubkey.toLowerCase() },
+          };
         },
       };
     },

@@ -34,7 +34,14 @@ interface CacheEntry {
 }
 
 /** Errors that say the authenticator could not answer, not that it said no: never cached. */
-const transientErrors = new Set<string>([ErrorUri.noSuchProcedure, ErrorUri.timeout, ErrorUri.canceled, ErrorUri.unavailable, ErrorUri.noEligibleCallee, 'wampgate.error.dynamic_timeout']);
+const transientErrors = new Set<string>([
+  ErrorUri.noSuchProcedure,
+  ErrorUri.timeout,
+  ErrorUri.canceled,
+  ErrorUri.unavailable,
+  ErrorUri.noEligibleCallee,
+  'wampgate.error.dynamic_timeout',
+]);
 
 class TimeoutError extends Error {
   readonly error = 'wampgate.error.dynamic_timeout';
@@ -113,16 +120,31 @@ export class DynamicAuthenticator implements Authenticator {
     if (ctx.details.authrole !== undefined) details.authrole = ctx.details.authrole;
     let result: AuthResult;
     try {
-      const r = await withTimeout(this.options.call(this.options.procedure, [ctx.realm, authid, details], {}, { timeout: this.timeoutMs }), this.timeoutMs, this.options.procedure);
+      const r = await withTimeout(
+        this.options.call(this.options.procedure, [ctx.realm, authid, details], {}, { timeout: this.timeoutMs }),
+        this.timeoutMs,
+        this.options.procedure,
+      );
       result = this.interpret(r.args[0] ?? r.kwargs, authid);
     } catch (err) {
       const uri = (err as { error?: unknown }).error;
       if (typeof uri !== 'string' || transientErrors.has(uri)) {
         // The authenticator could not answer: deny this attempt, ask again next time.
-        this.options.logger?.warn('dynamic authenticator unavailable; denying', { procedure: this.options.procedure, authid, realm: ctx.realm, error: (err as Error).message });
+        this.options.logger?.warn('dynamic authenticator unavailable; denying', {
+          procedure: this.options.procedure,
+          authid,
+          realm: ctx.realm,
+          error: (err as Error).message,
+        });
         return { kind: 'deny', reason: ErrorUri.authenticationFailed, message: 'authentication failed (authenticator unavailable)' };
       }
-      this.options.logger?.warn('authentication denied', { authmethod: 'ticket', authprovider: this.authprovider, authid, realm: ctx.realm, peer: ctx.transport.peer });
+      this.options.logger?.warn('authentication denied', {
+        authmethod: 'ticket',
+        authprovider: this.authprovider,
+        authid,
+        realm: ctx.realm,
+        peer: ctx.transport.peer,
+      });
       result = credentialsRejected();
     }
     this.remember(key, result);
@@ -137,7 +159,13 @@ export class DynamicAuthenticator implements Authenticator {
     if (typeof answer === 'object' && answer !== null && !Array.isArray(answer)) {
       const a = answer as Dict;
       if (typeof a.role === 'string' && a.role.length > 0) {
-        const out: AuthAccept = { kind: 'accept', authid: typeof a.authid === 'string' && a.authid.length > 0 ? a.authid : authid, authrole: a.role, authmethod: 'ticket', authprovider: this.authprovider };
+        const out: AuthAccept = {
+          kind: 'accept',
+          authid: typeof a.authid === 'string' && a.authid.length > 0 ? a.authid : authid,
+          authrole: a.role,
+          authmethod: 'ticket',
+          authprovider: this.authprovider,
+        };
         if (typeof a.realm === 'string' && a.realm.length > 0) out.realm = a.realm;
         if (typeof a.extra === 'object' && a.extra !== null && !Array.isArray(a.extra)) out.authextra = a.extra as Dict;
         return out;

@@ -72,13 +72,31 @@ export class DynamicAuthorizer implements Authorizer {
 
   private async ask(who: SessionIdentity, action: Action, uri: string, match: string, options: Dict, key: string): Promise<Decision> {
     this.calls++;
-    const session: Dict = { session: who.session, realm: who.realm, authid: who.authid, authrole: who.authrole, authmethod: who.authmethod, transport: { type: who.transport.type, peer: who.transport.peer, listener: who.transport.listener } };
+    const session: Dict = {
+      session: who.session,
+      realm: who.realm,
+      authid: who.authid,
+      authrole: who.authrole,
+      authmethod: who.authmethod,
+      transport: { type: who.transport.type, peer: who.transport.peer, listener: who.transport.listener },
+    };
     let answer: unknown;
     try {
-      const r = await withTimeout(this.options.call(this.options.procedure, [session, uri, action, { match, ...pick(options) }], {}, { timeout: this.timeoutMs }), this.timeoutMs, this.options.procedure);
+      const r = await withTimeout(
+        this.options.call(this.options.procedure, [session, uri, action, { match, ...pick(options) }], {}, { timeout: this.timeoutMs }),
+        this.timeoutMs,
+        this.options.procedure,
+      );
       answer = r.args[0] ?? r.kwargs;
     } catch (err) {
-      this.options.logger?.warn('dynamic authorizer failed; denying', { procedure: this.options.procedure, authid: who.authid, authrole: who.authrole, action, uri, error: (err as Error).message });
+      this.options.logger?.warn('dynamic authorizer failed; denying', {
+        procedure: this.options.procedure,
+        authid: who.authid,
+        authrole: who.authrole,
+        action,
+        uri,
+        error: (err as Error).message,
+      });
       return DENY;
     }
     // Crossbar's shapes: a boolean, or { allow, disclose, cache }.

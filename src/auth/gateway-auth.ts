@@ -99,7 +99,10 @@ export class GatewayAuth {
         client = WampClient.connect(peer, { realm });
         this.callers.set(realm, client);
         // A closed session (router shutdown) is replaced on next use.
-        client.then((c) => c.onClose(() => this.callers.delete(realm)), () => this.callers.delete(realm));
+        client.then(
+          (c) => c.onClose(() => this.callers.delete(realm)),
+          () => this.callers.delete(realm),
+        );
       }
       const c = await client;
       return c.call(procedure, args, kwargs, { timeout: options.timeout });

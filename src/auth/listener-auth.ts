@@ -65,35 +65,60 @@ export function buildListenerAuth(config: ListenerAuthConfig | undefined, deps: 
   const methods = new Map<AuthMethodName, Authenticator>();
   let dynamic: DynamicAuthenticator | undefined;
   if (config.dynamic) {
-    if (!deps.call) problems.push({ path: `${path}.dynamic`, message: 'a dynamic authenticator needs a session to call it (internal: no call function given)' });
+    if (!deps.call)
+      problems.push({ path: `${path}.dynamic`, message: 'a dynamic authenticator needs a session to call it (internal: no call function given)' });
     else {
       const d = config.dynamic;
-      dynamic = new DynamicAuthenticator({ procedure: d.procedure, call: deps.call, ...opt('timeoutMs', d.timeoutMs), ...opt('cacheTtlMs', d.cacheTtlMs), ...opt('cacheMax', d.cacheMax), ...opt('logger', logger) });
+      dynamic = new DynamicAuthenticator({
+        procedure: d.procedure,
+        call: deps.call,
+        ...opt('timeoutMs', d.timeoutMs),
+        ...opt('cacheTtlMs', d.cacheTtlMs),
+        ...opt('cacheMax', d.cacheMax),
+        ...opt('logger', logger),
+      });
     }
   }
   if (config.anonymous) {
     const a = config.anonymous;
     if (!deps.loopback && a.allowRemoteAnonymous !== true) {
-      problems.push({ path: `${path}.anonymous`, message: 'this listener is reachable from the network; anonymous access there needs "allowRemoteAnonymous": true' });
+      problems.push({
+        path: `${path}.anonymous`,
+        message: 'this listener is reachable from the network; anonymous access there needs "allowRemoteAnonymous": true',
+      });
     }
     methods.set('anonymous', anonymousOnLoopback({ authrole: a.role ?? 'anonymous', allowRemote: a.allowRemoteAnonymous === true }));
   }
   if (config.ticket) {
     const store = load(config.ticket, `${path}.ticket`);
-    methods.set('ticket', ticketAuthenticator({ store, ...opt('authprovider', config.ticket.authprovider), ...opt('fallback', dynamic), ...opt('logger', logger) }));
+    methods.set(
+      'ticket',
+      ticketAuthenticator({ store, ...opt('authprovider', config.ticket.authprovider), ...opt('fallback', dynamic), ...opt('logger', logger) }),
+    );
   } else if (dynamic) {
     methods.set('ticket', dynamic);
   }
   if (config.wampcra) {
     const store = load(config.wampcra, `${path}.wampcra`);
-    methods.set('wampcra', wampcraAuthenticator({ store, ...opt('authprovider', config.wampcra.authprovider), ...opt('challengeTimeoutMs', config.wampcra.challengeTimeoutMs), ...opt('logger', logger) }));
+    methods.set(
+      'wampcra',
+      wampcraAuthenticator({
+        store,
+        ...opt('authprovider', config.wampcra.authprovider),
+        ...opt('challengeTimeoutMs', config.wampcra.challengeTimeoutMs),
+        ...opt('logger', logger),
+      }),
+    );
   }
   if (config.cryptosign) {
     const store = load(config.cryptosign, `${path}.cryptosign`);
     methods.set('cryptosign', cryptosignAuthenticator({ store, ...opt('authprovider', config.cryptosign.authprovider), ...opt('logger', logger) }));
   }
   if (config.tls) {
-    methods.set('tls', tlsCertAuthenticator({ principals: config.tls.principals ?? [], ...opt('defaultRole', config.tls.defaultRole), ...opt('logger', logger) }));
+    methods.set(
+      'tls',
+      tlsCertAuthenticator({ principals: config.tls.principals ?? [], ...opt('defaultRole', config.tls.defaultRole), ...opt('logger', logger) }),
+    );
   }
   if (methods.size === 0) problems.push({ path, message: 'enables no authentication method' });
   if (problems.length > 0) throw new ConfigError(problems);
@@ -106,7 +131,11 @@ export function buildListenerAuth(config: ListenerAuthConfig | undefined, deps: 
       if (blocked) return blocked;
       const method = chooseMethod(ctx, methods);
       if (!method) {
-        return { kind: 'deny', reason: ErrorUri.noAuthMethod, message: `none of the requested authentication methods is offered here; this listener offers: ${offered.join(', ')}` };
+        return {
+          kind: 'deny',
+          reason: ErrorUri.noAuthMethod,
+          message: `none of the requested authentication methods is offered here; this listener offers: ${offered.join(', ')}`,
+        };
       }
       const outcome = (methods.get(method) as Authenticator).hello(ctx);
       return outcome instanceof Promise ? outcome.then((o) => logDenials(o, method, ctx, logger)) : logDenials(outcome, method, ctx, logger);
@@ -131,7 +160,13 @@ export function chooseMethod(ctx: HelloContext, methods: ReadonlyMap<AuthMethodN
  * credential failures; this covers denials before any challenge. */
 function logDenials(outcome: HelloOutcome, method: string, ctx: HelloContext, logger: Logger | undefined): HelloOutcome {
   if (outcome.kind === 'deny') {
-    logger?.warn('authentication denied', { authmethod: method, authid: typeof ctx.details.authid === 'string' ? ctx.details.authid : undefined, realm: ctx.realm, peer: ctx.transport.peer, reason: outcome.reason });
+    logger?.warn('authentication denied', {
+      authmethod: method,
+      authid: typeof ctx.details.authid === 'string' ? ctx.details.authid : undefined,
+      realm: ctx.realm,
+      peer: ctx.transport.peer,
+      reason: outcome.reason,
+    });
   }
   return outcome;
 }
@@ -140,4 +175,3 @@ function logDenials(outcome: HelloOutcome, method: string, ctx: HelloContext, lo
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
-

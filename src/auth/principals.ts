@@ -65,9 +65,7 @@ export interface PrincipalSources {
   principalsCredential?: string;
 }
 
-export type StoredSecret =
-  | { kind: 'plain'; value: Buffer }
-  | { kind: 'pbkdf2'; salt: string; iterations: number; keylen: number; derived: Buffer };
+export type StoredSecret = { kind: 'plain'; value: Buffer } | { kind: 'pbkdf2'; salt: string; iterations: number; keylen: number; derived: Buffer };
 
 export interface CraKey {
   /** The HMAC key as the client uses it: the secret, or base64(PBKDF2(password)) when salted. */
@@ -181,7 +179,8 @@ export function resolvePrincipal(p: PrincipalConfig, path: string, problems: Con
   if (p.ticket !== undefined) {
     if (isSaltedHash(p.ticket)) {
       const d = resolveSecret(p.ticket.derived, `${path}.ticket.derived`, problems, senv);
-      if (d !== undefined) out.ticket = { kind: 'pbkdf2', salt: p.ticket.salt, iterations: p.ticket.iterations, keylen: p.ticket.keylen, derived: Buffer.from(d, 'base64') };
+      if (d !== undefined)
+        out.ticket = { kind: 'pbkdf2', salt: p.ticket.salt, iterations: p.ticket.iterations, keylen: p.ticket.keylen, derived: Buffer.from(d, 'base64') };
     } else {
       const t = resolveSecret(p.ticket, `${path}.ticket`, problems, senv);
       if (t !== undefined) out.ticket = { kind: 'plain', value: Buffer.from(t, 'utf8') };
@@ -194,7 +193,8 @@ export function resolvePrincipal(p: PrincipalConfig, path: string, problems: Con
   if (p.derived !== undefined) {
     if (!salted) problems.push({ path: `${path}.derived`, message: 'a derived key needs salt, iterations and keylen' });
     const d = resolveSecret(p.derived, `${path}.derived`, problems, senv);
-    if (d !== undefined && salted) out.cra = { key: Buffer.from(d, 'utf8'), salt: { salt: p.salt as string, iterations: p.iterations ?? 1000, keylen: p.keylen ?? 32 } };
+    if (d !== undefined && salted)
+      out.cra = { key: Buffer.from(d, 'utf8'), salt: { salt: p.salt as string, iterations: p.iterations ?? 1000, keylen: p.keylen ?? 32 } };
   } else if (p.secret !== undefined) {
     const s = resolveSecret(p.secret, `${path}.secret`, problems, senv);
     if (s !== undefined) {
@@ -209,7 +209,8 @@ export function resolvePrincipal(p: PrincipalConfig, path: string, problems: Con
     }
   }
   for (const [i, k] of (p.pubkeys ?? []).entries()) {
-    if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k)) problems.push({ path: `${path}.pubkeys[${i}]`, message: 'must be a 32-byte Ed25519 public key as 64 hex characters' });
+    if (typeof k !== 'string' || !/^[0-9a-fA-F]{64}$/.test(k))
+      problems.push({ path: `${path}.pubkeys[${i}]`, message: 'must be a 32-byte Ed25519 public key as 64 hex characters' });
     else out.pubkeys.push(k.toLowerCase());
   }
   return problems.length === before ? out : undefined;
@@ -242,7 +243,10 @@ export function loadPrincipals(sources: PrincipalSources, path: string, senv: Se
     try {
       external.push([`${path}.principalsFile`, senv.readFile(sources.principalsFile)]);
     } catch (err) {
-      problems.push({ path: `${path}.principalsFile`, message: `cannot read ${sources.principalsFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      problems.push({
+        path: `${path}.principalsFile`,
+        message: `cannot read ${sources.principalsFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      });
     }
   }
   if (sources.principalsEnv !== undefined) {
@@ -251,7 +255,10 @@ export function loadPrincipals(sources: PrincipalSources, path: string, senv: Se
     else external.push([`${path}.principalsEnv`, text]);
   }
   if (sources.principalsCredential !== undefined) {
-    external.push([`${path}.principalsCredential`, resolveSecret({ credential: sources.principalsCredential }, `${path}.principalsCredential`, problems, senv)]);
+    external.push([
+      `${path}.principalsCredential`,
+      resolveSecret({ credential: sources.principalsCredential }, `${path}.principalsCredential`, problems, senv),
+    ]);
   }
   for (const [p, text] of external) {
     if (text === undefined) continue;

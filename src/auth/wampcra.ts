@@ -65,7 +65,13 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
           const ok = constantTimeEqual(expected, typeof signature === 'string' ? signature : '');
           const late = now() - issued > timeoutMs;
           if (!ok || late || role === undefined) {
-            options.logger?.warn('authentication denied', { authmethod: 'wampcra', authid, realm: ctx.realm, peer: ctx.transport.peer, late: late || undefined });
+            options.logger?.warn('authentication denied', {
+              authmethod: 'wampcra',
+              authid,
+              realm: ctx.realm,
+              peer: ctx.transport.peer,
+              late: late || undefined,
+            });
             return credentialsRejected();
           }
           return { kind: 'accept', authid, authrole: role, authmethod: 'wampcra', authprovider };

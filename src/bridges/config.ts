@@ -26,7 +26,8 @@ export function registerBridgeKind(kind: string, validate: ListValidator): void 
 }
 
 export function validateBridges(value: unknown, path: string, realms?: readonly string[]): ConfigProblem[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [{ path, message: `must be an object with ${Object.keys(kinds).join(' and/or ')} lists` }];
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return [{ path, message: `must be an object with ${Object.keys(kinds).join(' and/or ')} lists` }];
   const problems: ConfigProblem[] = [];
   for (const [kind, list] of Object.entries(value)) {
     const validate = kinds[kind];

@@ -104,7 +104,12 @@ async function start(args: Parsed): Promise<void> {
     // exit code as any config error, so systemd's RestartPreventExitStatus=78 does not retry it.
     if (err instanceof ConfigError) failConfig(configPath ?? '(built-in default config)', err);
     const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'EADDRINUSE' ? ' (another process uses that port: stop it or change the listener port)' : e.code === 'EACCES' ? ' (permission denied: ports below 1024 need privileges)' : '';
+    const hint =
+      e.code === 'EADDRINUSE'
+        ? ' (another process uses that port: stop it or change the listener port)'
+        : e.code === 'EACCES'
+          ? ' (permission denied: ports below 1024 need privileges)'
+          : '';
     log.error(`failed to start: ${e.message}${hint}`);
     process.exit(1);
   }
@@ -192,7 +197,9 @@ function check(args: Parsed): void {
   const configPath = args.flags.get('config') ?? args.positional[0];
   if (typeof configPath !== 'string') fail('usage: wampgate check --config FILE', 2);
   const config = loadOrExit(configPath);
-  process.stdout.write(`${configPath}: OK (${config.realms.length} realm${config.realms.length === 1 ? '' : 's'}, ${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`);
+  process.stdout.write(
+    `${configPath}: OK (${config.realms.length} realm${config.realms.length === 1 ? '' : 's'}, ${config.listeners.length} listener${config.listeners.length === 1 ? '' : 's'})\n`,
+  );
 }
 
 export function main(argv: string[]): void {

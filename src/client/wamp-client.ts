@@ -57,7 +57,15 @@ const clientRoles = {
   publisher: { features: { publisher_exclusion: true, publisher_identification: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
   subscriber: { features: { pattern_based_subscription: true, publisher_identification: true } },
   caller: { features: { progressive_call_results: true, call_canceling: true, call_timeout: true, caller_identification: true } },
-  callee: { features: { progressive_call_results: true, call_canceling: true, pattern_based_registration: true, shared_registration: true, caller_identification: true } },
+  callee: {
+    features: {
+      progressive_call_results: true,
+      call_canceling: true,
+      pattern_based_registration: true,
+      shared_registration: true,
+      caller_identification: true,
+    },
+  },
 };
 
 interface Pending {
@@ -187,19 +195,22 @@ export class WampClient {
     };
   }
 
-  call(procedure: string, args?: unknown[], kwargs?: Dict, options: Dict & { onProgress?: (r: CallResult) => void; signal?: AbortSignal; cancelMode?: string } = {}): Promise<CallResult> {
+  call(
+    procedure: string,
+    args?: unknown[],
+    kwargs?: Dict,
+    options: Dict & { onProgress?: (r: CallResult) => void; signal?: AbortSignal; cancelMode?: string } = {},
+  ): Promise<CallResult> {
     const { onProgress, signal, cancelMode, ...wireOptions } = options;
     if (onProgress) wireOptions.receive_progress = true;
     let requestId = 0;
-    const promise = this.request(
-      (request) => {
-        requestId = request;
-        return withPayload({ type: MessageType.CALL, request, options: wireOptions, procedure }, args, kwargs);
-      },
-      onProgress,
-    ) as Promise<CallResult>;
+    const promise = this.request((request) => {
+      requestId = request;
+      return withPayload({ type: MessageType.CALL, request, options: wireOptions, procedure }, args, kwargs);
+    }, onProgress) as Promise<CallResult>;
     signal?.addEventListener('abort', () => {
-      if (this.pending.has(requestId)) this.peer.send({ type: MessageType.CANCEL, request: requestId as RequestId, options: { mode: cancelMode ?? 'killnowait' } });
+      if (this.pending.has(requestId))
+        this.peer.send({ type: MessageType.CANCEL, request: requestId as RequestId, options: { mode: cancelMode ?? 'killnowait' } });
     });
     return promise;
   }
@@ -342,11 +353,12 @@ export class WampClient {
     }
     const controller = new AbortController();
     this.invocations.set(request, controller);
-    const progress = details.receive_progress === true
-      ? (pargs?: unknown[], pkwargs?: Dict) => {
-          if (!controller.signal.aborted) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs));
-        }
-      : undefined;
+    const progress =
+      details.receive_progress === true
+        ? (pargs?: unknown[], pkwargs?: Dict) => {
+            if (!controller.signal.aborted) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs));
+          }
+        : undefined;
     const fullDetails = { ...details, signal: controller.signal, ...(progress ? { progress } : {}) };
     Promise.resolve()
       .then(() => handler(args, kwargs, fullDetails))

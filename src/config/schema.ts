@@ -30,7 +30,8 @@ const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer
 const tlsKeys = ['cert', 'key', 'ca', 'requestClientCert'];
 
 function unknownKeys(p: ProblemList, obj: Obj, allowed: readonly string[], path: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) p.add(path ? `${path}.${k}` : k, `unknown key (allowed: ${allowed.filter((a) => a !== '$schema').join(', ')})`);
+  for (const k of Object.keys(obj))
+    if (!allowed.includes(k)) p.add(path ? `${path}.${k}` : k, `unknown key (allowed: ${allowed.filter((a) => a !== '$schema').join(', ')})`);
 }
 
 function positiveInt(p: ProblemList, v: unknown, path: string, min = 1): v is number {
@@ -102,18 +103,23 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
         if (l.port !== undefined || l.host !== undefined) p.add(path, 'give either unixPath or host/port, not both');
         if (l.tls !== undefined) p.add(`${path}.tls`, 'TLS is for TCP listeners; a Unix socket is protected by file permissions');
       } else {
-        if (typeof l.port !== 'number' || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535) p.add(`${path}.port`, 'must be an integer from 0 to 65535');
+        if (typeof l.port !== 'number' || !Number.isInteger(l.port) || l.port < 0 || l.port > 65535)
+          p.add(`${path}.port`, 'must be an integer from 0 to 65535');
         if (l.host !== undefined && (typeof l.host !== 'string' || l.host.length === 0)) p.add(`${path}.host`, 'must be a host name or IP address');
         const key = `${String(l.host ?? '127.0.0.1')}:${String(l.port)}`;
         if (l.port !== 0 && endpoints.has(key)) p.add(`${path}.port`, `another listener already uses ${key}`);
         endpoints.add(key);
       }
-      if (l.path !== undefined && (l.type !== 'websocket' || typeof l.path !== 'string' || !l.path.startsWith('/'))) p.add(`${path}.path`, 'is the WebSocket URL path and must start with "/"');
+      if (l.path !== undefined && (l.type !== 'websocket' || typeof l.path !== 'string' || !l.path.startsWith('/')))
+        p.add(`${path}.path`, 'is the WebSocket URL path and must start with "/"');
       if (l.serializers !== undefined) {
-        if (!Array.isArray(l.serializers) || l.serializers.length === 0) p.add(`${path}.serializers`, `must be a non-empty list of ${serializerNames.join(', ')}`);
-        else l.serializers.forEach((s, j) => {
-          if (typeof s !== 'string' || !serializerNames.includes(s as never)) p.add(`${path}.serializers[${j}]`, `unknown serializer; use ${serializerNames.join(', ')}`);
-        });
+        if (!Array.isArray(l.serializers) || l.serializers.length === 0)
+          p.add(`${path}.serializers`, `must be a non-empty list of ${serializerNames.join(', ')}`);
+        else
+          l.serializers.forEach((s, j) => {
+            if (typeof s !== 'string' || !serializerNames.includes(s as never))
+              p.add(`${path}.serializers[${j}]`, `unknown serializer; use ${serializerNames.join(', ')}`);
+          });
       }
       if (l.maxConnections !== undefined) positiveInt(p, l.maxConnections, `${path}.maxConnections`);
       if (l.tls !== undefined) {
@@ -133,7 +139,10 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
           if (found.length === 0) exposureChecks.push({ auth: l.auth, path: `${path}.auth`, loopback });
         } else p.add(`${path}.auth`, 'authentication config is not supported by this build');
       } else if (!loopback) {
-        p.add(`${path}.auth`, `listener on ${String(l.host)} is reachable from the network: configure "auth" (anonymous access is only allowed on loopback by default)`);
+        p.add(
+          `${path}.auth`,
+          `listener on ${String(l.host)} is reachable from the network: configure "auth" (anonymous access is only allowed on loopback by default)`,
+        );
       }
       listeners.push(l as unknown as ListenerConfig);
     });

@@ -68,7 +68,9 @@ export class Broker {
       return;
     }
     if ((mine?.size ?? 0) + this.realm.dealer.registrationCount(session) >= this.sessionLimits.maxSubscriptionsPerSession) {
-      session.sendError(msg.type, msg.request, ErrorUri.limitExceeded, [`at most ${this.sessionLimits.maxSubscriptionsPerSession} subscriptions and registrations per session`]);
+      session.sendError(msg.type, msg.request, ErrorUri.limitExceeded, [
+        `at most ${this.sessionLimits.maxSubscriptionsPerSession} subscriptions and registrations per session`,
+      ]);
       return;
     }
     const created = !sub;

@@ -74,7 +74,9 @@ export class Dealer {
     }
     const mine = this.byCallee.get(session);
     if ((mine?.size ?? 0) + this.realm.broker.subscriptionCount(session) >= this.limits.maxSubscriptionsPerSession) {
-      session.sendError(msg.type, msg.request, ErrorUri.limitExceeded, [`at most ${this.limits.maxSubscriptionsPerSession} subscriptions and registrations per session`]);
+      session.sendError(msg.type, msg.request, ErrorUri.limitExceeded, [
+        `at most ${this.limits.maxSubscriptionsPerSession} subscriptions and registrations per session`,
+      ]);
       return;
     }
     let reg = this.index.get(msg.procedure, match);
@@ -82,7 +84,9 @@ export class Dealer {
     if (reg) {
       // spec "Shared Registration": joining needs the same policy, and never for `single`.
       if (reg.invoke === 'single' || reg.invoke !== invoke || reg.callees.includes(session)) {
-        session.sendError(msg.type, msg.request, ErrorUri.procedureAlreadyExists, [`procedure "${msg.procedure}" is already registered${reg.invoke !== invoke ? ` with invocation policy ${reg.invoke}` : ''}`]);
+        session.sendError(msg.type, msg.request, ErrorUri.procedureAlreadyExists, [
+          `procedure "${msg.procedure}" is already registered${reg.invoke !== invoke ? ` with invocation policy ${reg.invoke}` : ''}`,
+        ]);
         return;
       }
     } else {
@@ -187,7 +191,9 @@ export class Dealer {
         this.finish(pending);
         pending.canceled = 'skip';
       }
-      pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, ["the result is larger than the caller's transport accepts"]);
+      pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, [
+        "the result is larger than the caller's transport accepts",
+      ]);
     }
   }
 
@@ -197,8 +203,17 @@ export class Dealer {
     if (!pending) return;
     this.finish(pending);
     if (pending.canceled === 'skip' || pending.canceled === 'killnowait') return;
-    const sent = pending.caller.send({ type: MessageType.ERROR, requestType: MessageType.CALL, request: pending.callRequest, details: msg.details, error: msg.error, ...(msg.args ? { args: msg.args } : {}), ...(msg.kwargs ? { kwargs: msg.kwargs } : {}) });
-    if (sent === 'too-large') pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, ["the callee's error payload was larger than the caller's transport accepts"]);
+    const sent = pending.caller.send({
+      type: MessageType.ERROR,
+      requestType: MessageType.CALL,
+      request: pending.callRequest,
+      details: msg.details,
+      error: msg.error,
+      ...(msg.args ? { args: msg.args } : {}),
+      ...(msg.kwargs ? { kwargs: msg.kwargs } : {}),
+    });
+    if (sent === 'too-large')
+      pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, ["the callee's error payload was larger than the caller's transport accepts"]);
   }
 
   cancel(caller: Session, msg: Cancel): void {

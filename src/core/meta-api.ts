@@ -116,7 +116,10 @@ export class MetaApi implements RealmListener {
     const procedures: Record<string, InvocationHandler> = {
       // Session meta API
       'wamp.session.count': (args) => this.visible().filter(roleFilter(args)).length,
-      'wamp.session.list': (args) => this.visible().filter(roleFilter(args)).map((s) => s.id),
+      'wamp.session.list': (args) =>
+        this.visible()
+          .filter(roleFilter(args))
+          .map((s) => s.id),
       'wamp.session.get': (args) => sessionDetails(this.target(intArg(args, 0, 'session'))),
       'wamp.session.kill': (args, kwargs, details) => {
         const victim = this.target(intArg(args, 0, 'session'));
@@ -126,11 +129,21 @@ export class MetaApi implements RealmListener {
       },
       'wamp.session.kill_by_authid': (args, kwargs, details) => {
         const authid = strArg(args, 0, 'authid');
-        return kill(this.visible().filter((s) => s.authid === authid).filter(notSelf(details)), kwargs);
+        return kill(
+          this.visible()
+            .filter((s) => s.authid === authid)
+            .filter(notSelf(details)),
+          kwargs,
+        );
       },
       'wamp.session.kill_by_authrole': (args, kwargs, details) => {
         const authrole = strArg(args, 0, 'authrole');
-        return kill(this.visible().filter((s) => s.authrole === authrole).filter(notSelf(details)), kwargs).length;
+        return kill(
+          this.visible()
+            .filter((s) => s.authrole === authrole)
+            .filter(notSelf(details)),
+          kwargs,
+        ).length;
       },
       'wamp.session.kill_all': (_args, kwargs, details) => kill(this.visible().filter(notSelf(details)), kwargs).length,
       // Testament (spec: "Session Testament")
@@ -141,9 +154,11 @@ export class MetaApi implements RealmListener {
         const targs = args[1];
         const tkwargs = args[2];
         if (targs !== undefined && !Array.isArray(targs)) throw new WampError(ErrorUri.invalidArgument, ['args must be a list']);
-        if (tkwargs !== undefined && (tkwargs === null || typeof tkwargs !== 'object' || Array.isArray(tkwargs))) throw new WampError(ErrorUri.invalidArgument, ['kwargs must be a dict']);
+        if (tkwargs !== undefined && (tkwargs === null || typeof tkwargs !== 'object' || Array.isArray(tkwargs)))
+          throw new WampError(ErrorUri.invalidArgument, ['kwargs must be a dict']);
         const publishOptions = kwargs.publish_options ?? {};
-        if (publishOptions === null || typeof publishOptions !== 'object' || Array.isArray(publishOptions)) throw new WampError(ErrorUri.invalidArgument, ['publish_options must be a dict']);
+        if (publishOptions === null || typeof publishOptions !== 'object' || Array.isArray(publishOptions))
+          throw new WampError(ErrorUri.invalidArgument, ['publish_options must be a dict']);
         const { acknowledge: _ack, ...options } = publishOptions as Dict; // acknowledging a testament makes no sense
         const scope = scopeOf(kwargs);
         // Published later on the caller's behalf: the same URI rules and publish permission as a
@@ -173,14 +188,18 @@ export class MetaApi implements RealmListener {
         return ids.length > 0 ? ids : null;
       },
       'wamp.subscription.get': (args) => subscriptionDetails(this.subscription(intArg(args, 0, 'subscription'))),
-      'wamp.subscription.list_subscribers': (args) => [...this.subscription(intArg(args, 0, 'subscription')).subscribers].filter((s) => !s.hidden).map((s) => s.id),
+      'wamp.subscription.list_subscribers': (args) =>
+        [...this.subscription(intArg(args, 0, 'subscription')).subscribers].filter((s) => !s.hidden).map((s) => s.id),
       'wamp.subscription.count_subscribers': (args) => [...this.subscription(intArg(args, 0, 'subscription')).subscribers].filter((s) => !s.hidden).length,
       // Registration meta API
       'wamp.registration.list': () => byMatch(this.realm.dealer.list().filter((r) => !r.callees.every((c) => c.hidden))),
       'wamp.registration.lookup': (args) => this.realm.dealer.lookup(strArg(args, 0, 'procedure'), matchOption(args[1]))?.id ?? null,
       'wamp.registration.match': (args) => this.realm.dealer.match(strArg(args, 0, 'procedure'))?.id ?? null,
       'wamp.registration.get': (args) => registrationDetails(this.registration(intArg(args, 0, 'registration'))),
-      'wamp.registration.list_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.filter((s) => !s.hidden).map((s) => s.id),
+      'wamp.registration.list_callees': (args) =>
+        this.registration(intArg(args, 0, 'registration'))
+          .callees.filter((s) => !s.hidden)
+          .map((s) => s.id),
       'wamp.registration.count_callees': (args) => this.registration(intArg(args, 0, 'registration')).callees.filter((s) => !s.hidden).length,
     };
     await Promise.all(Object.entries(procedures).map(([uri, handler]) => client.register(uri, handler, { disclose_caller: true })));

@@ -99,9 +99,7 @@ export class Realm {
       case MessageType.SUBSCRIBE: {
         const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.topic, msg.options.match, 'subscribe');
         if (!match) return;
-        return this.withPermission(session, msg.type, msg.request, 'subscribe', msg.topic, msg.options, () =>
-          this.broker.subscribe(session, msg, match),
-        );
+        return this.withPermission(session, msg.type, msg.request, 'subscribe', msg.topic, msg.options, () => this.broker.subscribe(session, msg, match));
       }
       case MessageType.UNSUBSCRIBE:
         return this.broker.unsubscribe(session, msg);
@@ -115,9 +113,7 @@ export class Realm {
       case MessageType.REGISTER: {
         const match = this.checkUri(session, msg.type, msg.request, msg.options, msg.procedure, msg.options.match, 'register');
         if (!match) return;
-        return this.withPermission(session, msg.type, msg.request, 'register', msg.procedure, msg.options, () =>
-          this.dealer.register(session, msg, match),
-        );
+        return this.withPermission(session, msg.type, msg.request, 'register', msg.procedure, msg.options, () => this.dealer.register(session, msg, match));
       }
       case MessageType.UNREGISTER:
         return this.dealer.unregister(session, msg);
@@ -160,7 +156,15 @@ export class Realm {
   }
 
   /** Asks the authorizer; synchronous answers route at once, a promise holds the session. */
-  private withPermission(session: Session, type: number, request: number, action: Action, uri: string, options: Dict, then: (d: Decision) => void): Promise<void> | void {
+  private withPermission(
+    session: Session,
+    type: number,
+    request: number,
+    action: Action,
+    uri: string,
+    options: Dict,
+    then: (d: Decision) => void,
+  ): Promise<void> | void {
     if (session.trusted) return then({ allow: true, disclose: true });
     let decision: Decision | Promise<Decision>;
     try {

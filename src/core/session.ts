@@ -397,7 +397,13 @@ export class Session implements PeerListener {
     if (this.peer.closed) return;
     if (result.kind === 'deny') {
       this.host.authFailed(this.transport, details.authid);
-      this.log.warn('authentication denied', { peer: this.transport.peer, listener: this.transport.listener, realm: realmName, authid: details.authid, reason: result.reason });
+      this.log.warn('authentication denied', {
+        peer: this.transport.peer,
+        listener: this.transport.listener,
+        realm: realmName,
+        authid: details.authid,
+        reason: result.reason,
+      });
       return this.abort(result.reason, result.message);
     }
     this.welcome(result.realm ?? realmName, result);
@@ -468,7 +474,13 @@ export class Session implements PeerListener {
   }
 
   logFields(): Record<string, unknown> {
-    return { session: this.id || undefined, realm: this.realm?.name, authid: this.authid || undefined, authrole: this.authrole || undefined, peer: this.transport.peer };
+    return {
+      session: this.id || undefined,
+      realm: this.realm?.name,
+      authid: this.authid || undefined,
+      authrole: this.authrole || undefined,
+      peer: this.transport.peer,
+    };
   }
 }
 

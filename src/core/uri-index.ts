@@ -90,8 +90,7 @@ export class UriIndex<T> {
   *entries(): IterableIterator<{ uri: string; match: MatchPolicy; value: T }> {
     for (const [uri, value] of this.exact) yield { uri, match: 'exact', value };
     for (const [uri, value] of this.prefix) yield { uri, match: 'prefix', value };
-    for (const bucket of this.wildcard.values())
-      for (const [uri, entry] of bucket) yield { uri, match: 'wildcard', value: entry.value };
+    for (const bucket of this.wildcard.values()) for (const [uri, entry] of bucket) yield { uri, match: 'wildcard', value: entry.value };
   }
 }
 

@@ -124,9 +124,7 @@ export function fromWire(raw: unknown): Message {
       return { type, request: id(raw, 1, 'Request'), subscription: id(raw, 2, 'Subscription') };
     case MessageType.UNSUBSCRIBED:
       if (raw.length !== 2 && raw.length !== 3) fail('UNSUBSCRIBED must have 2 or 3 elements');
-      return raw.length === 3
-        ? { type, request: id(raw, 1, 'Request'), details: dict(raw, 2, 'Details') }
-        : { type, request: id(raw, 1, 'Request') };
+      return raw.length === 3 ? { type, request: id(raw, 1, 'Request'), details: dict(raw, 2, 'Details') } : { type, request: id(raw, 1, 'Request') };
     case MessageType.EVENT:
       if (raw.length < 4) fail('EVENT must have at least 4 elements');
       return {
@@ -172,9 +170,7 @@ export function fromWire(raw: unknown): Message {
       return { type, request: id(raw, 1, 'Request'), registration: id(raw, 2, 'Registration') };
     case MessageType.UNREGISTERED:
       if (raw.length !== 2 && raw.length !== 3) fail('UNREGISTERED must have 2 or 3 elements');
-      return raw.length === 3
-        ? { type, request: id(raw, 1, 'Request'), details: dict(raw, 2, 'Details') }
-        : { type, request: id(raw, 1, 'Request') };
+      return raw.length === 3 ? { type, request: id(raw, 1, 'Request'), details: dict(raw, 2, 'Details') } : { type, request: id(raw, 1, 'Request') };
     case MessageType.INVOCATION:
       if (raw.length < 4) fail('INVOCATION must have at least 4 elements');
       return {
@@ -223,11 +219,7 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.GOODBYE:
       return [msg.type, msg.details, msg.reason];
     case MessageType.ERROR:
-      return withPayload(
-        [msg.type, msg.requestType, msg.request, msg.details, msg.error],
-        msg.args,
-        msg.kwargs,
-      );
+      return withPayload([msg.type, msg.requestType, msg.request, msg.details, msg.error], msg.args, msg.kwargs);
     case MessageType.PUBLISH:
       return withPayload([msg.type, msg.request, msg.options, msg.topic], msg.args, msg.kwargs);
     case MessageType.PUBLISHED:
@@ -241,11 +233,7 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.UNSUBSCRIBED:
       return msg.details ? [msg.type, msg.request, msg.details] : [msg.type, msg.request];
     case MessageType.EVENT:
-      return withPayload(
-        [msg.type, msg.subscription, msg.publication, msg.details],
-        msg.args,
-        msg.kwargs,
-      );
+      return withPayload([msg.type, msg.subscription, msg.publication, msg.details], msg.args, msg.kwargs);
     case MessageType.CALL:
       return withPayload([msg.type, msg.request, msg.options, msg.procedure], msg.args, msg.kwargs);
     case MessageType.CANCEL:
@@ -261,11 +249,7 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.UNREGISTERED:
       return msg.details ? [msg.type, msg.request, msg.details] : [msg.type, msg.request];
     case MessageType.INVOCATION:
-      return withPayload(
-        [msg.type, msg.request, msg.registration, msg.details],
-        msg.args,
-        msg.kwargs,
-      );
+      return withPayload([msg.type, msg.request, msg.registration, msg.details], msg.args, msg.kwargs);
     case MessageType.INTERRUPT:
       return [msg.type, msg.request, msg.options];
     case MessageType.YIELD:

@@ -2,13 +2,7 @@
 // exists only on the wire (codec.ts converts). Payload (args/kwargs) is never inspected.
 
 import { MessageType } from './message-types';
-import type {
-  PublicationId,
-  RegistrationId,
-  RequestId,
-  SessionId,
-  SubscriptionId,
-} from './ids';
+import type { PublicationId, RegistrationId, RequestId, SessionId, SubscriptionId } from './ids';
 
 export type Dict = Record<string, unknown>;
 export type Args = unknown[];
@@ -177,19 +171,7 @@ export type Message =
 
 /** Messages a client (caller, callee, publisher, subscriber) may send to a router. */
 export type ClientToRouter =
-  | Hello
-  | Authenticate
-  | Abort
-  | Goodbye
-  | ErrorMessage
-  | Publish
-  | Subscribe
-  | Unsubscribe
-  | Call
-  | Cancel
-  | Register
-  | Unregister
-  | Yield;
+  Hello | Authenticate | Abort | Goodbye | ErrorMessage | Publish | Subscribe | Unsubscribe | Call | Cancel | Register | Unregister | Yield;
 
 export type RouterToClient =
   | Welcome

@@ -8,7 +8,13 @@ import { largeIntegersAsBigInt } from './large-integers';
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
 const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
 
-const encoder = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
+const encoder = new Encoder({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  tagUint8Array: false,
+  int64AsNumber: true,
+} as ConstructorParameters<typeof Encoder>[0]);
 
 export const cborSerializer: Serializer = {
   name: 'cbor',

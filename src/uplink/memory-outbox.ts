@@ -62,7 +62,11 @@ export class MemoryOutbox implements Outbox {
     const payload = encodePayload(entry);
     const priority = entry.priority ?? 0;
     const bytes = accountedBytes(payload, entry.topic, entry.source);
-    const plan = planAdmission(this.totals, { count: this.count, bytes: this.bytes }, this.limits, { priority, bytes, dropPolicy: entry.dropPolicy ?? this.dropPolicy });
+    const plan = planAdmission(this.totals, { count: this.count, bytes: this.bytes }, this.limits, {
+      priority,
+      bytes,
+      dropPolicy: entry.dropPolicy ?? this.dropPolicy,
+    });
     if (!plan.admit) {
       this.counters.drop(plan.reason, entry.source);
       return { stored: false, dropped: plan.reason };

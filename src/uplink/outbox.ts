@@ -5,7 +5,7 @@
 import type { Encoder as EncoderClass } from 'cbor-x' with { 'resolution-mode': 'import' };
 
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
 
 /**
@@ -249,6 +249,12 @@ export class OutboxCounters {
   }
 
   snapshot(): Pick<OutboxStats, 'appended' | 'acked' | 'drops' | 'dropsBySource' | 'diskFull'> {
-    return { appended: this.appended, acked: this.acked, drops: { ...this.drops }, dropsBySource: Object.fromEntries(this.dropsBySource), diskFull: this.diskFull };
+    return {
+      appended: this.appended,
+      acked: this.acked,
+      drops: { ...this.drops },
+      dropsBySource: Object.fromEntries(this.dropsBySource),
+      diskFull: this.diskFull,
+    };
   }
 }

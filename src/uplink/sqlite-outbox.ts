@@ -108,7 +108,9 @@ function prepareStatements(db: Database.Database) {
     insert: db.prepare<[string, string, number, number, number, Buffer]>(
       'INSERT INTO outbox (source, topic, priority, bytes, enqueued_at, payload) VALUES (?, ?, ?, ?, ?, ?)',
     ),
-    victims: db.prepare<[number, number], Pick<Row, 'seq' | 'source' | 'bytes'>>('SELECT seq, source, bytes FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?'),
+    victims: db.prepare<[number, number], Pick<Row, 'seq' | 'source' | 'bytes'>>(
+      'SELECT seq, source, bytes FROM outbox WHERE priority = ? ORDER BY seq LIMIT ?',
+    ),
     deleteOne: db.prepare<[number], Pick<Row, 'priority' | 'bytes' | 'source'>>('DELETE FROM outbox WHERE seq = ? RETURNING priority, bytes, source'),
     peek: db.prepare<[number, number], Row>('SELECT seq, source, topic, priority, bytes, enqueued_at, payload FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?'),
     // NOT INDEXED: left alone, the planner answers GROUP BY priority by scanning the whole priority
@@ -350,7 +352,9 @@ export class SqliteOutbox implements Outbox {
       const totals: PriorityTotals = new Map();
       let count = 0;
       let bytes = 0;
-      for (const t of db.prepare<[], { priority: number; c: number; b: number }>('SELECT priority, COUNT(*) AS c, SUM(bytes) AS b FROM outbox GROUP BY priority').all()) {
+      for (const t of db
+        .prepare<[], { priority: number; c: number; b: number }>('SELECT priority, COUNT(*) AS c, SUM(bytes) AS b FROM outbox GROUP BY priority')
+        .all()) {
         totals.set(t.priority, { count: t.c, bytes: t.b });
         count += t.c;
         bytes += t.b;
@@ -404,7 +408,13 @@ export class SqliteOutbox implements Outbox {
   private prepare(entry: NewEntry): Prepared {
     validateNewEntry(entry);
     const payload = encodePayload(entry);
-    return { entry, payload, priority: entry.priority ?? 0, bytes: accountedBytes(payload, entry.topic, entry.source), dropPolicy: entry.dropPolicy ?? this.dropPolicy };
+    return {
+      entry,
+      payload,
+      priority: entry.priority ?? 0,
+      bytes: accountedBytes(payload, entry.topic, entry.source),
+      dropPolicy: entry.dropPolicy ?? this.dropPolicy,
+    };
   }
 
   private commitAppends(items: Prepared[]): AppendResult[] {
@@ -472,7 +482,8 @@ export class SqliteOutbox implements Outbox {
 
   private noteStorageFailure(reason: DropReason, err: unknown): void {
     if (reason === 'disk-full') {
-      if (!this.counters.diskFull) this.log.warn('outbox storage is full: new events are dropped until acks free space', { path: this.path, count: this.count, bytes: this.bytes });
+      if (!this.counters.diskFull)
+        this.log.warn('outbox storage is full: new events are dropped until acks free space', { path: this.path, count: this.count, bytes: this.bytes });
       this.counters.diskFull = true;
     } else {
       this.log.error('outbox append failed', { path: this.path, code: sqliteCode(err) ?? undefined, err });

@@ -53,7 +53,15 @@ export const allRoles: Dict = {
   publisher: { features: { publisher_exclusion: true, publisher_identification: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
   subscriber: { features: { pattern_based_subscription: true, publisher_identification: true, event_retention: true } },
   caller: { features: { progressive_call_results: true, call_canceling: true, call_timeout: true, caller_identification: true } },
-  callee: { features: { progressive_call_results: true, call_canceling: true, pattern_based_registration: true, shared_registration: true, caller_identification: true } },
+  callee: {
+    features: {
+      progressive_call_results: true,
+      call_canceling: true,
+      pattern_based_registration: true,
+      shared_registration: true,
+      caller_identification: true,
+    },
+  },
 };
 
 /** Basic-profile roles: no advanced features (a callee that cannot handle INTERRUPT). */
@@ -111,7 +119,11 @@ export async function collectEvents(client: WampClient, topic: string, options: 
     (args, kwargs, details) => {
       const e = { args, kwargs, details };
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(e);
+      for (const w of [...waiters]) {
+        if (!w.pred(e)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     },
     options,
   );

@@ -54,7 +54,8 @@ export function connectRawSocket(
     } else {
       socket = net.connect({ host: target.host, port: target.port });
     }
-    const remote = (): string => ('path' in target ? `unix:${target.path}` : describeRemote(socket.remoteAddress ?? target.host, socket.remotePort ?? target.port));
+    const remote = (): string =>
+      'path' in target ? `unix:${target.path}` : describeRemote(socket.remoteAddress ?? target.host, socket.remotePort ?? target.port);
     const receiveLimit = maxLengthFromExponent(exponentForMaxLength(limits.maxMessageBytes));
     let received: Buffer = Buffer.alloc(0);
     let settled = false;

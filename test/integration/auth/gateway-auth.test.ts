@@ -69,7 +69,10 @@ test('a ticket principal from the config joins with its role; its permissions ho
     const got: unknown[] = [];
     await app.session.subscribe('sensors.t1', (args: unknown[]) => got.push(args[0]));
     await device.session.publish('sensors.t1', [21.5], {}, { acknowledge: true });
-    await assert.rejects(device.session.publish('com.other', [1], {}, { acknowledge: true }), (err: { error: string }) => err.error === 'wamp.error.not_authorized');
+    await assert.rejects(
+      device.session.publish('com.other', [1], {}, { acknowledge: true }),
+      (err: { error: string }) => err.error === 'wamp.error.not_authorized',
+    );
     await assert.rejects(device.session.call('wamp.session.count'), (err: { error: string }) => err.error === 'wamp.error.not_authorized');
     // The device session goes on after a denial.
     await device.session.publish('sensors.t1', [22], {}, { acknowledge: true });
@@ -89,7 +92,10 @@ test('a ticket principal from the config joins with its role; its permissions ho
 test('a secret whose environment variable is unset stops the gateway from starting with a config error naming it', async () => {
   delete process.env.WAMPGATE_TEST_DEV1_TICKET;
   const { config } = validateConfig(rawConfig(), sectionValidators);
-  await assert.rejects(Gateway.start(config!, { logger: quietLogger }), (err: unknown) => err instanceof ConfigError && /WAMPGATE_TEST_DEV1_TICKET/.test(err.message));
+  await assert.rejects(
+    Gateway.start(config!, { logger: quietLogger }),
+    (err: unknown) => err instanceof ConfigError && /WAMPGATE_TEST_DEV1_TICKET/.test(err.message),
+  );
 });
 
 test('check refuses remote anonymous access to a realm without roles unless the user says so explicitly', () => {
@@ -97,9 +103,14 @@ test('check refuses remote anonymous access to a realm without roles unless the 
     listeners: [{ name: 'lan', type: 'websocket', host: '0.0.0.0', port: 0, auth: { anonymous: { allowRemoteAnonymous: true } } }],
   };
   const { problems } = validateConfig(exposed, sectionValidators);
-  assert.ok(problems.some((p) => p.path === 'listeners[0].auth.anonymous' && /no roles/.test(p.message)), JSON.stringify(problems));
+  assert.ok(
+    problems.some((p) => p.path === 'listeners[0].auth.anonymous' && /no roles/.test(p.message)),
+    JSON.stringify(problems),
+  );
   const explicit = {
-    listeners: [{ name: 'lan', type: 'websocket', host: '0.0.0.0', port: 0, auth: { anonymous: { allowRemoteAnonymous: true, allowAnonymousAllowAll: true } } }],
+    listeners: [
+      { name: 'lan', type: 'websocket', host: '0.0.0.0', port: 0, auth: { anonymous: { allowRemoteAnonymous: true, allowAnonymousAllowAll: true } } },
+    ],
   };
   assert.deepEqual(validateConfig(explicit, sectionValidators).problems, []);
 });

@@ -13,10 +13,16 @@ import type { TransportServer } from '../../../src/transports/transport-server';
 import { startWebSocketServer } from '../../../src/transports/websocket/server';
 import { selfSignedCert, tempDir } from '../transports/support';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autobahn = require('autobahn') as {
   Connection: new (options: Record<string, unknown>) => {
-    onopen: (session: { id: number; publish(topic: string, args: unknown[], kwargs: object, options: object): Promise<unknown>; call(p: string, args?: unknown[]): Promise<unknown> }, details: Record<string, unknown>) => void;
+    onopen: (
+      session: {
+        id: number;
+        publish(topic: string, args: unknown[], kwargs: object, options: object): Promise<unknown>;
+        call(p: string, args?: unknown[]): Promise<unknown>;
+      },
+      details: Record<string, unknown>,
+    ) => void;
     onclose: (reason: string, details: Record<string, unknown>) => boolean;
     open(): void;
     close(): void;
@@ -24,10 +30,12 @@ const autobahn = require('autobahn') as {
   auth_cra: { sign(key: string, challenge: string): string; derive_key(secret: string, salt: string, iterations: number, keylen: number): string };
   auth_cryptosign: { sign_challenge(pkey: unknown, extra: Record<string, unknown>): string; public_key(pkey: unknown): string };
 };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const nacl = require('tweetnacl') as { sign: { keyPair: { fromSeed(seed: Uint8Array): unknown } } };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { Wampy } = require('wampy') as { Wampy: new (url: string, options: Record<string, unknown>) => { connect(): Promise<unknown>; disconnect(): Promise<unknown>; getSessionId(): number } };
+
+const { Wampy } = require('wampy') as {
+  Wampy: new (url: string, options: Record<string, unknown>) => { connect(): Promise<unknown>; disconnect(): Promise<unknown>; getSessionId(): number };
+};
 
 const deviceKey = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(11));
 const devicePub = autobahn.auth_cryptosign.public_key(deviceKey);
@@ -54,7 +62,15 @@ before(async () => {
     { listener: 'ws', loopback: true },
   );
   router = new Router({
-    realms: [{ name: 'realm1', authorizer: new RoleAuthorizer([{ name: 'device', permissions: [{ uri: 'sensors.', match: 'prefix', allow: { publish: true } }] }, { name: 'app', permissions: [] }]) }],
+    realms: [
+      {
+        name: 'realm1',
+        authorizer: new RoleAuthorizer([
+          { name: 'device', permissions: [{ uri: 'sensors.', match: 'prefix', allow: { publish: true } }] },
+          { name: 'app', permissions: [] },
+        ]),
+      },
+    ],
     authenticatorFor: () => la.authenticator,
   });
   server = await startWebSocketServer({ name: 'ws', host: '127.0.0.1', port: 0, onPeer: (peer) => router.attach(peer) });
@@ -97,7 +113,11 @@ test('AutobahnJS ticket: joins; a wrong ticket gets ABORT authentication_failed'
 });
 
 test('AutobahnJS wampcra plain and salted (auth_cra.derive_key); wrong secret refused', async () => {
-  const plain = await autobahnJoin({ authid: 'app', authmethods: ['wampcra'], onchallenge: (_s: unknown, _m: string, extra: { challenge: string }) => autobahn.auth_cra.sign('app-secret', extra.challenge) });
+  const plain = await autobahnJoin({
+    authid: 'app',
+    authmethods: ['wampcra'],
+    onchallenge: (_s: unknown, _m: string, extra: { challenge: string }) => autobahn.auth_cra.sign('app-secret', extra.challenge),
+  });
   assert.equal(plain.details.authid, 'app');
   plain.close();
   const salted = await autobahnJoin({
@@ -109,7 +129,11 @@ test('AutobahnJS wampcra plain and salted (auth_cra.derive_key); wrong secret re
   assert.equal(salted.details.authid, 'salty');
   salted.close();
   await assert.rejects(
-    autobahnJoin({ authid: 'app', authmethods: ['wampcra'], onchallenge: (_s: unknown, _m: string, extra: { challenge: string }) => autobahn.auth_cra.sign('wrong', extra.challenge) }),
+    autobahnJoin({
+      authid: 'app',
+      authmethods: ['wampcra'],
+      onchallenge: (_s: unknown, _m: string, extra: { challenge: string }) => autobahn.auth_cra.sign('wrong', extra.challenge),
+    }),
     /wamp\.error\.authentication_failed/,
   );
 });
@@ -136,7 +160,10 @@ test('AutobahnJS cryptosign: joins with its key; an unknown key is refused', asy
 });
 
 /** wampy rejects connect() on ABORT with an error carrying the reason as errorUri. */
-const abortedWith = (reason: string) => (e: unknown): boolean => (e as { errorUri?: string }).errorUri === reason;
+const abortedWith =
+  (reason: string) =>
+  (e: unknown): boolean =>
+    (e as { errorUri?: string }).errorUri === reason;
 
 function wampy(options: Record<string, unknown>): InstanceType<typeof Wampy> {
   return new Wampy(url, { realm: 'realm1', ws: WebSocket, autoReconnect: false, ...options });
@@ -150,18 +177,27 @@ test('wampy ticket and wampcra (wampy/wampcra helper): join, and refusals', asyn
   await assert.rejects(wampy({ authid: 'dev1', authmethods: ['ticket'], onChallenge: () => 'bad' }).connect(), abortedWith('wamp.error.authentication_failed'));
 
   const cra = await import('wampy/wampcra.js');
-  const c = wampy({ authid: 'app', authmethods: ['wampcra'], onChallenge: (_m: string, info: { challenge: string }) => cra.signManual('app-secret', info.challenge) });
+  const c = wampy({
+    authid: 'app',
+    authmethods: ['wampcra'],
+    onChallenge: (_m: string, info: { challenge: string }) => cra.signManual('app-secret', info.challenge),
+  });
   await c.connect();
   await c.disconnect();
   const s = wampy({
     authid: 'salty',
     authmethods: ['wampcra'],
-    onChallenge: (_m: string, info: { challenge: string; salt: string; iterations: number; keylen: number }) => cra.deriveKey('salty-password', info.salt, info.iterations, info.keylen).then((key) => cra.signManual(key, info.challenge)),
+    onChallenge: (_m: string, info: { challenge: string; salt: string; iterations: number; keylen: number }) =>
+      cra.deriveKey('salty-password', info.salt, info.iterations, info.keylen).then((key) => cra.signManual(key, info.challenge)),
   });
   await s.connect();
   await s.disconnect();
   await assert.rejects(
-    wampy({ authid: 'ghost', authmethods: ['wampcra'], onChallenge: (_m: string, info: { challenge: string }) => cra.signManual('app-secret', info.challenge) }).connect(),
+    wampy({
+      authid: 'ghost',
+      authmethods: ['wampcra'],
+      onChallenge: (_m: string, info: { challenge: string }) => cra.signManual('app-secret', info.challenge),
+    }).connect(),
     abortedWith('wamp.error.authentication_failed'),
   );
 });

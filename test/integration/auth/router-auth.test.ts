@@ -14,7 +14,6 @@ import { Router } from '../../../src/core/router';
 import type { Dict } from '../../../src/protocol/messages';
 import { createLocalPair } from '../../../src/transports/local';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nacl = require('tweetnacl') as {
   sign: { keyPair: { fromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } }; detached(msg: Uint8Array, sk: Uint8Array): Uint8Array };
 };
@@ -30,14 +29,30 @@ const roles: RoleConfig[] = [
       { uri: 'app.quiet', allow: { call: true } },
     ],
   },
-  { name: 'app', permissions: [{ uri: 'app.', match: 'prefix', allow: { register: true, call: true, subscribe: true } }, { uri: 'sensors.', match: 'prefix', allow: { subscribe: true } }] },
+  {
+    name: 'app',
+    permissions: [
+      { uri: 'app.', match: 'prefix', allow: { register: true, call: true, subscribe: true } },
+      { uri: 'sensors.', match: 'prefix', allow: { subscribe: true } },
+    ],
+  },
 ];
 
 function setUp(): { router: Router; la: ListenerAuth } {
   const la = buildListenerAuth(
     {
-      ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'ticket-1' }, { authid: 'dev-r2', role: 'device', ticket: 'ticket-2', realm: 'realm2' }] },
-      wampcra: { principals: [{ authid: 'app', role: 'app', secret: 'app-secret' }, { authid: 'salty', role: 'app', secret: 'pw', salt: 'NaCl', iterations: 500, keylen: 32 }] },
+      ticket: {
+        principals: [
+          { authid: 'dev1', role: 'device', ticket: 'ticket-1' },
+          { authid: 'dev-r2', role: 'device', ticket: 'ticket-2', realm: 'realm2' },
+        ],
+      },
+      wampcra: {
+        principals: [
+          { authid: 'app', role: 'app', secret: 'app-secret' },
+          { authid: 'salty', role: 'app', secret: 'pw', salt: 'NaCl', iterations: 500, keylen: 32 },
+        ],
+      },
       cryptosign: { principals: [{ authid: 'dev2', role: 'device', pubkeys: [devicePub] }] },
       rateLimit: { maxFailures: 3 },
     },
@@ -67,8 +82,13 @@ const cra = (realm: string, authid: string, secret: string): ConnectOptions => (
   authid,
   authmethods: ['wampcra'],
   onChallenge: (_m, extra) => {
-    const key = extra.salt === undefined ? secret : pbkdf2Sync(secret, extra.salt as string, extra.iterations as number, extra.keylen as number, 'sha256').toString('base64');
-    return createHmac('sha256', key).update(extra.challenge as string).digest('base64');
+    const key =
+      extra.salt === undefined
+        ? secret
+        : pbkdf2Sync(secret, extra.salt as string, extra.iterations as number, extra.keylen as number, 'sha256').toString('base64');
+    return createHmac('sha256', key)
+      .update(extra.challenge as string)
+      .digest('base64');
   },
 });
 const cryptosign = (realm: string, secretKey: Uint8Array, pub: string, authid?: string): ConnectOptions => ({
@@ -124,7 +144,10 @@ test('wrong credentials and unknown principals: ABORT authentication_failed, not
       await expectAbort(connect(router, ticket('realm1', 'dev-r2', 'ticket-2')), 'wamp.error.authentication_failed'),
       await expectAbort(connect(router, cra('realm1', 'app', 'not-the-secret')), 'wamp.error.authentication_failed'),
       await expectAbort(connect(router, cra('realm1', 'ghost', 'app-secret')), 'wamp.error.authentication_failed'),
-      await expectAbort(connect(router, cryptosign('realm1', nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(4)).secretKey, devicePub)), 'wamp.error.authentication_failed'),
+      await expectAbort(
+        connect(router, cryptosign('realm1', nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(4)).secretKey, devicePub)),
+        'wamp.error.authentication_failed',
+      ),
     ];
     for (const e of errors) assert.deepEqual(e.args, ['authentication failed']);
     await expectAbort(connect(router, { realm: 'realm1', authmethods: ['scram'] }), 'wamp.error.no_auth_method');
@@ -155,11 +178,20 @@ test('a denied publish or call is an ERROR not_authorized, and the session goes 
     const app = await connect(router, cra('realm1', 'app', 'app-secret'));
     await app.register('app.echo', (args) => args[0]);
     const dev = await connect(router, ticket('realm1', 'dev1', 'ticket-1'));
-    await assert.rejects(dev.publish('other.topic', [1], {}, { acknowledge: true }), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
+    await assert.rejects(
+      dev.publish('other.topic', [1], {}, { acknowledge: true }),
+      (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized',
+    );
     await assert.rejects(dev.call('app.secret'), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
-    await assert.rejects(dev.register('sensors.x', () => 1), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
+    await assert.rejects(
+      dev.register('sensors.x', () => 1),
+      (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized',
+    );
     await assert.rejects(dev.call('wamp.session.count'), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
-    await assert.rejects(dev.subscribe('sens', () => undefined, { match: 'prefix' }), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
+    await assert.rejects(
+      dev.subscribe('sens', () => undefined, { match: 'prefix' }),
+      (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized',
+    );
     // still established: allowed actions work
     assert.equal(dev.closed, false);
     const got = nextEvent(app, 'sensors.temp');
@@ -227,9 +259,15 @@ test('realm isolation: two realms with the same URIs under a mixed workload, not
     await new Promise((r) => setTimeout(r, 20));
     for (const realm of realms) {
       assert.equal(received[realm]?.length, 50);
-      assert.ok(received[realm]?.every((v) => String(v).startsWith(`${realm}-`)), `events crossed into ${realm}`);
+      assert.ok(
+        received[realm]?.every((v) => String(v).startsWith(`${realm}-`)),
+        `events crossed into ${realm}`,
+      );
       assert.equal(invoked[realm]?.length, 50);
-      assert.ok(invoked[realm]?.every((v) => String(v).startsWith(`${realm}-`)), `calls crossed into ${realm}`);
+      assert.ok(
+        invoked[realm]?.every((v) => String(v).startsWith(`${realm}-`)),
+        `calls crossed into ${realm}`,
+      );
     }
     assert.deepEqual((await (apps[0] as WampClient).call('app.only1')).args, ['one']);
     await assert.rejects((apps[1] as WampClient).call('app.only1'), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.no_such_procedure');
@@ -271,8 +309,15 @@ test('dynamic authenticator and authorizer through a trusted session calling pro
     await expectAbort(connect(router, ticket('realm1', 'bob', 'nope')), 'wamp.error.authentication_failed');
     await alice.publish('home.alice.light', [1], {}, { acknowledge: true });
     await alice.publish('home.alice.light', [2], {}, { acknowledge: true });
-    await assert.rejects(alice.publish('home.bob.light', [1], {}, { acknowledge: true }), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized');
-    assert.deepEqual(trustedCalls, ['authn:alice', 'authn:bob', 'authz:publish:home.alice.light', 'authz:publish:home.bob.light'], 'the second publish was answered from the cache');
+    await assert.rejects(
+      alice.publish('home.bob.light', [1], {}, { acknowledge: true }),
+      (e: unknown) => e instanceof WampError && e.error === 'wamp.error.not_authorized',
+    );
+    assert.deepEqual(
+      trustedCalls,
+      ['authn:alice', 'authn:bob', 'authz:publish:home.alice.light', 'authz:publish:home.bob.light'],
+      'the second publish was answered from the cache',
+    );
     await Promise.all([alice.close(), host.close(), caller.close()]);
   } finally {
     await router.close();

@@ -14,7 +14,16 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
   const { config, problems } = validateConfig(
     {
       listeners: [],
-      bridges: { mqtt: [{ name: 'field', realm: 'realm1', broker: { url: broker.url, protocolVersion: 4 }, topics: [{ mqtt: 'sensors/+/temperature', wamp: 'sensors.{1}.temperature', direction: 'mqtt-to-wamp', codec: 'json' }] }] },
+      bridges: {
+        mqtt: [
+          {
+            name: 'field',
+            realm: 'realm1',
+            broker: { url: broker.url, protocolVersion: 4 },
+            topics: [{ mqtt: 'sensors/+/temperature', wamp: 'sensors.{1}.temperature', direction: 'mqtt-to-wamp', codec: 'json' }],
+          },
+        ],
+      },
     },
     sectionValidators,
   );
@@ -40,14 +49,27 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
 });
 
 test('check reports a broken bridges.mqtt entry with its path', () => {
-  const { problems } = validateConfig({ bridges: { mqtt: [{ name: 'x', realm: 'realm1', broker: { url: 'ftp://nope' }, topics: [] }], zigbee: [] } }, sectionValidators);
-  assert.ok(problems.some((p) => p.path.startsWith('bridges.mqtt[0].broker')), JSON.stringify(problems));
-  assert.ok(problems.some((p) => p.path === 'bridges.zigbee'), JSON.stringify(problems));
+  const { problems } = validateConfig(
+    { bridges: { mqtt: [{ name: 'x', realm: 'realm1', broker: { url: 'ftp://nope' }, topics: [] }], zigbee: [] } },
+    sectionValidators,
+  );
+  assert.ok(
+    problems.some((p) => p.path.startsWith('bridges.mqtt[0].broker')),
+    JSON.stringify(problems),
+  );
+  assert.ok(
+    problems.some((p) => p.path === 'bridges.zigbee'),
+    JSON.stringify(problems),
+  );
 });
 
 test('check reports a bridge that names a realm the config does not define', () => {
   const { problems } = validateConfig(
-    { bridges: { mqtt: [{ name: 'x', realm: 'plant', broker: { url: 'mqtt://127.0.0.1:1' }, topics: [{ mqtt: 'a/b', wamp: 'a.b', direction: 'mqtt-to-wamp' }] }] } },
+    {
+      bridges: {
+        mqtt: [{ name: 'x', realm: 'plant', broker: { url: 'mqtt://127.0.0.1:1' }, topics: [{ mqtt: 'a/b', wamp: 'a.b', direction: 'mqtt-to-wamp' }] }],
+      },
+    },
     sectionValidators,
   );
   assert.deepEqual(

@@ -12,7 +12,7 @@ import { startRawSocketServer } from '../../../src/transports/rawsocket/server';
 import { connectRawSocket } from '../../../src/transports/rawsocket/client';
 import { cborSerializer } from '../../../src/serializers/cbor';
 
-test('a result over the RawSocket caller\'s announced max length → ERROR wamp.error.payload_size_exceeded; smaller results still arrive', async () => {
+test("a result over the RawSocket caller's announced max length → ERROR wamp.error.payload_size_exceeded; smaller results still arrive", async () => {
   const router = new Router({ realms: [{ name: 'realm1' }] });
   await router.ready();
   const server = await startRawSocketServer({ name: 'rs', host: '127.0.0.1', port: 0, onPeer: (peer) => router.attach(peer) });

@@ -170,7 +170,10 @@ test('corrupt frames are counted and dropped while the stream goes on', async ()
 
   const inbox = h.received[0]!;
   await waitFor('the two good frames', () => inbox.length >= 2);
-  assert.deepEqual(inbox.map((m) => (m as { request: number }).request), [1, 3]);
+  assert.deepEqual(
+    inbox.map((m) => (m as { request: number }).request),
+    [1, 3],
+  );
   await waitFor('the error counters', () => {
     const c = h.link.status().counters;
     return c.frames === 2 && c.crcErrors + c.cobsErrors >= 3;
@@ -231,7 +234,10 @@ test('unplug and replug: the link goes unplugged, reopens by itself, and a new p
   second.send({ type: 2, session: 5 as SessionId, details: {} });
   await waitFor('WELCOME at the device', () => dev.messages.length >= 1);
   assert.deepEqual(dev.messages[0], [2, 5, {}]);
-  assert.deepEqual(h.states.filter((s, i, a) => a[i - 1] !== s), ['opening', 'open', 'unplugged', 'open']);
+  assert.deepEqual(
+    h.states.filter((s, i, a) => a[i - 1] !== s),
+    ['opening', 'open', 'unplugged', 'open'],
+  );
   assert.equal(h.link.status().counters.opens, 2);
 
   await h.link.close();
@@ -261,7 +267,23 @@ test('the C firmware (wampdev-host) joins, publishes, subscribes, is invoked and
   const inbox = h.received[0]!;
   const host = spawn(
     path.join(build, 'wampdev-host'),
-    [path.join(dir, 'b'), 'realm1', '--prefix', 'dev', '--count', '2', '--interval', '10', '--acknowledge', '--subscribe', 'dev.cmd', '--call', 'math.mul', '--args', '6,7'],
+    [
+      path.join(dir, 'b'),
+      'realm1',
+      '--prefix',
+      'dev',
+      '--count',
+      '2',
+      '--interval',
+      '10',
+      '--acknowledge',
+      '--subscribe',
+      'dev.cmd',
+      '--call',
+      'math.mul',
+      '--args',
+      '6,7',
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const lines: string[] = [];
@@ -318,10 +340,13 @@ test('the C firmware (wampdev-host) joins, publishes, subscribes, is invoked and
   const hello = seen(1)[0] as Message & { realm: string; details: { roles: Record<string, unknown> } };
   assert.equal(hello.realm, 'realm1');
   assert.deepEqual(Object.keys(hello.details.roles).sort(), ['callee', 'caller', 'publisher', 'subscriber']);
-  assert.deepEqual(seen(16).map((m) => [(m as { topic: string }).topic, (m as { args?: unknown[] }).args, (m as { kwargs?: unknown }).kwargs]), [
-    ['dev.counter', [1], { prefix: 'dev' }],
-    ['dev.counter', [2], { prefix: 'dev' }],
-  ]);
+  assert.deepEqual(
+    seen(16).map((m) => [(m as { topic: string }).topic, (m as { args?: unknown[] }).args, (m as { kwargs?: unknown }).kwargs]),
+    [
+      ['dev.counter', [1], { prefix: 'dev' }],
+      ['dev.counter', [2], { prefix: 'dev' }],
+    ],
+  );
   assert.deepEqual((seen(64)[0] as { procedure: string }).procedure, 'dev.add');
   assert.deepEqual((seen(48)[0] as { procedure: string; args?: unknown[] }).args, [6, 7]);
   assert.deepEqual(seen(70)[0], { type: 70, request: 1, options: {}, args: [5] });

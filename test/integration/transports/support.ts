@@ -110,11 +110,29 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
 export function selfSignedCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=wampgate-test',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=wampgate-test',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -136,10 +154,12 @@ export function rawConnect(target: { port: number } | { path: string }): Promise
       for (const w of watchers.splice(0)) w();
     });
     socket.on('error', () => undefined);
-    const closed = new Promise<Buffer>((res) => socket.once('close', () => {
-      res(data);
-      for (const w of watchers.splice(0)) w();
-    }));
+    const closed = new Promise<Buffer>((res) =>
+      socket.once('close', () => {
+        res(data);
+        for (const w of watchers.splice(0)) w();
+      }),
+    );
     const received = (n: number): Promise<Buffer> =>
       within(
         new Promise<Buffer>((res, rej) => {

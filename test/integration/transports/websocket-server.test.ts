@@ -100,7 +100,14 @@ test('an upgrade on another path is refused with 404; plain HTTP gets 426', asyn
   await withServer({}, async (server, port) => {
     assert.equal(await refusedStatus(`ws://127.0.0.1:${port}/other`, ['wamp.2.json']), 404);
     const status = await within(
-      new Promise<number>((resolve, reject) => http.get(`http://127.0.0.1:${port}/`, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject)),
+      new Promise<number>((resolve, reject) =>
+        http
+          .get(`http://127.0.0.1:${port}/`, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          })
+          .on('error', reject),
+      ),
       'a plain HTTP answer',
     );
     assert.equal(status, 426);
@@ -212,11 +219,13 @@ test('a shared http.Server keeps serving its own requests beside the WebSocket e
     const { port } = server.address() as { port: number };
     const body = await within(
       new Promise<string>((resolve, reject) =>
-        http.get(`http://127.0.0.1:${port}/status`, (res) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => resolve(text));
-        }).on('error', reject),
+        http
+          .get(`http://127.0.0.1:${port}/status`, (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject),
       ),
       'the status page',
     );

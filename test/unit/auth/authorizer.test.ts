@@ -108,35 +108,47 @@ function reference(roles: RoleConfig[], role: string, action: Action, uri: strin
   matching.sort((a, b) => cmp(specificity(b), specificity(a)));
   const best = matching[0] as PermissionRule;
   if (best.allow[action] !== true) return { allow: false };
-  const disclose = action === 'call' ? (best.disclose?.caller ?? r.disclose?.caller ?? false) : action === 'publish' ? (best.disclose?.publisher ?? r.disclose?.publisher ?? false) : false;
+  const disclose =
+    action === 'call'
+      ? (best.disclose?.caller ?? r.disclose?.caller ?? false)
+      : action === 'publish'
+        ? (best.disclose?.publisher ?? r.disclose?.publisher ?? false)
+        : false;
   return { allow: true, disclose };
 }
 
 const componentArb = fc.constantFrom(...COMPONENTS);
 const uriArb = fc.array(componentArb, { minLength: 1, maxLength: 4 }).map((c) => c.join('.'));
-const ruleArb: fc.Arbitrary<PermissionRule> = fc.record({
-  match: fc.constantFrom<MatchPolicy>('exact', 'prefix', 'wildcard'),
-  base: fc.array(fc.option(componentArb, { nil: '' }), { minLength: 1, maxLength: 4 }),
-  cut: fc.nat(12),
-  allow: fc.record({ call: fc.boolean(), register: fc.boolean(), publish: fc.boolean(), subscribe: fc.boolean() }),
-  disclose: fc.option(fc.record({ caller: fc.boolean(), publisher: fc.boolean() }), { nil: undefined }),
-}).map(({ match, base, cut, allow, disclose }) => {
-  let uri: string;
-  if (match === 'exact') uri = base.map((c) => c || 'a').join('.');
-  else if (match === 'prefix') {
-    const full = base.map((c) => c || 'b').join('.') + '.';
-    uri = full.slice(0, Math.min(cut, full.length));
-  } else uri = base.join('.');
-  const rule: PermissionRule = { uri, match, allow };
-  if (disclose) rule.disclose = disclose;
-  return rule;
-});
-const roleArb = (name: string): fc.Arbitrary<RoleConfig> =>
-  fc.record({ permissions: fc.array(ruleArb, { maxLength: 8 }), disclose: fc.option(fc.record({ caller: fc.boolean(), publisher: fc.boolean() }), { nil: undefined }) }).map((r) => {
-    const role: RoleConfig = { name, permissions: r.permissions };
-    if (r.disclose) role.disclose = r.disclose;
-    return role;
+const ruleArb: fc.Arbitrary<PermissionRule> = fc
+  .record({
+    match: fc.constantFrom<MatchPolicy>('exact', 'prefix', 'wildcard'),
+    base: fc.array(fc.option(componentArb, { nil: '' }), { minLength: 1, maxLength: 4 }),
+    cut: fc.nat(12),
+    allow: fc.record({ call: fc.boolean(), register: fc.boolean(), publish: fc.boolean(), subscribe: fc.boolean() }),
+    disclose: fc.option(fc.record({ caller: fc.boolean(), publisher: fc.boolean() }), { nil: undefined }),
+  })
+  .map(({ match, base, cut, allow, disclose }) => {
+    let uri: string;
+    if (match === 'exact') uri = base.map((c) => c || 'a').join('.');
+    else if (match === 'prefix') {
+      const full = base.map((c) => c || 'b').join('.') + '.';
+      uri = full.slice(0, Math.min(cut, full.length));
+    } else uri = base.join('.');
+    const rule: PermissionRule = { uri, match, allow };
+    if (disclose) rule.disclose = disclose;
+    return rule;
   });
+const roleArb = (name: string): fc.Arbitrary<RoleConfig> =>
+  fc
+    .record({
+      permissions: fc.array(ruleArb, { maxLength: 8 }),
+      disclose: fc.option(fc.record({ caller: fc.boolean(), publisher: fc.boolean() }), { nil: undefined }),
+    })
+    .map((r) => {
+      const role: RoleConfig = { name, permissions: r.permissions };
+      if (r.disclose) role.disclose = r.disclose;
+      return role;
+    });
 const rolesArb = fc.tuple(roleArb('r1'), roleArb('r2'));
 
 test('property: the decision for a URI equals the brute-force reference model', () => {

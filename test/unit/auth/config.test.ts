@@ -10,10 +10,20 @@ const paths = (ps: { path: string }[]): string[] => ps.map((p) => p.path).sort()
 test('a full, valid listener auth section has no problems', () => {
   const auth = {
     anonymous: { role: 'anonymous' },
-    ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: { env: 'DEV1_TICKET' } }, { authid: 'dev9', role: 'device', ticket: { salt: 's', iterations: 1000, keylen: 32, derived: { credential: 'dev9' } } }] },
+    ticket: {
+      principals: [
+        { authid: 'dev1', role: 'device', ticket: { env: 'DEV1_TICKET' } },
+        { authid: 'dev9', role: 'device', ticket: { salt: 's', iterations: 1000, keylen: 32, derived: { credential: 'dev9' } } },
+      ],
+    },
     wampcra: { principals: [{ authid: 'app', role: 'app', secret: 'x', salt: 'y', iterations: 1000, keylen: 32 }], principalsFile: '/etc/wampgate/cra.json' },
     cryptosign: { principals: [{ authid: 'dev2', role: 'device', pubkeys: ['a'.repeat(64)] }] },
-    tls: { principals: [{ cn: 'device-7', role: 'device' }, { fingerprint: 'AB'.repeat(32), role: 'admin' }] },
+    tls: {
+      principals: [
+        { cn: 'device-7', role: 'device' },
+        { fingerprint: 'AB'.repeat(32), role: 'admin' },
+      ],
+    },
     dynamic: { procedure: 'com.example.authenticate', realm: 'realm1', timeoutMs: 3000, cacheTtlMs: 60000 },
     rateLimit: { maxFailures: 5, windowMs: 60000, blockMs: 300000 },
   };
@@ -24,7 +34,12 @@ test('listener auth: every problem is reported with its path', () => {
   const problems = validateListenerAuth(
     {
       anonymous: { role: '', bogus: 1 },
-      ticket: { principals: [{ authid: 'a', role: 'r' }, { authid: 'a', role: 'r', ticket: { env: '' } }] },
+      ticket: {
+        principals: [
+          { authid: 'a', role: 'r' },
+          { authid: 'a', role: 'r', ticket: { env: '' } },
+        ],
+      },
       wampcra: { principals: [{ authid: 'b', role: 'r', secret: 'x', salt: 's' }] },
       cryptosign: { principals: [{ authid: 'c', role: 'r', pubkeys: ['xyz'] }] },
       tls: { principals: [{ role: 'r' }] },
@@ -62,12 +77,33 @@ test('anonymous on a non-loopback listener needs allowRemoteAnonymous', () => {
 
 test('roles: valid config, and every problem with its path', () => {
   assert.deepEqual(
-    validateRoles([{ name: 'device', disclose: { caller: true }, permissions: [{ uri: 'sensors.', match: 'prefix', allow: { publish: true, subscribe: true }, disclose: { publisher: true } }, { uri: '', match: 'prefix', allow: {} }, { uri: 'a..c', match: 'wildcard', allow: { call: true } }] }], 'realms[0].roles'),
+    validateRoles(
+      [
+        {
+          name: 'device',
+          disclose: { caller: true },
+          permissions: [
+            { uri: 'sensors.', match: 'prefix', allow: { publish: true, subscribe: true }, disclose: { publisher: true } },
+            { uri: '', match: 'prefix', allow: {} },
+            { uri: 'a..c', match: 'wildcard', allow: { call: true } },
+          ],
+        },
+      ],
+      'realms[0].roles',
+    ),
     [],
   );
   const problems = validateRoles(
     [
-      { name: 'x', permissions: [{ uri: 'a b', allow: {} }, { uri: 'ok', match: 'regex', allow: { fly: true } }, { uri: 'dup', allow: {} }, { uri: 'dup', allow: { call: 'yes' } }] },
+      {
+        name: 'x',
+        permissions: [
+          { uri: 'a b', allow: {} },
+          { uri: 'ok', match: 'regex', allow: { fly: true } },
+          { uri: 'dup', allow: {} },
+          { uri: 'dup', allow: { call: 'yes' } },
+        ],
+      },
       { name: 'x', permissions: 'all' },
       { permissions: [], disclose: { caller: 1 } },
     ],
@@ -93,7 +129,10 @@ test('dynamic authorizer section', () => {
 });
 
 test('anonymous exposure: remote anonymous with an allow-all role or a realm without roles needs allowAnonymousAllowAll', () => {
-  const allowAll = { name: 'anonymous', permissions: [{ uri: '', match: 'prefix' as const, allow: { call: true, register: true, publish: true, subscribe: true } }] };
+  const allowAll = {
+    name: 'anonymous',
+    permissions: [{ uri: '', match: 'prefix' as const, allow: { call: true, register: true, publish: true, subscribe: true } }],
+  };
   const narrow = { name: 'anonymous', permissions: [{ uri: 'public.', match: 'prefix' as const, allow: { subscribe: true } }] };
   assert.equal(isAllowAllRole(allowAll), true);
   assert.equal(isAllowAllRole(narrow), false);

@@ -9,7 +9,6 @@ import { loadPrincipals, PrincipalStore } from '../../../src/auth/principals';
 import type { Dict } from '../../../src/protocol/messages';
 import { assertAccepted, assertRejected, authenticate, ctx } from './support';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const nacl = require('tweetnacl') as {
   sign: { keyPair: { fromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } }; detached(msg: Uint8Array, sk: Uint8Array): Uint8Array };
 };
@@ -21,10 +20,20 @@ const nodePub = Buffer.from(nodeKey.publicKey.export({ format: 'jwk' }).x as str
 const strangerKey = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(9));
 const strangerPub = Buffer.from(strangerKey.publicKey).toString('hex');
 
-const noFiles = { env: {}, readFile: (): string => { throw new Error('no files'); } };
+const noFiles = {
+  env: {},
+  readFile: (): string => {
+    throw new Error('no files');
+  },
+};
 const store = new PrincipalStore(
   loadPrincipals(
-    { principals: [{ authid: 'dev2', role: 'device', pubkeys: [naclPub.toUpperCase()] }, { authid: 'dev3', role: 'device', pubkeys: [nodePub] }] },
+    {
+      principals: [
+        { authid: 'dev2', role: 'device', pubkeys: [naclPub.toUpperCase()] },
+        { authid: 'dev3', role: 'device', pubkeys: [nodePub] },
+      ],
+    },
     'auth.cryptosign',
     noFiles,
   ),
@@ -48,7 +57,9 @@ test('cryptosign: authid may be omitted; the key names the principal', async () 
 });
 
 test('cryptosign: a node:crypto key and a bare 64-byte signature work too', async () => {
-  const r = await authenticate(auth, ctx({ authextra: { pubkey: nodePub } }), (e) => sign(null, Buffer.from(e.challenge as string, 'hex'), nodeKey.privateKey).toString('hex'));
+  const r = await authenticate(auth, ctx({ authextra: { pubkey: nodePub } }), (e) =>
+    sign(null, Buffer.from(e.challenge as string, 'hex'), nodeKey.privateKey).toString('hex'),
+  );
   assertAccepted(r, 'dev3', 'device', 'cryptosign');
 });
 

@@ -8,7 +8,10 @@ import { WampError } from '../../../src/client/wamp-error';
 import type { Dict } from '../../../src/protocol/messages';
 import { assertAccepted, assertRejected, authenticate, ctx } from './support';
 
-function fakeCall(answer: (realm: string, authid: string, details: Dict) => unknown): { call: CallFunction; calls: Array<{ procedure: string; args: unknown[]; timeout: number }> } {
+function fakeCall(answer: (realm: string, authid: string, details: Dict) => unknown): {
+  call: CallFunction;
+  calls: Array<{ procedure: string; args: unknown[]; timeout: number }>;
+} {
   const calls: Array<{ procedure: string; args: unknown[]; timeout: number }> = [];
   return {
     calls,

@@ -9,7 +9,14 @@ import type { SessionIdentity } from '../../../src/auth/types';
 import type { Dict } from '../../../src/protocol/messages';
 import { transport } from './support';
 
-const who = (authid: string, authrole = 'user'): SessionIdentity => ({ session: 42, realm: 'realm1', authid, authrole, authmethod: 'ticket', transport: transport() });
+const who = (authid: string, authrole = 'user'): SessionIdentity => ({
+  session: 42,
+  realm: 'realm1',
+  authid,
+  authrole,
+  authmethod: 'ticket',
+  transport: transport(),
+});
 
 function fake(decide: (session: Dict, uri: string, action: string, options: Dict) => unknown): { call: CallFunction; calls: unknown[][] } {
   const calls: unknown[][] = [];
@@ -73,7 +80,14 @@ test('dynamic authorizer: timeout and errors deny and are not cached', async () 
 test('combined: a matching static rule decides synchronously; only unmatched URIs go to the procedure', async () => {
   const f = fake(() => true);
   const stat = new RoleAuthorizer([
-    { name: 'user', permissions: [{ uri: 'fixed.', match: 'prefix', allow: { call: true } }, { uri: 'fixed.never', allow: {} }, { uri: 'wamp.session.count', allow: { call: true } }] },
+    {
+      name: 'user',
+      permissions: [
+        { uri: 'fixed.', match: 'prefix', allow: { call: true } },
+        { uri: 'fixed.never', allow: {} },
+        { uri: 'wamp.session.count', allow: { call: true } },
+      ],
+    },
   ]);
   const a = new DynamicAuthorizer({ procedure: 'p', call: f.call, static: stat });
   assert.deepEqual(a.authorize(who('x'), 'call', 'fixed.a', {}), { allow: true, disclose: false });

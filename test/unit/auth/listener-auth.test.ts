@@ -8,7 +8,12 @@ import { ConfigError } from '../../../src/config/problem';
 import type { CallFunction } from '../../../src/auth/dynamic-authenticator';
 import { assertAccepted, authenticate, ctx } from './support';
 
-const noFiles = { env: { T: 'env-ticket' }, readFile: (): string => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } };
+const noFiles = {
+  env: { T: 'env-ticket' },
+  readFile: (): string => {
+    throw Object.assign(new Error('x'), { code: 'ENOENT' });
+  },
+};
 
 const full = buildListenerAuth(
   {
@@ -34,7 +39,16 @@ test('no authmethods means anonymous; a verified certificate means tls', async (
   assert.equal(a.kind === 'accept' && a.authrole, 'guest');
   const t = await full.authenticator.hello(ctx({}, 'realm1', { loopback: true, tls: { authorized: true, subject: { CN: 'device-7' } } }));
   assertAccepted(t, 'device-7', 'device', 'tls');
-  assert.equal(chooseMethod(ctx({}, 'r', { tls: { authorized: false } }), new Map([['tls', 1], ['anonymous', 1]])), 'anonymous');
+  assert.equal(
+    chooseMethod(
+      ctx({}, 'r', { tls: { authorized: false } }),
+      new Map([
+        ['tls', 1],
+        ['anonymous', 1],
+      ]),
+    ),
+    'anonymous',
+  );
 });
 
 test('methods the listener does not offer: ABORT no_auth_method naming what it offers', async () => {
@@ -54,7 +68,10 @@ test('no auth section: anonymous on loopback only', async () => {
 });
 
 test('anonymous on a non-loopback listener needs allowRemoteAnonymous, else build fails', async () => {
-  assert.throws(() => buildListenerAuth({ anonymous: {} }, { listener: 'pub', loopback: false }), (e: unknown) => e instanceof ConfigError && e.problems[0]?.path === 'listeners.pub.auth.anonymous');
+  assert.throws(
+    () => buildListenerAuth({ anonymous: {} }, { listener: 'pub', loopback: false }),
+    (e: unknown) => e instanceof ConfigError && e.problems[0]?.path === 'listeners.pub.auth.anonymous',
+  );
   const ok = buildListenerAuth({ anonymous: { allowRemoteAnonymous: true } }, { listener: 'pub', loopback: false });
   assert.equal((await ok.authenticator.hello(ctx({}, 'r', { loopback: false }))).kind, 'accept');
 });
@@ -62,13 +79,19 @@ test('anonymous on a non-loopback listener needs allowRemoteAnonymous, else buil
 test('build reports every principal problem with its path, never a secret', () => {
   try {
     buildListenerAuth(
-      { ticket: { principals: [{ authid: 'a', role: 'r', ticket: { env: 'NOPE' } }], principalsFile: '/etc/none.json' }, wampcra: { principals: [{ authid: 'b', role: 'r', secret: { credential: 'c' } }] } },
+      {
+        ticket: { principals: [{ authid: 'a', role: 'r', ticket: { env: 'NOPE' } }], principalsFile: '/etc/none.json' },
+        wampcra: { principals: [{ authid: 'b', role: 'r', secret: { credential: 'c' } }] },
+      },
       { listener: 'ws', loopback: true, secretEnv: noFiles },
     );
     assert.fail('expected ConfigError');
   } catch (e) {
     assert.ok(e instanceof ConfigError);
-    assert.deepEqual(e.problems.map((p) => p.path).sort(), ['listeners.ws.auth.ticket.principalsFile', 'listeners.ws.auth.ticket.principals[0].ticket', 'listeners.ws.auth.wampcra.principals[0].secret'].sort());
+    assert.deepEqual(
+      e.problems.map((p) => p.path).sort(),
+      ['listeners.ws.auth.ticket.principalsFile', 'listeners.ws.auth.ticket.principals[0].ticket', 'listeners.ws.auth.wampcra.principals[0].secret'].sort(),
+    );
   }
 });
 
@@ -78,7 +101,10 @@ test('dynamic: serves ticket for authids not configured statically', async () =>
     calls.push(args[1] as string);
     return { args: ['dyn-role'], kwargs: {} };
   };
-  const la = buildListenerAuth({ ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, dynamic: { procedure: 'p', realm: 'sys' } }, { listener: 'ws', loopback: true, call });
+  const la = buildListenerAuth(
+    { ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, dynamic: { procedure: 'p', realm: 'sys' } },
+    { listener: 'ws', loopback: true, call },
+  );
   assertAccepted(await authenticate(la.authenticator, ctx({ authmethods: ['ticket'], authid: 'other' }), () => 'whatever'), 'other', 'dyn-role', 'ticket');
   assertAccepted(await authenticate(la.authenticator, ctx({ authmethods: ['ticket'], authid: 'dev1' }), () => 'x'), 'dev1', 'device', 'ticket');
   assert.deepEqual(calls, ['other']);
@@ -88,7 +114,10 @@ test('dynamic: serves ticket for authids not configured statically', async () =>
 });
 
 test('rate limiting: failures fed by onAuthFailure block the address', async () => {
-  const la = buildListenerAuth({ ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, rateLimit: { maxFailures: 2 } }, { listener: 'ws', loopback: false });
+  const la = buildListenerAuth(
+    { ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, rateLimit: { maxFailures: 2 } },
+    { listener: 'ws', loopback: false },
+  );
   const c = ctx({ authmethods: ['ticket'], authid: 'dev1' });
   assert.ok(la.rateLimiter);
   la.rateLimiter?.onAuthFailure(c.transport);
@@ -96,6 +125,9 @@ test('rate limiting: failures fed by onAuthFailure block the address', async () 
   const out = await la.authenticator.hello(c);
   assert.equal(out.kind, 'deny');
   if (out.kind === 'deny') assert.match(out.message, /too many failed authentication attempts/);
-  const off = buildListenerAuth({ ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, rateLimit: false }, { listener: 'ws', loopback: false });
+  const off = buildListenerAuth(
+    { ticket: { principals: [{ authid: 'dev1', role: 'device', ticket: 'x' }] }, rateLimit: false },
+    { listener: 'ws', loopback: false },
+  );
   assert.equal(off.rateLimiter, undefined);
 });

@@ -8,15 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
 import { ConfigError } from '../../../src/config/problem';
-import {
-  constantTimeEqual,
-  hashSecret,
-  loadPrincipals,
-  PrincipalStore,
-  roleFor,
-  ticketMatches,
-  type SecretEnv,
-} from '../../../src/auth/principals';
+import { constantTimeEqual, hashSecret, loadPrincipals, PrincipalStore, roleFor, ticketMatches, type SecretEnv } from '../../../src/auth/principals';
 
 function senv(env: Record<string, string>, files: Record<string, string> = {}): SecretEnv {
   return {
@@ -60,11 +52,10 @@ test('principal lists load from a JSON file, an env var and a credential, all me
     const file = join(dir, 'cra.json');
     writeFileSync(file, JSON.stringify({ principals: [{ authid: 'f', role: 'app', secret: 's1' }] }));
     writeFileSync(join(dir, 'creds'), JSON.stringify([{ authid: 'k', role: 'app', secret: 's3' }]));
-    const ps = loadPrincipals(
-      { principalsFile: file, principalsEnv: 'PRINCIPALS', principalsCredential: 'creds' },
-      'auth.wampcra',
-      { env: { PRINCIPALS: JSON.stringify([{ authid: 'e', roles: ['x', 'y'], secret: 's2' }]), CREDENTIALS_DIRECTORY: dir }, readFile: (p) => readFileSync(p, 'utf8') },
-    );
+    const ps = loadPrincipals({ principalsFile: file, principalsEnv: 'PRINCIPALS', principalsCredential: 'creds' }, 'auth.wampcra', {
+      env: { PRINCIPALS: JSON.stringify([{ authid: 'e', roles: ['x', 'y'], secret: 's2' }]), CREDENTIALS_DIRECTORY: dir },
+      readFile: (p) => readFileSync(p, 'utf8'),
+    });
     assert.deepEqual(ps.map((p) => p.authid).sort(), ['e', 'f', 'k']);
     assert.deepEqual(ps.find((p) => p.authid === 'e')?.roles, ['x', 'y']);
   } finally {

@@ -7,7 +7,12 @@ import { ticketAuthenticator } from '../../../src/auth/ticket';
 import type { Authenticator } from '../../../src/auth/types';
 import { assertAccepted, assertRejected, authenticate, ctx } from './support';
 
-const senv = { env: { DEV2_TICKET: 'env-ticket' }, readFile: (): string => { throw new Error('no files'); } };
+const senv = {
+  env: { DEV2_TICKET: 'env-ticket' },
+  readFile: (): string => {
+    throw new Error('no files');
+  },
+};
 const store = new PrincipalStore(
   loadPrincipals(
     {

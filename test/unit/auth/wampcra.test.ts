@@ -9,17 +9,31 @@ import { wampcraAuthenticator } from '../../../src/auth/wampcra';
 import type { Dict } from '../../../src/protocol/messages';
 import { assertAccepted, assertRejected, authenticate, ctx } from './support';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const autobahnCra = require('autobahn/lib/auth/cra.js') as { sign(key: string, challenge: string): string; derive_key(secret: string, salt: string, iterations: number, keylen: number): string };
+const autobahnCra = require('autobahn/lib/auth/cra.js') as {
+  sign(key: string, challenge: string): string;
+  derive_key(secret: string, salt: string, iterations: number, keylen: number): string;
+};
 
-const noFiles = { env: {}, readFile: (): string => { throw new Error('no files'); } };
+const noFiles = {
+  env: {},
+  readFile: (): string => {
+    throw new Error('no files');
+  },
+};
 const store = new PrincipalStore(
   loadPrincipals(
     {
       principals: [
         { authid: 'app', role: 'app', secret: 'app-secret' },
         { authid: 'salty', role: 'app', secret: 'pass word', salt: 'salt123', iterations: 1000, keylen: 32 },
-        { authid: 'derived', role: 'app', derived: pbkdf2Sync('other', 'NaCl', 500, 16, 'sha256').toString('base64'), salt: 'NaCl', iterations: 500, keylen: 16 },
+        {
+          authid: 'derived',
+          role: 'app',
+          derived: pbkdf2Sync('other', 'NaCl', 500, 16, 'sha256').toString('base64'),
+          salt: 'NaCl',
+          iterations: 500,
+          keylen: 16,
+        },
       ],
     },
     'auth.wampcra',
@@ -63,7 +77,9 @@ test('wampcra: a correct HMAC-SHA256 signature is accepted', async () => {
 test('wampcra: AutobahnJS signs the same way', async () => {
   assertAccepted(await authenticate(auth, ctx({ authid: 'app' }), (e) => autobahnCra.sign('app-secret', e.challenge as string)), 'app', 'app', 'wampcra');
   assertAccepted(
-    await authenticate(auth, ctx({ authid: 'salty' }), (e) => autobahnCra.sign(autobahnCra.derive_key('pass word', e.salt as string, e.iterations as number, e.keylen as number), e.challenge as string)),
+    await authenticate(auth, ctx({ authid: 'salty' }), (e) =>
+      autobahnCra.sign(autobahnCra.derive_key('pass word', e.salt as string, e.iterations as number, e.keylen as number), e.challenge as string),
+    ),
     'salty',
     'app',
     'wampcra',

@@ -65,7 +65,10 @@ test('unsubscribe from an unknown subscription, or one the session is not on →
   const a = joinRecording(router);
   const b = joinRecording(router);
   const id = subscribe(a, 'com.example.topic');
-  for (const [session, subscription] of [[a, 999_999], [b, id]] as const) {
+  for (const [session, subscription] of [
+    [a, 999_999],
+    [b, id],
+  ] as const) {
     session.peer.inject({ type: MessageType.UNSUBSCRIBE, request: 5 as never, subscription: subscription as never });
     const err = session.peer.takeOne(MessageType.ERROR);
     assert.equal(err.requestType, MessageType.UNSUBSCRIBE);
@@ -183,13 +186,22 @@ test('prefix and wildcard subscriptions receive EVENTs with details.topic; exact
   const events = sub.peer.take();
   assert.equal(events.length, 3);
   const bySub = new Map(events.map((e) => [(e as { subscription: number }).subscription, e]));
-  assert.deepEqual(bySub.get(exact), { type: MessageType.EVENT, subscription: exact, publication: (events[0] as { publication: number }).publication, details: {}, args: [21.5] });
+  assert.deepEqual(bySub.get(exact), {
+    type: MessageType.EVENT,
+    subscription: exact,
+    publication: (events[0] as { publication: number }).publication,
+    details: {},
+    args: [21.5],
+  });
   assert.deepEqual((bySub.get(prefix) as { details: Dict }).details, { topic: 'com.example.a.temp' });
   assert.deepEqual((bySub.get(wildcard) as { details: Dict }).details, { topic: 'com.example.a.temp' });
   assert.equal(bySub.has(unrelated), false);
   assert.equal(new Set(events.map((e) => (e as { publication: number }).publication)).size, 1, 'one publication id');
   publish(pub, 'com.example.b.temp');
-  assert.deepEqual(sub.peer.take().map((e) => (e as { subscription: number }).subscription), [prefix]);
+  assert.deepEqual(
+    sub.peer.take().map((e) => (e as { subscription: number }).subscription),
+    [prefix],
+  );
 });
 
 test('retained events: a late subscriber asking get_retained receives the last retained event', async () => {
@@ -223,13 +235,22 @@ test('retained events respect eligibility and exclusion of the original publicat
   publish(pub, 'com.example.mine', { retain: true }, ['m']);
   const user = join(router, 'u', 'user');
   user.peer.inject({ type: MessageType.SUBSCRIBE, request: 1 as never, options: { get_retained: true }, topic: 'com.example.secret' });
-  assert.deepEqual(user.peer.take().map((m) => m.type), [MessageType.SUBSCRIBED]);
+  assert.deepEqual(
+    user.peer.take().map((m) => m.type),
+    [MessageType.SUBSCRIBED],
+  );
   const admin = join(router, 'a', 'admin');
   admin.peer.inject({ type: MessageType.SUBSCRIBE, request: 1 as never, options: { get_retained: true }, topic: 'com.example.secret' });
-  assert.deepEqual(admin.peer.take().map((m) => m.type), [MessageType.SUBSCRIBED, MessageType.EVENT]);
+  assert.deepEqual(
+    admin.peer.take().map((m) => m.type),
+    [MessageType.SUBSCRIBED, MessageType.EVENT],
+  );
   // exclude_me (the default) keeps the publisher's own retained event from it
   pub.peer.inject({ type: MessageType.SUBSCRIBE, request: 2 as never, options: { get_retained: true }, topic: 'com.example.mine' });
-  assert.deepEqual(pub.peer.take().map((m) => m.type), [MessageType.SUBSCRIBED]);
+  assert.deepEqual(
+    pub.peer.take().map((m) => m.type),
+    [MessageType.SUBSCRIBED],
+  );
 });
 
 test('retained events reach prefix subscriptions with details.topic for each matching topic', async () => {
@@ -267,7 +288,13 @@ test('maxRetainedTopics bounds the retained events; the least recently published
 test('invalid topic URIs → ERROR wamp.error.invalid_uri for SUBSCRIBE and acknowledged PUBLISH', async () => {
   const { router } = await startRouter();
   const s = joinRecording(router);
-  for (const [topic, options] of [['a..b', {}], ['a b', {}], ['a.b.', {}], ['a b.', { match: 'prefix' }], ['a.#.c', { match: 'wildcard' }]] as const) {
+  for (const [topic, options] of [
+    ['a..b', {}],
+    ['a b', {}],
+    ['a.b.', {}],
+    ['a b.', { match: 'prefix' }],
+    ['a.#.c', { match: 'wildcard' }],
+  ] as const) {
     s.peer.inject({ type: MessageType.SUBSCRIBE, request: 3 as never, options, topic });
     const err = s.peer.takeOne(MessageType.ERROR);
     assert.deepEqual([err.requestType, err.request, err.error], [MessageType.SUBSCRIBE, 3, ErrorUri.invalidUri], topic);

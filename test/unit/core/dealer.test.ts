@@ -61,7 +61,10 @@ test('INVOCATION request ids are per callee and sequential', async () => {
   register(callee, 'com.example.p');
   call(caller, 'com.example.p');
   call(caller, 'com.example.p');
-  assert.deepEqual(callee.peer.take().map((m) => (m as { request: number }).request), [1, 2]);
+  assert.deepEqual(
+    callee.peer.take().map((m) => (m as { request: number }).request),
+    [1, 2],
+  );
 });
 
 test('calling an unregistered procedure → ERROR wamp.error.no_such_procedure', async () => {
@@ -106,7 +109,15 @@ test("a callee's own error URI, args, kwargs and details reach the caller unchan
   const inv = callee.peer.takeOne(MessageType.INVOCATION);
   const args = ['bad input', 42];
   const kwargs = { field: 'x' };
-  callee.peer.inject({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request: inv.request, details: { hint: 1 }, error: 'com.example.error.bad_input', args, kwargs });
+  callee.peer.inject({
+    type: MessageType.ERROR,
+    requestType: MessageType.INVOCATION,
+    request: inv.request,
+    details: { hint: 1 },
+    error: 'com.example.error.bad_input',
+    args,
+    kwargs,
+  });
   assert.deepEqual(caller.peer.takeOne(MessageType.ERROR), {
     type: MessageType.ERROR,
     requestType: MessageType.CALL,
@@ -155,7 +166,10 @@ test('shared registration, roundrobin: callees in registration order, in turn', 
   callees[1]!.peer.drop();
   const rest = [callees[0]!, callees[2]!];
   const next = whoGets(caller, rest, 4);
-  assert.ok(next.every((i) => i >= 0), 'every call still reaches a callee');
+  assert.ok(
+    next.every((i) => i >= 0),
+    'every call still reaches a callee',
+  );
   assert.deepEqual([next[0] !== next[1], next[1] !== next[2], next[2] !== next[3]], [true, true, true], 'still alternating');
 });
 
@@ -189,7 +203,10 @@ test('shared registration, random: the choice follows Math.random and spreads ov
   }
   const counts = [0, 0, 0];
   for (const i of whoGets(caller, callees, 300)) counts[i]!++;
-  assert.ok(counts.every((c) => c > 0), `every callee got calls: ${counts.join(',')}`);
+  assert.ok(
+    counts.every((c) => c > 0),
+    `every callee got calls: ${counts.join(',')}`,
+  );
 });
 
 test('shared registration: single refuses a second callee; a mismatched policy is refused', async () => {
@@ -237,7 +254,11 @@ test('pattern registrations: INVOCATION details.procedure carries the called URI
 test('invalid procedure URIs and patterns → ERROR wamp.error.invalid_uri', async () => {
   const { router } = await startRouter();
   const s = joinRecording(router);
-  for (const [procedure, options] of [['a..b', {}], ['a b', {}], ['a..b ', { match: 'wildcard' }]] as const) {
+  for (const [procedure, options] of [
+    ['a..b', {}],
+    ['a b', {}],
+    ['a..b ', { match: 'wildcard' }],
+  ] as const) {
     s.peer.inject({ type: MessageType.REGISTER, request: 1 as never, options, procedure });
     expectError(s, MessageType.REGISTER, 1, ErrorUri.invalidUri);
   }
@@ -350,7 +371,7 @@ test('cancel mode skip: ERROR wamp.error.canceled at once, no INTERRUPT, the lat
   caller.peer.takeNone();
 });
 
-test('cancel mode kill: INTERRUPT to the callee; the caller gets the callee\'s answer, whatever it is', async () => {
+test("cancel mode kill: INTERRUPT to the callee; the caller gets the callee's answer, whatever it is", async () => {
   {
     const { router } = await startRouter();
     const { callee, caller, request, inv } = pendingCall(router);
@@ -370,7 +391,7 @@ test('cancel mode kill: INTERRUPT to the callee; the caller gets the callee\'s a
   }
 });
 
-test('cancel mode killnowait: ERROR at once and INTERRUPT; the callee\'s answer is discarded', async () => {
+test("cancel mode killnowait: ERROR at once and INTERRUPT; the callee's answer is discarded", async () => {
   const { router } = await startRouter();
   const { callee, caller, request, inv } = pendingCall(router);
   cancel(caller, request, 'killnowait');
@@ -425,7 +446,11 @@ test('call timeout → ERROR wamp.error.timeout and INTERRUPT to a callee that a
   assert.deepEqual(inv.details, {}, 'the dealer enforces the timeout itself');
   const err = await caller.peer.waitFor(MessageType.ERROR);
   assert.deepEqual([err.requestType, err.request, err.error], [MessageType.CALL, request, ErrorUri.timeout]);
-  assert.deepEqual(await callee.peer.waitFor(MessageType.INTERRUPT), { type: MessageType.INTERRUPT, request: inv.request, options: { mode: 'killnowait', reason: ErrorUri.timeout } });
+  assert.deepEqual(await callee.peer.waitFor(MessageType.INTERRUPT), {
+    type: MessageType.INTERRUPT,
+    request: inv.request,
+    options: { mode: 'killnowait', reason: ErrorUri.timeout },
+  });
   caller.peer.take();
   yieldResult(callee, inv.request, {}, ['too late']);
   caller.peer.takeNone();
@@ -483,7 +508,11 @@ test('the caller leaving mid-call → INTERRUPT to a callee that announced call_
   const { router } = await startRouter();
   const { callee, caller, inv } = pendingCall(router);
   caller.peer.drop();
-  assert.deepEqual(callee.peer.takeOne(MessageType.INTERRUPT), { type: MessageType.INTERRUPT, request: inv.request, options: { mode: 'killnowait', reason: ErrorUri.canceled } });
+  assert.deepEqual(callee.peer.takeOne(MessageType.INTERRUPT), {
+    type: MessageType.INTERRUPT,
+    request: inv.request,
+    options: { mode: 'killnowait', reason: ErrorUri.canceled },
+  });
   yieldResult(callee, inv.request, {}, ['nobody listens']);
   callee.peer.takeNone();
   assert.equal(callee.peer.closed, false);
@@ -526,7 +555,7 @@ test('a CALL reusing the request id of an outstanding call → ERROR wamp.error.
 
 // Regression: a RESULT or INVOCATION over the receiver's transport limit (RawSocket max length,
 // serial frame size) used to be dropped by the transport, leaving the caller waiting forever.
-test('a RESULT the caller\'s transport cannot carry → ERROR wamp.error.payload_size_exceeded instead of silence', async () => {
+test("a RESULT the caller's transport cannot carry → ERROR wamp.error.payload_size_exceeded instead of silence", async () => {
   const { router } = await startRouter();
   const callee = basicCallee(router);
   const caller = joinRecording(router);
@@ -540,7 +569,7 @@ test('a RESULT the caller\'s transport cannot carry → ERROR wamp.error.payload
   await router.close();
 });
 
-test('an INVOCATION the callee\'s transport cannot carry → the caller gets ERROR wamp.error.payload_size_exceeded and nothing stays pending', async () => {
+test("an INVOCATION the callee's transport cannot carry → the caller gets ERROR wamp.error.payload_size_exceeded and nothing stays pending", async () => {
   const { router } = await startRouter();
   const callee = basicCallee(router);
   const caller = joinRecording(router);

@@ -86,7 +86,8 @@ test('wamp.session.kill_by_authid kills every other session with that authid and
   const other = joinRecording(router, 'realm1', { authid: 'other' });
   const killed = (await call1(me, 'wamp.session.kill_by_authid', ['dup'], { message: 'maintenance' })) as number[];
   assert.deepEqual(killed.sort(), [a.id, b.id].sort());
-  for (const s of [a, b]) assert.deepEqual(s.peer.takeOne(MessageType.GOODBYE), { type: MessageType.GOODBYE, details: { message: 'maintenance' }, reason: ErrorUri.killed });
+  for (const s of [a, b])
+    assert.deepEqual(s.peer.takeOne(MessageType.GOODBYE), { type: MessageType.GOODBYE, details: { message: 'maintenance' }, reason: ErrorUri.killed });
   other.peer.takeNone();
   assert.equal(me.closed, false);
   assert.deepEqual(await call1(me, 'wamp.session.kill_by_authid', ['nobody']), []);
@@ -202,7 +203,11 @@ test('registration meta procedures: list, lookup, match, get, list_callees, coun
   await b.register('com.example.p', () => 2, { invoke: 'roundrobin' });
   const prefix = await a.register('com.example.', () => 3, { match: 'prefix' });
   const wild = await b.register('com..p', () => 4, { match: 'wildcard' });
-  assert.deepEqual(await call1(meta, 'wamp.registration.list'), { exact: [exact.id], prefix: [prefix.id], wildcard: [wild.id] }, "the meta API's own registrations are not listed");
+  assert.deepEqual(
+    await call1(meta, 'wamp.registration.list'),
+    { exact: [exact.id], prefix: [prefix.id], wildcard: [wild.id] },
+    "the meta API's own registrations are not listed",
+  );
   assert.equal(await call1(meta, 'wamp.registration.lookup', ['com.example.p']), exact.id);
   assert.equal(await call1(meta, 'wamp.registration.lookup', ['com.example.', { match: 'prefix' }]), prefix.id);
   assert.equal(await call1(meta, 'wamp.registration.lookup', ['com.none']), null);
@@ -284,7 +289,10 @@ test('testaments honour their publish options (eligibility)', async () => {
   dying.peer.close();
   await leaves.waitFor((e) => e.args[0] === id);
   await opsLog.waitFor();
-  assert.deepEqual(opsLog.events.map((e) => e.args), [['bye']]);
+  assert.deepEqual(
+    opsLog.events.map((e) => e.args),
+    [['bye']],
+  );
   assert.deepEqual(guestLog.events, []);
 });
 
@@ -300,7 +308,11 @@ test('flushed testaments are not published; flush_testaments flushes one scope',
   const id = dying.sessionId;
   dying.peer.close();
   await leaves.waitFor((e) => e.args[0] === id);
-  assert.deepEqual(log.events.map((e) => e.args), [['detached']], 'only the detached scope survived the flush');
+  assert.deepEqual(
+    log.events.map((e) => e.args),
+    [['detached']],
+    'only the detached scope survived the flush',
+  );
 });
 
 test('testament arguments are checked: bad scope, args or kwargs → wamp.error.invalid_argument', async () => {
@@ -323,7 +335,9 @@ test('regression: a testament topic must be a valid URI outside the reserved wam
 });
 
 test('regression: a testament needs the same publish permission as a PUBLISH from its session', async () => {
-  const authorizer: Authorizer = { authorize: (who, action, uri) => ({ allow: action !== 'publish' || who.authid !== 'device' || uri.startsWith('devices.') }) };
+  const authorizer: Authorizer = {
+    authorize: (who, action, uri) => ({ allow: action !== 'publish' || who.authid !== 'device' || uri.startsWith('devices.') }),
+  };
   const { router } = await startRouter({ realms: [{ name: 'realm1', authorizer }], authenticatorFor: () => identityFromHello });
   const observer = await connectClient(router, 'realm1', { authid: 'ops' });
   const log = await collectEvents(observer, 'app.', { match: 'prefix' });

@@ -13,7 +13,11 @@ test('realm isolation: same topic and procedure names in two realms, nothing cro
   for (const s of [one, two]) {
     s.peer.inject({ type: MessageType.SUBSCRIBE, request: 1 as never, options: {}, topic: 'com.example.t' });
     s.peer.inject({ type: MessageType.REGISTER, request: 2 as never, options: {}, procedure: 'com.example.p' });
-    assert.deepEqual(s.peer.take().map((m) => m.type), [MessageType.SUBSCRIBED, MessageType.REGISTERED], 'no procedure_already_exists across realms');
+    assert.deepEqual(
+      s.peer.take().map((m) => m.type),
+      [MessageType.SUBSCRIBED, MessageType.REGISTERED],
+      'no procedure_already_exists across realms',
+    );
   }
   const pub1 = joinRecording(router, 'realm1');
   pub1.peer.inject({ type: MessageType.PUBLISH, request: 3 as never, options: {}, topic: 'com.example.t', args: ['r1'] });
@@ -32,7 +36,10 @@ test('realm isolation: same topic and procedure names in two realms, nothing cro
   // testaments stay in their realm too
   await meta1.call('wamp.session.add_testament', ['com.example.t', ['bye from r1']]);
   await meta1.close();
-  assert.deepEqual(one.peer.take().map((m) => (m as { args?: unknown[] }).args), [['bye from r1']]);
+  assert.deepEqual(
+    one.peer.take().map((m) => (m as { args?: unknown[] }).args),
+    [['bye from r1']],
+  );
   two.peer.takeNone();
 });
 
@@ -60,7 +67,7 @@ test('an authorizer that throws denies (logged), it does not break the session',
   assert.ok(logs.some((l) => l.level === 'error' && l.msg === 'authorizer failed; denying'));
 });
 
-test('an asynchronous authorizer keeps each session\'s messages in order', async () => {
+test("an asynchronous authorizer keeps each session's messages in order", async () => {
   const delays = [30, 0, 10];
   const slow: Authorizer = {
     authorize: () => new Promise<Decision>((resolve) => setTimeout(() => resolve({ allow: true }), delays.shift() ?? 0)),
@@ -69,7 +76,10 @@ test('an asynchronous authorizer keeps each session\'s messages in order', async
   const s = joinRecording(router);
   for (const request of [1, 2, 3]) s.peer.inject({ type: MessageType.SUBSCRIBE, request: request as never, options: {}, topic: `com.example.t${request}` });
   await s.peer.waitFor(MessageType.SUBSCRIBED, (m) => m.request === 3);
-  assert.deepEqual(s.peer.take().map((m) => (m as { request: number }).request), [1, 2, 3]);
+  assert.deepEqual(
+    s.peer.take().map((m) => (m as { request: number }).request),
+    [1, 2, 3],
+  );
 });
 
 test('internal error: a realm listener that throws is logged and the router keeps serving', async () => {
@@ -111,7 +121,7 @@ test('internal error: an exception while routing a message is logged with contex
   assert.equal(entry.fields?.session, pub.id);
   assert.equal(entry.fields?.type, MessageType.PUBLISH);
   assert.match(String(entry.fields?.error), /broker bug/);
-  assert.equal(pub.peer.closed, false, 'a router bug is not the client\'s fault: no ABORT');
+  assert.equal(pub.peer.closed, false, "a router bug is not the client's fault: no ABORT");
   pub.peer.takeNone();
   pub.peer.inject({ type: MessageType.PUBLISH, request: 3 as never, options: {}, topic: 'com.example.t', args: ['delivered'] });
   assert.deepEqual(sub.peer.takeOne(MessageType.EVENT).args, ['delivered']);

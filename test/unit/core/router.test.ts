@@ -67,8 +67,14 @@ test('client: handler results, Result(args, kwargs), WampError and plain excepti
   assert.deepEqual((await caller.call('com.example.value', [21])).args, [42]);
   const r = await caller.call('com.example.result');
   assert.deepEqual([r.args, r.kwargs], [['a'], { b: 1 }]);
-  await assert.rejects(caller.call('com.example.app_error'), (e: unknown) => e instanceof WampError && e.error === 'com.example.error.out_of_range' && e.args[0] === 'too big' && e.kwargs.max === 10);
-  await assert.rejects(caller.call('com.example.bug'), (e: unknown) => e instanceof WampError && e.error === 'wamp.error.runtime_error' && e.args[0] === 'oops');
+  await assert.rejects(
+    caller.call('com.example.app_error'),
+    (e: unknown) => e instanceof WampError && e.error === 'com.example.error.out_of_range' && e.args[0] === 'too big' && e.kwargs.max === 10,
+  );
+  await assert.rejects(
+    caller.call('com.example.bug'),
+    (e: unknown) => e instanceof WampError && e.error === 'wamp.error.runtime_error' && e.args[0] === 'oops',
+  );
   await assert.rejects(caller.call('com.example.none'), (e: unknown) => e instanceof WampError && e.error === ErrorUri.noSuchProcedure);
 });
 

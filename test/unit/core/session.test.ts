@@ -23,15 +23,18 @@ test('HELLO → WELCOME with realm, authid, authrole, authmethod and the announc
   const { welcome, id } = joinRecording(router);
   assert.ok(Number.isInteger(id) && id >= 1 && id <= MAX_ID);
   assert.match(welcome.details.authid as string, /^anonymous-[0-9a-f]{8}$/);
-  assert.deepEqual({ ...welcome.details, authid: 'x' }, {
-    realm: 'realm1',
-    authid: 'x',
-    authrole: 'anonymous',
-    authmethod: 'anonymous',
-    authprovider: 'static',
-    roles: { broker: { features: { ...brokerFeatures } }, dealer: { features: { ...dealerFeatures } } },
-    agent: AGENT,
-  });
+  assert.deepEqual(
+    { ...welcome.details, authid: 'x' },
+    {
+      realm: 'realm1',
+      authid: 'x',
+      authrole: 'anonymous',
+      authmethod: 'anonymous',
+      authprovider: 'static',
+      roles: { broker: { features: { ...brokerFeatures } }, dealer: { features: { ...dealerFeatures } } },
+      agent: AGENT,
+    },
+  );
   assert.equal(router.sessions.get(id)?.authid, welcome.details.authid);
 });
 
@@ -94,11 +97,24 @@ const violations: Array<[string, (peer: RecordingPeer) => void]> = [
   ['a message before HELLO', (p) => p.inject({ type: MessageType.SUBSCRIBE, request: 1 as never, options: {}, topic: 'a.b' })],
   ['a second HELLO', (p) => (p.inject(HELLO), p.take(), p.inject(HELLO))],
   ['AUTHENTICATE on an established session', (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.AUTHENTICATE, signature: 'x', extra: {} }))],
-  ['EVENT (a router-to-client message) from a client', (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.EVENT, subscription: 1 as never, publication: 2 as never, details: {} }))],
+  [
+    'EVENT (a router-to-client message) from a client',
+    (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.EVENT, subscription: 1 as never, publication: 2 as never, details: {} })),
+  ],
   ['WELCOME from a client before HELLO', (p) => p.inject({ type: MessageType.WELCOME, session: 1 as never, details: {} })],
   ['RESULT from a client', (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.RESULT, request: 1 as never, details: {} }))],
-  ['ERROR for a CALL (only INVOCATION errors come from clients)', (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.ERROR, requestType: MessageType.CALL, request: 1 as never, details: {}, error: 'x.y' }))],
-  ['ERROR for a SUBSCRIBE', (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.ERROR, requestType: MessageType.SUBSCRIBE, request: 1 as never, details: {}, error: 'x.y' }))],
+  [
+    'ERROR for a CALL (only INVOCATION errors come from clients)',
+    (p) => (p.inject(HELLO), p.take(), p.inject({ type: MessageType.ERROR, requestType: MessageType.CALL, request: 1 as never, details: {}, error: 'x.y' })),
+  ],
+  [
+    'ERROR for a SUBSCRIBE',
+    (p) => (
+      p.inject(HELLO),
+      p.take(),
+      p.inject({ type: MessageType.ERROR, requestType: MessageType.SUBSCRIBE, request: 1 as never, details: {}, error: 'x.y' })
+    ),
+  ],
   ['a malformed message (PUBLISH with a string request id)', (p) => (p.inject(HELLO), p.take(), p.injectRaw([16, 'one', {}, 'a.b']))],
   ['a non-list message', (p) => p.injectRaw({ hello: 'realm1' })],
   ['an unknown message type', (p) => (p.inject(HELLO), p.take(), p.injectRaw([99, 1, {}]))],

@@ -51,7 +51,12 @@ test('prefix matching is on the string, as the spec examples show', () => {
   // spec "Prefix Matching": REGISTER "com.myapp.myobject1" with match=prefix
   const index = new UriIndex<number>();
   index.set('com.myapp.myobject1', 'prefix', 1);
-  for (const uri of ['com.myapp.myobject1.myprocedure1', 'com.myapp.myobject1-mysubobject1', 'com.myapp.myobject1.mysubobject1.myprocedure1', 'com.myapp.myobject1']) {
+  for (const uri of [
+    'com.myapp.myobject1.myprocedure1',
+    'com.myapp.myobject1-mysubobject1',
+    'com.myapp.myobject1.mysubobject1.myprocedure1',
+    'com.myapp.myobject1',
+  ]) {
     assert.deepEqual(index.matchAll(uri), [1], uri);
     assert.equal(index.matchBest(uri)?.value, 1, uri);
   }
@@ -66,7 +71,12 @@ test('wildcards match whole components only, and only URIs with as many componen
   const index = new UriIndex<number>();
   index.set('com.myapp..myprocedure1', 'wildcard', 1);
   for (const uri of ['com.myapp.myobject1.myprocedure1', 'com.myapp.myobject2.myprocedure1']) assert.deepEqual(index.matchAll(uri), [1], uri);
-  for (const uri of ['com.myapp.myobject1.myprocedure1.mysubprocedure1', 'com.myapp.myobject1.myprocedure2', 'com.myapp2.myobject1.myprocedure1', 'com.myapp.myprocedure1']) {
+  for (const uri of [
+    'com.myapp.myobject1.myprocedure1.mysubprocedure1',
+    'com.myapp.myobject1.myprocedure2',
+    'com.myapp2.myobject1.myprocedure1',
+    'com.myapp.myprocedure1',
+  ]) {
     assert.deepEqual(index.matchAll(uri), [], uri);
   }
 });
@@ -188,8 +198,15 @@ test('matchAll agrees with a naive scan of every pattern', () => {
       const { index, entries } = build(patterns);
       assert.equal(index.size, entries.length);
       for (const uri of uris) {
-        const expected = entries.filter((e) => naiveMatches(e, uri)).map((e) => e.value).sort((x, y) => x - y);
-        assert.deepEqual([...index.matchAll(uri)].sort((x, y) => x - y), expected, uri);
+        const expected = entries
+          .filter((e) => naiveMatches(e, uri))
+          .map((e) => e.value)
+          .sort((x, y) => x - y);
+        assert.deepEqual(
+          [...index.matchAll(uri)].sort((x, y) => x - y),
+          expected,
+          uri,
+        );
       }
     }),
     { numRuns: 500 },
@@ -198,22 +215,27 @@ test('matchAll agrees with a naive scan of every pattern', () => {
 
 test('matchBest agrees with the naive spec ranking, and after deletions too', () => {
   fc.assert(
-    fc.property(fc.array(patternArb, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 4 }), fc.array(uriArb, { minLength: 1, maxLength: 5 }), (patterns, deletions, uris) => {
-      const { index, entries } = build(patterns);
-      let live = entries;
-      for (const d of deletions) {
-        const victim = live[d % Math.max(1, live.length)];
-        if (!victim) break;
-        assert.equal(index.delete(victim.uri, victim.match), true);
-        live = live.filter((e) => e !== victim);
-      }
-      for (const uri of uris) {
-        const expected = naiveBest(live, uri);
-        const best = index.matchBest(uri);
-        assert.equal(best?.value, expected?.value, `${uri} among ${JSON.stringify(live)}`);
-        assert.equal(best?.match, expected?.match);
-      }
-    }),
+    fc.property(
+      fc.array(patternArb, { maxLength: 12 }),
+      fc.array(fc.nat(), { maxLength: 4 }),
+      fc.array(uriArb, { minLength: 1, maxLength: 5 }),
+      (patterns, deletions, uris) => {
+        const { index, entries } = build(patterns);
+        let live = entries;
+        for (const d of deletions) {
+          const victim = live[d % Math.max(1, live.length)];
+          if (!victim) break;
+          assert.equal(index.delete(victim.uri, victim.match), true);
+          live = live.filter((e) => e !== victim);
+        }
+        for (const uri of uris) {
+          const expected = naiveBest(live, uri);
+          const best = index.matchBest(uri);
+          assert.equal(best?.value, expected?.value, `${uri} among ${JSON.stringify(live)}`);
+          assert.equal(best?.match, expected?.match);
+        }
+      },
+    ),
     { numRuns: 500 },
   );
 });

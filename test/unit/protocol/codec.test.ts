@@ -37,24 +37,45 @@ const messageArb: fc.Arbitrary<Message> = fc.oneof(
   withType(MessageType.CHALLENGE, fc.record({ authmethod: strArb, extra: dictArb })),
   withType(MessageType.AUTHENTICATE, fc.record({ signature: strArb, extra: dictArb })),
   withType(MessageType.GOODBYE, fc.record({ details: dictArb, reason: strArb })),
-  withType(MessageType.ERROR, fc.tuple(fc.record({ requestType: fc.integer(), request: idArb, details: dictArb, error: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
-  withType(MessageType.PUBLISH, fc.tuple(fc.record({ request: idArb, options: dictArb, topic: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
+  withType(
+    MessageType.ERROR,
+    fc.tuple(fc.record({ requestType: fc.integer(), request: idArb, details: dictArb, error: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
+  withType(
+    MessageType.PUBLISH,
+    fc.tuple(fc.record({ request: idArb, options: dictArb, topic: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
   withType(MessageType.PUBLISHED, fc.record({ request: idArb, publication: idArb })),
   withType(MessageType.SUBSCRIBE, fc.record({ request: idArb, options: dictArb, topic: strArb })),
   withType(MessageType.SUBSCRIBED, fc.record({ request: idArb, subscription: idArb })),
   withType(MessageType.UNSUBSCRIBE, fc.record({ request: idArb, subscription: idArb })),
   withType(MessageType.UNSUBSCRIBED, fc.record({ request: idArb, details: dictArb }, { requiredKeys: ['request'] })),
-  withType(MessageType.EVENT, fc.tuple(fc.record({ subscription: idArb, publication: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
-  withType(MessageType.CALL, fc.tuple(fc.record({ request: idArb, options: dictArb, procedure: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
+  withType(
+    MessageType.EVENT,
+    fc.tuple(fc.record({ subscription: idArb, publication: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
+  withType(
+    MessageType.CALL,
+    fc.tuple(fc.record({ request: idArb, options: dictArb, procedure: strArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
   withType(MessageType.CANCEL, fc.record({ request: idArb, options: dictArb })),
-  withType(MessageType.RESULT, fc.tuple(fc.record({ request: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
+  withType(
+    MessageType.RESULT,
+    fc.tuple(fc.record({ request: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
   withType(MessageType.REGISTER, fc.record({ request: idArb, options: dictArb, procedure: strArb })),
   withType(MessageType.REGISTERED, fc.record({ request: idArb, registration: idArb })),
   withType(MessageType.UNREGISTER, fc.record({ request: idArb, registration: idArb })),
   withType(MessageType.UNREGISTERED, fc.record({ request: idArb, details: dictArb }, { requiredKeys: ['request'] })),
-  withType(MessageType.INVOCATION, fc.tuple(fc.record({ request: idArb, registration: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
+  withType(
+    MessageType.INVOCATION,
+    fc.tuple(fc.record({ request: idArb, registration: idArb, details: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
   withType(MessageType.INTERRUPT, fc.record({ request: idArb, options: dictArb })),
-  withType(MessageType.YIELD, fc.tuple(fc.record({ request: idArb, options: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b }))),
+  withType(
+    MessageType.YIELD,
+    fc.tuple(fc.record({ request: idArb, options: dictArb }), payloadArb).map(([a, b]) => ({ ...a, ...b })),
+  ),
 );
 
 /** What a message looks like after a trip over the wire: empty kwargs vanish, and kwargs
@@ -84,14 +105,23 @@ test('codec: fromWire(toWire(msg)) gives back every message type unchanged (up t
 
 test('codec: the round-trip property reaches every message type', () => {
   const seen = new Set<number>();
-  fc.assert(fc.property(messageArb, (msg) => void seen.add(msg.type)), { numRuns: 1000 });
-  assert.deepEqual([...seen].sort((a, b) => a - b), Object.values(MessageType).sort((a, b) => a - b));
+  fc.assert(
+    fc.property(messageArb, (msg) => void seen.add(msg.type)),
+    { numRuns: 1000 },
+  );
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Object.values(MessageType).sort((a, b) => a - b),
+  );
 });
 
 test('codec: fromWire throws nothing but ProtocolViolation on arbitrary input', () => {
   const typeCode = fc.oneof(fc.constantFrom(...Object.values(MessageType)), fc.integer({ min: -2, max: 80 }), fc.anything());
   const fieldArb = fc.oneof(idArb, dictArb, argsArb, strArb, fc.anything(), fc.constant(MAX_ID + 2), fc.constant(-1), fc.constant(1.5));
-  const rawArb = fc.oneof(fc.anything(), fc.tuple(typeCode, fc.array(fieldArb, { maxLength: 7 })).map(([t, rest]) => [t, ...rest]));
+  const rawArb = fc.oneof(
+    fc.anything(),
+    fc.tuple(typeCode, fc.array(fieldArb, { maxLength: 7 })).map(([t, rest]) => [t, ...rest]),
+  );
   fc.assert(
     fc.property(rawArb, (raw) => {
       try {

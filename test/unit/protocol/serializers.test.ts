@@ -19,7 +19,11 @@ const valueArb: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.string(),
     fc.uint8Array({ maxLength: 32 }).map((a) => Buffer.from(a)),
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__'), tie('value'), { maxKeys: 4, noNullPrototype: true }),
+    fc.dictionary(
+      fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__'),
+      tie('value'),
+      { maxKeys: 4, noNullPrototype: true },
+    ),
   ),
 })).value;
 
@@ -119,10 +123,13 @@ test('serializers are found by name, WebSocket subprotocol and RawSocket id', ()
   assert.equal(serializerByName('json'), jsonSerializer);
   assert.equal(serializerBySubprotocol('wamp.2.msgpack'), msgpackSerializer);
   assert.equal(serializerByRawSocketId(3), cborSerializer);
-  assert.deepEqual(serializers.map((s) => [s.name, s.subprotocol, s.rawSocketId, s.binary]), [
-    ['json', 'wamp.2.json', 1, false],
-    ['msgpack', 'wamp.2.msgpack', 2, true],
-    ['cbor', 'wamp.2.cbor', 3, true],
-  ]);
+  assert.deepEqual(
+    serializers.map((s) => [s.name, s.subprotocol, s.rawSocketId, s.binary]),
+    [
+      ['json', 'wamp.2.json', 1, false],
+      ['msgpack', 'wamp.2.msgpack', 2, true],
+      ['cbor', 'wamp.2.cbor', 3, true],
+    ],
+  );
   assert.equal(serializerByName('xml'), undefined);
 });

@@ -5,7 +5,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { accountedBytes, encodePayload, type AppendResult, type DropPolicy, type DropReason, type NewEntry, type Outbox, type OutboxOptions } from '../../../src/uplink/outbox';
+import {
+  accountedBytes,
+  encodePayload,
+  type AppendResult,
+  type DropPolicy,
+  type DropReason,
+  type NewEntry,
+  type Outbox,
+  type OutboxOptions,
+} from '../../../src/uplink/outbox';
 
 export type OutboxFactory = (options: OutboxOptions) => Outbox;
 
@@ -34,10 +43,23 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
     test('peek returns entries oldest first by seq, honours limit and afterSeq', () => {
       const ob = create({});
       const seqs = [1, 2, 3, 4, 5].map((n) => stored(ob.append(e(n % 2 ? 'a' : 'b', n))));
-      assert.deepEqual([...seqs].sort((x, y) => x - y), seqs, 'seqs increase');
-      assert.deepEqual(ob.peek(10).map((x) => x.args), [[1], [2], [3], [4], [5]]);
-      assert.deepEqual(ob.peek(2).map((x) => x.seq), seqs.slice(0, 2));
-      assert.deepEqual(ob.peek(10, seqs[2]).map((x) => x.seq), seqs.slice(3));
+      assert.deepEqual(
+        [...seqs].sort((x, y) => x - y),
+        seqs,
+        'seqs increase',
+      );
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args),
+        [[1], [2], [3], [4], [5]],
+      );
+      assert.deepEqual(
+        ob.peek(2).map((x) => x.seq),
+        seqs.slice(0, 2),
+      );
+      assert.deepEqual(
+        ob.peek(10, seqs[2]).map((x) => x.seq),
+        seqs.slice(3),
+      );
       assert.deepEqual(ob.peek(0), []);
       ob.close();
     });
@@ -45,7 +67,15 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
     test('payload round trip keeps Buffers, nested kwargs, options, and absence of args', () => {
       const ob = create({});
       const buf = Buffer.from([0, 1, 2, 255]);
-      stored(ob.append({ source: 's', topic: 't.a', args: [buf, 'x', 1.5, null, { deep: [1, { b: true }] }], kwargs: { k: buf, n: -3 }, options: { exclude_me: false } }));
+      stored(
+        ob.append({
+          source: 's',
+          topic: 't.a',
+          args: [buf, 'x', 1.5, null, { deep: [1, { b: true }] }],
+          kwargs: { k: buf, n: -3 },
+          options: { exclude_me: false },
+        }),
+      );
       stored(ob.append({ source: 's', topic: 't.b', kwargs: { only: 'kw' } }));
       stored(ob.append({ source: 's', topic: 't.c' }));
       const [a, b, c] = ob.peek(10);
@@ -74,9 +104,15 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       const ob = create({});
       const seqs = [1, 2, 3, 4, 5, 6].map((n) => stored(ob.append(e('a', n))));
       assert.equal(ob.ack([seqs[1]!, seqs[3]!, 999_999]), 2);
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [1, 3, 5, 6]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [1, 3, 5, 6],
+      );
       assert.equal(ob.ack({ upTo: seqs[2]! }), 2); // 1 and 3; 2 already gone
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [5, 6]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [5, 6],
+      );
       assert.equal(ob.ack([seqs[0]!]), 0, 'acking twice is harmless (at-least-once means duplicate acks)');
       const s = ob.stats();
       assert.equal(s.count, 2);
@@ -105,7 +141,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
     test('count limit, drop-oldest: the oldest entry goes, counted as max-count for its source', () => {
       const ob = create({ maxCount: 3, dropPolicy: 'drop-oldest' });
       for (let n = 1; n <= 5; n++) stored(ob.append(e(n === 1 ? 'first' : 'rest', n)));
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [3, 4, 5]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [3, 4, 5],
+      );
       const s = ob.stats();
       assert.equal(s.drops['max-count'], 2);
       assert.deepEqual(s.dropsBySource, { first: 1, rest: 1 });
@@ -116,7 +155,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       const ob = create({ maxCount: 3, dropPolicy: 'reject-newest' });
       for (let n = 1; n <= 3; n++) stored(ob.append(e('a', n)));
       assert.deepEqual(ob.append(e('b', 4)), { stored: false, dropped: 'max-count' });
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [1, 2, 3]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [1, 2, 3],
+      );
       assert.equal(ob.stats().drops['max-count'], 1);
       assert.deepEqual(ob.stats().dropsBySource, { b: 1 });
       ob.close();
@@ -128,7 +170,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       stored(ob.append(e('a', 2)));
       assert.equal(ob.append(e('a', 3)).stored, false);
       stored(ob.append(e('b', 4, { dropPolicy: 'drop-oldest' })));
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [2, 4]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [2, 4],
+      );
       ob.close();
     });
 
@@ -136,7 +181,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       const one = sizeOf(e('a', 1));
       const drop = create({ maxBytes: one * 3, dropPolicy: 'drop-oldest' });
       for (let n = 1; n <= 4; n++) stored(drop.append(e('a', n)));
-      assert.deepEqual(drop.peek(10).map((x) => x.args?.[0]), [2, 3, 4]);
+      assert.deepEqual(
+        drop.peek(10).map((x) => x.args?.[0]),
+        [2, 3, 4],
+      );
       assert.equal(drop.stats().drops['max-bytes'], 1);
       assert.ok(drop.stats().bytes <= one * 3);
       // A big entry evicts as many small ones as it needs.
@@ -153,7 +201,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       const reject = create({ maxBytes: one * 3, dropPolicy: 'reject-newest' });
       for (let n = 1; n <= 3; n++) stored(reject.append(e('a', n)));
       assert.deepEqual(reject.append(e('a', 4)), { stored: false, dropped: 'max-bytes' });
-      assert.deepEqual(reject.peek(10).map((x) => x.args?.[0]), [1, 2, 3]);
+      assert.deepEqual(
+        reject.peek(10).map((x) => x.args?.[0]),
+        [1, 2, 3],
+      );
       reject.close();
     });
 
@@ -165,20 +216,32 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       stored(ob.append(e('lo', 4, { priority: 0 })));
       // Full. A mid entry evicts the oldest low one, not the older high one.
       stored(ob.append(e('mid', 5, { priority: 1 })));
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [1, 3, 4, 5]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [1, 3, 4, 5],
+      );
       // Even reject-newest may displace strictly lower priority.
       stored(ob.append(e('hi', 6, { priority: 2, dropPolicy: 'reject-newest' })));
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [1, 3, 5, 6]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [1, 3, 5, 6],
+      );
       // A low entry cannot displace anything of higher priority, whatever its policy.
       assert.deepEqual(ob.append(e('lo', 7, { priority: 0 })), { stored: false, dropped: 'max-count' });
       // reject-newest never displaces its own priority.
       assert.deepEqual(ob.append(e('hi', 8, { priority: 2, dropPolicy: 'reject-newest' })).stored, true); // evicts mid 3
       assert.deepEqual(ob.append(e('hi', 9, { priority: 2, dropPolicy: 'reject-newest' })).stored, true); // evicts mid 5
       assert.deepEqual(ob.append(e('hi', 10, { priority: 2, dropPolicy: 'reject-newest' })), { stored: false, dropped: 'max-count' });
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [1, 6, 8, 9]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [1, 6, 8, 9],
+      );
       // drop-oldest at the same priority evicts the oldest of that priority.
       stored(ob.append(e('hi', 11, { priority: 2 })));
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [6, 8, 9, 11]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [6, 8, 9, 11],
+      );
       const s = ob.stats();
       assert.equal(s.drops['max-count'], 7);
       assert.deepEqual(s.dropsBySource, { lo: 3, mid: 2, hi: 2 }, 'rejections count for the rejected source');
@@ -196,7 +259,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       assert.equal(ob.expire(), 0);
       clock.advance(200); // ages 1100 and 500
       assert.equal(ob.expire(), 1);
-      assert.deepEqual(ob.peek(10).map((x) => x.args?.[0]), [2]);
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args?.[0]),
+        [2],
+      );
       assert.equal(ob.stats().drops['max-age'], 1);
       assert.deepEqual(ob.stats().dropsBySource, { a: 1 });
       assert.equal(ob.expire(clock.now() + 10_000), 1, 'an explicit now is honoured');
@@ -231,8 +297,14 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       const batch = create({ maxCount: 4 });
       const r1 = entries.map((x) => one.append(x));
       const r2 = batch.appendBatch(entries);
-      assert.deepEqual(r2.map((r) => r.stored), r1.map((r) => r.stored));
-      assert.deepEqual(batch.peek(10).map((x) => x.args), one.peek(10).map((x) => x.args));
+      assert.deepEqual(
+        r2.map((r) => r.stored),
+        r1.map((r) => r.stored),
+      );
+      assert.deepEqual(
+        batch.peek(10).map((x) => x.args),
+        one.peek(10).map((x) => x.args),
+      );
       const { oldestAgeMs: _a, ...s1 } = one.stats();
       const { oldestAgeMs: _b, ...s2 } = batch.stats();
       assert.deepEqual(s2, s1);
@@ -254,7 +326,10 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
                   assert.deepEqual(ob.append(op.entry), model.append(op.entry));
                   break;
                 case 'batch':
-                  assert.deepEqual(ob.appendBatch(op.entries), op.entries.map((x) => model.append(x)));
+                  assert.deepEqual(
+                    ob.appendBatch(op.entries),
+                    op.entries.map((x) => model.append(x)),
+                  );
                   break;
                 case 'peek': {
                   const after = op.after === null ? undefined : model.pickSeq(op.after);
@@ -336,7 +411,10 @@ class ReferenceModel {
       .filter((x) => x.priority < priority || (policy === 'drop-oldest' && x.priority === priority))
       .sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     const victims: ModelEntry[] = [];
-    const over = () => ({ c: this.entries.length - victims.length + 1 - this.limits.maxCount, b: total() - victims.reduce((s, x) => s + x.bytes, 0) + bytes - this.limits.maxBytes });
+    const over = () => ({
+      c: this.entries.length - victims.length + 1 - this.limits.maxCount,
+      b: total() - victims.reduce((s, x) => s + x.bytes, 0) + bytes - this.limits.maxBytes,
+    });
     const reasons: DropReason[] = [];
     for (const v of eligible) {
       const o = over();
@@ -409,10 +487,32 @@ class ReferenceModel {
   }
 }
 
-function view(list: { seq: number; priority: number; bytes: number; source?: string; topic?: string; args?: unknown[]; kwargs?: unknown; entry?: NewEntry; enqueuedAt?: number; at?: number }[]) {
+function view(
+  list: {
+    seq: number;
+    priority: number;
+    bytes: number;
+    source?: string;
+    topic?: string;
+    args?: unknown[];
+    kwargs?: unknown;
+    entry?: NewEntry;
+    enqueuedAt?: number;
+    at?: number;
+  }[],
+) {
   return list.map((x) => {
     const src = x.entry ?? x;
-    return { seq: x.seq, priority: x.priority, bytes: x.bytes, source: src.source, topic: src.topic, args: src.args, kwargs: src.kwargs, at: x.enqueuedAt ?? x.at };
+    return {
+      seq: x.seq,
+      priority: x.priority,
+      bytes: x.bytes,
+      source: src.source,
+      topic: src.topic,
+      args: src.args,
+      kwargs: src.kwargs,
+      at: x.enqueuedAt ?? x.at,
+    };
   });
 }
 
@@ -421,7 +521,14 @@ const entryArb: fc.Arbitrary<NewEntry> = fc
     source: fc.constantFrom('r1', 'r2', 'r3'),
     priority: fc.integer({ min: 0, max: 2 }),
     dropPolicy: fc.constantFrom<DropPolicy>('drop-oldest', 'reject-newest'),
-    args: fc.array(fc.oneof(fc.integer(), fc.string({ maxLength: 30 }), fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u))), { maxLength: 3 }),
+    args: fc.array(
+      fc.oneof(
+        fc.integer(),
+        fc.string({ maxLength: 30 }),
+        fc.uint8Array({ maxLength: 20 }).map((u) => Buffer.from(u)),
+      ),
+      { maxLength: 3 },
+    ),
     kw: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 5 }), fc.integer(), { maxKeys: 2 }), { nil: undefined }),
   })
   .map(({ source, priority, dropPolicy, args, kw }) => {
@@ -442,7 +549,10 @@ type Op =
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: entryArb.map((entry): Op => ({ kind: 'append', entry })) },
   { weight: 2, arbitrary: fc.array(entryArb, { minLength: 1, maxLength: 4 }).map((entries): Op => ({ kind: 'batch', entries })) },
-  { weight: 2, arbitrary: fc.record({ limit: fc.integer({ min: 0, max: 6 }), after: fc.option(fc.nat(), { nil: null }) }).map((r): Op => ({ kind: 'peek', ...r })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ limit: fc.integer({ min: 0, max: 6 }), after: fc.option(fc.nat(), { nil: null }) }).map((r): Op => ({ kind: 'peek', ...r })),
+  },
   { weight: 2, arbitrary: fc.array(fc.nat(), { maxLength: 3 }).map((picks): Op => ({ kind: 'ack', picks })) },
   { weight: 1, arbitrary: fc.nat().map((pick): Op => ({ kind: 'ackUpTo', pick })) },
   { weight: 1, arbitrary: fc.integer({ min: 0, max: 40 }).map((ms): Op => ({ kind: 'tick', ms })) },

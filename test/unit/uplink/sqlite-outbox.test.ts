@@ -43,7 +43,10 @@ describe('SqliteOutbox storage', () => {
     assert.equal(s.bytes, before.bytes);
     assert.equal(s.oldestSeq, 3);
     assert.equal(s.nextSeq, 11);
-    assert.deepEqual(b.peek(100).map((x) => x.seq), [3, 4, 6, 7, 8, 9, 10]);
+    assert.deepEqual(
+      b.peek(100).map((x) => x.seq),
+      [3, 4, 6, 7, 8, 9, 10],
+    );
     assert.deepEqual(b.peek(1)[0]?.args, [3, Buffer.from([3])]);
     const r = b.append({ source: 'odd', topic: 't', args: [11] });
     assert.deepEqual(r, { stored: true, seq: 11 });
@@ -65,7 +68,10 @@ describe('SqliteOutbox storage', () => {
     a.close();
     const b = open({ path: file, maxCount: 3 });
     assert.equal(b.append({ source: 'mid', topic: 't', priority: 1, dropPolicy: 'reject-newest' }).stored, true);
-    assert.deepEqual(b.peek(10).map((x) => x.source), ['hi', 'hi', 'mid']);
+    assert.deepEqual(
+      b.peek(10).map((x) => x.source),
+      ['hi', 'hi', 'mid'],
+    );
     assert.deepEqual(b.stats().dropsBySource, { lo: 1 });
     b.close();
   });
@@ -101,8 +107,14 @@ describe('SqliteOutbox storage', () => {
     assert.ok(storedCount > 2, `some entries fit before the cap (${storedCount})`);
     // Keep hammering: every one is a counted drop, only one warning is logged.
     for (let i = 0; i < 5; i++) assert.equal(ob.append({ source: 'cam', topic: 't', args: [blob] }).stored, false);
-    const batch = ob.appendBatch([{ source: 'cam', topic: 't', args: [blob] }, { source: 'cam', topic: 't', args: [blob] }]);
-    assert.deepEqual(batch.map((r) => r.stored), [false, false]);
+    const batch = ob.appendBatch([
+      { source: 'cam', topic: 't', args: [blob] },
+      { source: 'cam', topic: 't', args: [blob] },
+    ]);
+    assert.deepEqual(
+      batch.map((r) => r.stored),
+      [false, false],
+    );
     let s = ob.stats();
     assert.equal(s.drops['disk-full'], 8);
     assert.equal(s.dropsBySource['cam'], 8);
@@ -111,7 +123,10 @@ describe('SqliteOutbox storage', () => {
     assert.equal(lines.filter((l) => l.level === 'warn' && /full/.test(l.msg)).length, 1);
     // What was stored before is intact and in order.
     const entries = ob.peek(1000);
-    assert.deepEqual(entries.map((x) => x.args?.[0]), Array.from({ length: storedCount }, (_, i) => i));
+    assert.deepEqual(
+      entries.map((x) => x.args?.[0]),
+      Array.from({ length: storedCount }, (_, i) => i),
+    );
 
     // The cloud acknowledges: space comes back and buffering resumes.
     assert.equal(ob.ack({ upTo: entries[Math.floor(storedCount / 2)]!.seq }) > 0, true);
@@ -135,7 +150,10 @@ describe('SqliteOutbox storage', () => {
     const results = ob.appendBatch(Array.from({ length: 100 }, (_, i) => ({ source: 's', topic: 't', args: [i, blob] })));
     const kept = results.filter((r) => r.stored).length;
     assert.ok(kept > 0 && kept < 100, `kept ${kept}`);
-    assert.ok(results.slice(kept).every((r) => !r.stored && r.dropped === 'disk-full'), 'stored prefix, then drops');
+    assert.ok(
+      results.slice(kept).every((r) => !r.stored && r.dropped === 'disk-full'),
+      'stored prefix, then drops',
+    );
     assert.equal(ob.stats().count, kept);
     assert.equal(ob.stats().drops['disk-full'], 100 - kept);
     ob.close();

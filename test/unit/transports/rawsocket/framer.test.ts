@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { encodeFrame, encodeFrameHeader, MAX_FRAME_PAYLOAD, RawSocketFramer, type Frame, type FrameKindName } from '../../../../src/transports/rawsocket/framer';
+import {
+  encodeFrame,
+  encodeFrameHeader,
+  MAX_FRAME_PAYLOAD,
+  RawSocketFramer,
+  type Frame,
+  type FrameKindName,
+} from '../../../../src/transports/rawsocket/framer';
 
 const kindArb = fc.constantFrom<FrameKindName>('regular', 'ping', 'pong');
 const frameArb = fc.record({ kind: kindArb, payload: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) });

@@ -58,16 +58,16 @@ test('router announces the floor of an odd configured limit and enforces that', 
 test('router refuses an unsupported serializer with error 1', () => {
   const result = negotiateAsRouter(Buffer.from([0x7f, 0x15, 0, 0]), all);
   assert.equal(result.ok, false);
-  assert.deepEqual([...(result.ok ? [] : result.reply ?? [])], [0x7f, 0x10, 0, 0]);
+  assert.deepEqual([...(result.ok ? [] : (result.reply ?? []))], [0x7f, 0x10, 0, 0]);
   const onlyJson = negotiateAsRouter(Buffer.from([0x7f, 0x12, 0, 0]), { supportedSerializerIds: [1], maxMessageBytes: 4096 });
-  assert.deepEqual([...(onlyJson.ok ? [] : onlyJson.reply ?? [])], [0x7f, 0x10, 0, 0]);
+  assert.deepEqual([...(onlyJson.ok ? [] : (onlyJson.reply ?? []))], [0x7f, 0x10, 0, 0]);
 });
 
 test('router treats serializer 0 as illegal (error 1) and reserved bits as error 3', () => {
   const zero = negotiateAsRouter(Buffer.from([0x7f, 0x10, 0, 0]), all);
-  assert.deepEqual([...(zero.ok ? [] : zero.reply ?? [])], [0x7f, 0x10, 0, 0]);
+  assert.deepEqual([...(zero.ok ? [] : (zero.reply ?? []))], [0x7f, 0x10, 0, 0]);
   const reserved = negotiateAsRouter(Buffer.from([0x7f, 0x11, 0x80, 0]), all);
-  assert.deepEqual([...(reserved.ok ? [] : reserved.reply ?? [])], [0x7f, 0x30, 0, 0]);
+  assert.deepEqual([...(reserved.ok ? [] : (reserved.reply ?? []))], [0x7f, 0x30, 0, 0]);
 });
 
 test('router sends no reply to a request with bad magic (not RawSocket at all)', () => {
@@ -78,7 +78,7 @@ test('router sends no reply to a request with bad magic (not RawSocket at all)',
 
 test('router refuses with error 4 when full', () => {
   const result = negotiateAsRouter(Buffer.from([0x7f, 0xf1, 0, 0]), { ...all, refuseConnectionCount: true });
-  assert.deepEqual([...(result.ok ? [] : result.reply ?? [])], [0x7f, 0x40, 0, 0]);
+  assert.deepEqual([...(result.ok ? [] : (result.reply ?? []))], [0x7f, 0x40, 0, 0]);
 });
 
 test('client reads a success reply, an error reply, and a wrong serializer', () => {

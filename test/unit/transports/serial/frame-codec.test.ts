@@ -91,7 +91,10 @@ test('garbage between frames and before the first delimiter is skipped', () => {
       const parts: Buffer[] = [head];
       for (const [g, p] of items) parts.push(g, Buffer.from([0]), encodeFrame(p));
       const got = d.push(Buffer.concat(parts));
-      assert.deepEqual(got, items.map(([, p]) => p));
+      assert.deepEqual(
+        got,
+        items.map(([, p]) => p),
+      );
     }),
   );
 });
@@ -107,16 +110,22 @@ test('leading bytes before the first delimiter are dropped as a partial frame, n
 
 test('an oversized frame is counted and skipped to the next delimiter, in any split', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 200 }), payload, fc.array(fc.nat(), { maxLength: 10 }), (max, extra, after, cuts) => {
-      const small = after.subarray(0, max);
-      const big = Buffer.alloc(max + extra, 7);
-      const data = Buffer.concat([encodeFrame(big, { leadingDelimiter: true }), encodeFrame(small, { leadingDelimiter: true })]);
-      const d = new FrameDecoder({ maxPayload: max });
-      const got: Buffer[] = [];
-      for (const c of split(data, cuts)) got.push(...d.push(c));
-      assert.deepEqual(got, [small]);
-      assert.equal(d.stats.oversized, 1);
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 64 }),
+      fc.integer({ min: 1, max: 200 }),
+      payload,
+      fc.array(fc.nat(), { maxLength: 10 }),
+      (max, extra, after, cuts) => {
+        const small = after.subarray(0, max);
+        const big = Buffer.alloc(max + extra, 7);
+        const data = Buffer.concat([encodeFrame(big, { leadingDelimiter: true }), encodeFrame(small, { leadingDelimiter: true })]);
+        const d = new FrameDecoder({ maxPayload: max });
+        const got: Buffer[] = [];
+        for (const c of split(data, cuts)) got.push(...d.push(c));
+        assert.deepEqual(got, [small]);
+        assert.equal(d.stats.oversized, 1);
+      },
+    ),
   );
 });
 
