@@ -90,13 +90,7 @@ export class Gateway {
   }
 
   private async listen(l: ListenerConfig): Promise<void> {
-    const c = this.config.limits;
-    const limits: TransportLimits = {
-      maxMessageBytes: c.maxMessageBytes,
-      handshakeTimeoutMs: c.handshakeTimeoutMs,
-      keepaliveIntervalMs: c.keepaliveIntervalMs,
-      keepaliveTimeoutMs: c.keepaliveTimeoutMs,
-    };
+    const limits: TransportLimits = this.config.limits;
     const serializers: Serializer[] = l.serializers ? l.serializers.map((s) => serializerByName(s) as Serializer) : [...allSerializers];
     const common = { name: l.name, onPeer: (peer: import('./protocol/peer').Peer) => this.router.attach(peer), serializers, limits, logger: this.logger };
     const maxConnections = l.maxConnections !== undefined ? { maxConnections: l.maxConnections } : {};

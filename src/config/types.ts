@@ -2,7 +2,8 @@
 // owned by other parts (listener auth, realm roles, bridges, uplink) are typed loosely here
 // and validated by their owners' validators.
 
-import type { SlowConsumerPolicy } from '../core/limits';
+import type { SessionLimits } from '../core/limits';
+import type { TransportLimits } from '../transports/limits';
 import type { LogLevel } from '../util/logger';
 
 export interface TlsConfig {
@@ -38,19 +39,8 @@ export interface RealmConfig {
   authorizer?: Record<string, unknown>;
 }
 
-export interface LimitsConfig {
-  maxMessageBytes: number;
-  handshakeTimeoutMs: number;
-  keepaliveIntervalMs: number;
-  keepaliveTimeoutMs: number;
-  helloTimeoutMs: number;
-  maxQueueBytes: number;
-  hardQueueBytes: number;
-  slowConsumerPolicy: SlowConsumerPolicy;
-  maxPendingCalls: number;
-  maxSubscriptionsPerSession: number;
-  goodbyeTimeoutMs: number;
-}
+/** The `limits` section: the transports' limits and the sessions' limits, side by side. */
+export type LimitsConfig = TransportLimits & SessionLimits;
 
 export interface GatewayConfig {
   realms: RealmConfig[];

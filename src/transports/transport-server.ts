@@ -1,3 +1,5 @@
+import type { Peer } from '../protocol/peer';
+import type { Logger } from '../util/logger';
 // What every network listener returns (address, stats, close) and how a remote end is described
 // in TransportInfo. Shared by the WebSocket and RawSocket servers; knows nothing of framing.
 
@@ -34,3 +36,44 @@ export function describeRemote(address: string | undefined, port: number | undef
 
 /** Connections we close wait this long for the peer to finish the close, then are destroyed. */
 export const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * Counts a connection whose transport handshake is done, tracks it until its socket closes (so
+ * close() can wait for it), starts it and hands its peer to the router. Returns false when
+ * onPeer threw: the connection is closed then, and the listener goes on.
+ */
+export function adoptConnection(options: {
+  stats: TransportServerStats;
+  /** peer -> resolves when its socket has closed */
+  open: Map<Peer, Promise<void>>;
+  peer: Peer;
+  /** Registers the callback for the underlying socket's close. */
+  onSocketClose(callback: () => void): void;
+  start(): void;
+  onPeer(peer: Peer): void;
+  logger: Logger;
+  remote: string;
+}): boolean {
+  const { stats, open, peer } = options;
+  stats.accepted++;
+  stats.active++;
+  open.set(
+    peer,
+    new Promise<void>((resolve) => {
+      options.onSocketClose(() => {
+        stats.active--;
+        open.delete(peer);
+        resolve();
+      });
+    }),
+  );
+  options.start();
+  try {
+    options.onPeer(peer);
+  } catch (err) {
+    options.logger.error('onPeer threw; closing connection', { peer: options.remote, error: err });
+    peer.close('internal error');
+    return false;
+  }
+  return true;
+}

@@ -10,7 +10,15 @@ import { serializerByRawSocketId, serializers as allSerializers, type Serializer
 import { quietLogger, type Logger } from '../../util/logger';
 import { resolveTransportLimits, type TransportLimits } from '../limits';
 import { loadServerTlsOptions, tlsInfoFromSocket, type TlsOptions } from '../tls';
-import { CLOSE_GRACE_MS, describeRemote, isLoopbackAddress, type ListenAddress, type TransportServer, type TransportServerStats } from '../transport-server';
+import {
+  CLOSE_GRACE_MS,
+  describeRemote,
+  isLoopbackAddress,
+  type ListenAddress,
+  type TransportServer,
+  type TransportServerStats,
+  adoptConnection,
+} from '../transport-server';
 import { RawSocketConnection } from './connection';
 import { HANDSHAKE_BYTES, negotiateAsRouter } from './handshake';
 
@@ -183,27 +191,17 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
       logger,
       onTransportError: (reason) => countError(reason, remote),
     });
-    stats.accepted++;
-    stats.active++;
-    sessions.set(
-      connection.peer,
-      new Promise<void>((resolve) => {
-        socket.once('close', () => {
-          stats.active--;
-          sessions.delete(connection.peer);
-          resolve();
-        });
-      }),
-    );
-    connection.start();
-    try {
-      options.onPeer(connection.peer);
-    } catch (err) {
-      logger.error('onPeer threw; closing connection', { peer: remote, error: err });
-      connection.peer.close('internal error');
-      return;
-    }
-    if (rest.length > 0) connection.feed(rest);
+    const adopted = adoptConnection({
+      stats,
+      open: sessions,
+      peer: connection.peer,
+      onSocketClose: (cb) => socket.once('close', cb),
+      start: () => connection.start(),
+      onPeer: options.onPeer,
+      logger,
+      remote,
+    });
+    if (adopted && rest.length > 0) connection.feed(rest);
   };
 
   server.on(tlsOptions ? 'secureConnection' : 'connection', (socket: net.Socket) => {

@@ -16,7 +16,7 @@ import { serializers as allSerializers, type Serializer } from '../../serializer
 import { quietLogger, type Logger } from '../../util/logger';
 import { resolveTransportLimits, type TransportLimits } from '../limits';
 import { loadServerTlsOptions, tlsInfoFromSocket, type TlsOptions } from '../tls';
-import { describeRemote, isLoopbackAddress, type ListenAddress, type TransportServer, type TransportServerStats } from '../transport-server';
+import { describeRemote, isLoopbackAddress, type ListenAddress, type TransportServer, type TransportServerStats, adoptConnection } from '../transport-server';
 import { WebSocketConnection } from './connection';
 
 export interface WebSocketServerOptions {
@@ -131,25 +131,16 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
     };
     if (socket instanceof tls.TLSSocket) info.tls = tlsInfoFromSocket(socket);
     const connection = new WebSocketConnection({ ws, serializer, info, limits, logger, onTransportError: (reason) => countError(reason, remote) });
-    stats.accepted++;
-    stats.active++;
-    sessions.set(
-      connection.peer,
-      new Promise<void>((resolve) => {
-        ws.once('close', () => {
-          stats.active--;
-          sessions.delete(connection.peer);
-          resolve();
-        });
-      }),
-    );
-    connection.start();
-    try {
-      options.onPeer(connection.peer);
-    } catch (err) {
-      logger.error('onPeer threw; closing connection', { peer: remote, error: err });
-      connection.peer.close('internal error');
-    }
+    adoptConnection({
+      stats,
+      open: sessions,
+      peer: connection.peer,
+      onSocketClose: (cb) => ws.once('close', cb),
+      start: () => connection.start(),
+      onPeer: options.onPeer,
+      logger,
+      remote,
+    });
   };
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
