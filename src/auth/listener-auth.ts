@@ -138,7 +138,8 @@ export function buildListenerAuth(config: ListenerAuthConfig | undefined, deps: 
         };
       }
       const outcome = (methods.get(method) as Authenticator).hello(ctx);
-      return outcome instanceof Promise ? outcome.then((o) => logDenials(o, method, ctx, logger)) : logDenials(outcome, method, ctx, logger);
+      // Denials are logged once, by the session, with peer, listener, realm and authid.
+      return outcome;
     },
   };
   return { authenticator, methods: offered, rateLimiter, dynamic };
@@ -158,18 +159,6 @@ export function chooseMethod(ctx: HelloContext, methods: ReadonlyMap<AuthMethodN
 
 /** Logs a denial with method and authid (never a secret). Method modules log their own
  * credential failures; this covers denials before any challenge. */
-function logDenials(outcome: HelloOutcome, method: string, ctx: HelloContext, logger: Logger | undefined): HelloOutcome {
-  if (outcome.kind === 'deny') {
-    logger?.warn('authentication denied', {
-      authmethod: method,
-      authid: typeof ctx.details.authid === 'string' ? ctx.details.authid : undefined,
-      realm: ctx.realm,
-      peer: ctx.transport.peer,
-      reason: outcome.reason,
-    });
-  }
-  return outcome;
-}
 
 /** `{ key: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes-friendly). */
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -402,6 +402,7 @@ export class Session implements PeerListener {
         listener: this.transport.listener,
         realm: realmName,
         authid: details.authid,
+        authmethods: details.authmethods,
         reason: result.reason,
       });
       return this.abort(result.reason, result.message);
