@@ -11,6 +11,8 @@ export interface HelloContext {
   /** HELLO.Details as the client sent them (authmethods, authid, authextra, roles …). */
   details: Dict;
   transport: TransportInfo;
+  /** The session ID WELCOME will carry (WAMP-CRA puts it in its challenge). */
+  session?: number;
 }
 
 export interface AuthAccept {

@@ -50,8 +50,7 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
         authprovider,
         nonce: randomBytes(16).toString('base64'),
         timestamp: new Date(now()).toISOString(),
-        // The core assigns the session ID at WELCOME; this one only makes the challenge unique.
-        session: randomId(),
+        session: ctx.session ?? randomId(),
       });
       const extra: Dict = { challenge };
       if (key.salt) Object.assign(extra, key.salt);

@@ -87,12 +87,12 @@ export class Router implements SessionHost {
     return pair.clientSide;
   }
 
-  authenticate(transport: TransportInfo, realm: string, details: Dict): HelloOutcome | Promise<HelloOutcome> {
+  authenticate(transport: TransportInfo, realm: string, details: Dict, session: number): HelloOutcome | Promise<HelloOutcome> {
     const authenticator = this.authenticatorFor(transport);
     if (!authenticator) {
       return { kind: 'deny', reason: ErrorUri.notAuthorized, message: `listener "${transport.listener}" accepts no authentication method` };
     }
-    return authenticator.hello({ realm, details, transport });
+    return authenticator.hello({ realm, details, transport, session });
   }
 
   sessionOpened(session: Session): void {

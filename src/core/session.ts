@@ -27,7 +27,7 @@ export interface SessionHost {
   readonly stats: RouterStats;
   readonly agent: string;
   findRealm(name: string): Realm | undefined;
-  authenticate(transport: TransportInfo, realm: string, details: Dict): HelloOutcome | Promise<HelloOutcome>;
+  authenticate(transport: TransportInfo, realm: string, details: Dict, session: number): HelloOutcome | Promise<HelloOutcome>;
   sessionOpened(session: Session): void;
   sessionClosed(session: Session): void;
   authFailed(transport: TransportInfo, authid: unknown): void;
@@ -320,6 +320,8 @@ export class Session implements PeerListener {
   }
 
   private handleHello(realmName: string, details: Dict): Promise<void> | void {
+    // A new session, even on a transport that carried one before (after GOODBYE): a new ID.
+    this.id = 0 as SessionId;
     if (!isValidUri(realmName, 'loose')) return this.abort(ErrorUri.invalidUri, `invalid realm URI "${realmName}"`);
     this.roles = isDictLike(details.roles) ? details.roles : {};
     this.featureCache.clear();
@@ -338,7 +340,9 @@ export class Session implements PeerListener {
     this.state = 'authenticating';
     let outcome: HelloOutcome | Promise<HelloOutcome>;
     try {
-      outcome = this.host.authenticate(this.transport, realmName, details);
+      // The ID is drawn now so a challenge can name the session WELCOME will announce.
+      this.id = randomId() as SessionId;
+      outcome = this.host.authenticate(this.transport, realmName, details, this.id);
     } catch (err) {
       this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
       return this.abort(ErrorUri.authenticationFailed, 'authentication failed');
@@ -414,7 +418,7 @@ export class Session implements PeerListener {
     const realm = this.host.findRealm(realmName);
     if (!realm) return this.abort(ErrorUri.noSuchRealm, `no realm "${realmName}" on this router`);
     clearTimeout(this.helloTimer);
-    this.id = randomId() as SessionId;
+    if (!this.id) this.id = randomId() as SessionId;
     this.authid = accept.authid;
     this.authrole = accept.authrole;
     this.authmethod = accept.authmethod;

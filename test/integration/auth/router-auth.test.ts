@@ -118,6 +118,27 @@ function nextEvent(client: WampClient, topic: string): Promise<{ args: unknown[]
   });
 }
 
+// Regression: the WAMP-CRA challenge named a random number instead of the session (spec: the
+// challenge's `session` is the session ID the router will assign).
+test('the WAMP-CRA challenge names the session ID that WELCOME then carries', async () => {
+  const { router } = setUp();
+  try {
+    let challenged: unknown;
+    const base = cra('realm1', 'app', 'app-secret');
+    const c = await connect(router, {
+      ...base,
+      onChallenge: (m, extra) => {
+        challenged = (JSON.parse(extra.challenge as string) as { session: unknown }).session;
+        return base.onChallenge!(m, extra);
+      },
+    });
+    assert.equal(challenged, c.sessionId);
+    await c.close();
+  } finally {
+    await router.close();
+  }
+});
+
 test('ticket, wampcra (plain and salted) and cryptosign sessions join with their roles', async () => {
   const { router } = setUp();
   try {
