@@ -244,8 +244,9 @@ export class MqttBridge {
   async start(): Promise<void> {
     if (this.client) throw new Error(`mqtt bridge "${this.name}" already started`);
     this.stopping = false;
-    await this.joinWamp();
+    // Before joining: unreadable TLS files must reject start() without leaving a session behind.
     const options = this.clientOptions();
+    await this.joinWamp();
     const settled = new Promise<void>((resolve) => (this.firstAttempt = resolve));
     this.setState('connecting');
     const client = connect(this.config.broker.url, options);
