@@ -6,7 +6,8 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, Store, type IClientOptions, type IClientSubscribeOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { Result, WampClient, type CallResult, type EventHandler, type InvocationHandler } from '../../client/wamp-client';
+import { SessionKeeper } from '../../client/session-keeper';
+import { Result, type WampClient, type CallResult, type EventHandler, type InvocationHandler } from '../../client/wamp-client';
 import { WampError } from '../../client/wamp-error';
 import { ConfigError } from '../../config/problem';
 import type { Dict } from '../../protocol/messages';
@@ -145,8 +146,8 @@ export class MqttBridge {
     connectFailures: 0,
   };
   private client: MqttClient | undefined;
-  private wamp: WampClient | undefined;
-  private wampState: MqttBridgeStatus['wamp'] = 'closed';
+  /** The bridge's own WAMP session, rejoined if it is closed under it. */
+  private readonly keeper: SessionKeeper;
   private state: MqttBridgeState = 'stopped';
   private since = new Date();
   private subscribed = false;
@@ -154,8 +155,6 @@ export class MqttBridge {
   private stopping = false;
   private reconnectAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private rejoinTimer: NodeJS.Timeout | undefined;
-  private rejoinAttempt = 0;
   private pendingPublishes = 0;
   private correlationSeq = 0;
   /** Distinguishes this run's correlation ids from a previous run's late replies. */
@@ -168,15 +167,20 @@ export class MqttBridge {
   /** log key -> last time it was logged: a flood of bad payloads must not flood the log. */
   private readonly lastLogged = new Map<string, number>();
 
-  constructor(
-    config: MqttBridgeConfig,
-    private readonly deps: MqttBridgeDeps,
-  ) {
+  constructor(config: MqttBridgeConfig, deps: MqttBridgeDeps) {
     const problems = validateMqttBridge(config, 'mqttBridge');
     if (problems.length > 0) throw new ConfigError(problems);
     this.config = config;
     this.name = config.name;
     this.log = deps.logger.child(`mqtt-bridge:${config.name}`);
+    this.keeper = new SessionKeeper({
+      name: `mqtt-bridge:${config.name}`,
+      realm: config.realm,
+      identity: { authid: config.authid ?? `mqtt-bridge:${config.name}`, authrole: config.authrole ?? D.authrole },
+      router: deps.router,
+      setup: (wamp) => this.setupWamp(wamp),
+      logger: this.log,
+    });
     this.version = config.broker.protocolVersion ?? D.protocolVersion;
     this.clientId = config.broker.clientId ?? `wampgate-${config.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(3).toString('hex')}`;
     this.replyTopicV5 = `wampgate/rpc-reply/${this.clientId.replace(/[+#/]/g, '_')}`;
@@ -246,7 +250,7 @@ export class MqttBridge {
     this.stopping = false;
     // Before joining: unreadable TLS files must reject start() without leaving a session behind.
     const options = this.clientOptions();
-    await this.joinWamp();
+    await this.keeper.start();
     const settled = new Promise<void>((resolve) => (this.firstAttempt = resolve));
     this.setState('connecting');
     const client = connect(this.config.broker.url, options);
@@ -267,7 +271,6 @@ export class MqttBridge {
     if (this.stopping) return;
     this.stopping = true;
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.rejoinTimer);
     for (const [id, p] of this.pendingRequests) {
       clearTimeout(p.timer);
       p.reject(new WampError('wamp.error.canceled', [`mqtt bridge "${this.name}" stopped`]));
@@ -292,10 +295,7 @@ export class MqttBridge {
       client.on('error', noop);
     }
     this.loopGuard?.clear();
-    const wamp = this.wamp;
-    this.wamp = undefined;
-    this.wampState = 'closed';
-    if (wamp && !wamp.closed) await wamp.close().catch(noop);
+    await this.keeper.stop('wamp.close.normal');
     this.setState('stopped');
   }
 
@@ -306,7 +306,7 @@ export class MqttBridge {
       state: this.state,
       since: this.since.toISOString(),
       subscribed: this.subscribed,
-      wamp: this.wampState,
+      wamp: this.keeper.state,
       counters: { ...this.counters },
     };
     if (this.lastError !== undefined) s.lastError = this.lastError;
@@ -494,7 +494,7 @@ export class MqttBridge {
       });
       return;
     }
-    const wamp = this.wamp;
+    const wamp = this.keeper.session;
     if (!wamp || wamp.closed) {
       this.counters.dropped++;
       return;
@@ -534,20 +534,8 @@ export class MqttBridge {
 
   // ---- WAMP session -----------------------------------------------------------------------
 
-  private async joinWamp(): Promise<void> {
-    this.wampState = 'joining';
-    const authid = this.config.authid ?? `mqtt-bridge:${this.name}`;
-    const authrole = this.config.authrole ?? D.authrole;
-    const peer = this.deps.router.attachLocal(`mqtt-bridge:${this.name}`, { authid, authrole });
-    let wamp: WampClient;
-    try {
-      wamp = await WampClient.connect(peer, { realm: this.config.realm });
-    } catch (err) {
-      this.wampState = 'closed';
-      throw err;
-    }
-    this.wamp = wamp;
-    wamp.onClose((reason) => this.onWampClose(wamp, reason));
+  /** Subscriptions and registrations of the rules; runs on every (re)join of the session. */
+  private async setupWamp(wamp: WampClient): Promise<void> {
     // A rule the role may not use is logged and skipped; the other rules keep working.
     const setups: Array<Promise<unknown>> = [];
     for (const rule of this.outbound) {
@@ -565,28 +553,6 @@ export class MqttBridge {
       setups.push(wamp.register(reg.uri, this.rpcOutHandler(rule, reg), options).catch((err: unknown) => this.fail(`cannot register "${reg.uri}"`, err)));
     }
     await Promise.all(setups);
-    this.wampState = 'joined';
-    this.rejoinAttempt = 0;
-  }
-
-  private onWampClose(wamp: WampClient, reason: string): void {
-    if (this.wamp !== wamp) return;
-    this.wamp = undefined;
-    this.wampState = 'closed';
-    if (this.stopping) return;
-    this.log.warn('WAMP session closed; rejoining', { reason });
-    this.scheduleRejoin();
-  }
-
-  private scheduleRejoin(): void {
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.rejoinAttempt++, 10));
-    this.rejoinTimer = setTimeout(() => {
-      if (this.stopping) return;
-      this.joinWamp().catch((err: unknown) => {
-        this.fail('rejoining the realm failed', err);
-        if (!this.stopping) this.scheduleRejoin();
-      });
-    }, delay);
   }
 
   // ---- RPC: WAMP procedure -> MQTT request ------------------------------------------------
@@ -742,7 +708,7 @@ export class MqttBridge {
       replyError('wamp.error.invalid_argument', [err instanceof Error ? err.message : String(err)], {});
       return;
     }
-    const wamp = this.wamp;
+    const wamp = this.keeper.session;
     if (!wamp || wamp.closed) {
       this.counters.dropped++;
       replyError('wamp.error.canceled', ['the bridge has no WAMP session'], {});

@@ -2,10 +2,11 @@
 // (ReopeningPort for hot-plug), maps them with LineRules and publishes them from its own local
 // WAMP session; unmatched lines go to a log topic. It never touches broker or dealer state.
 
-import { Result, WampClient } from '../../client/wamp-client';
+import { SessionKeeper, type KeptSessionState } from '../../client/session-keeper';
+import { Result, type WampClient } from '../../client/wamp-client';
+import type { LocalIdentity } from '../../core/session';
 import { WampError } from '../../client/wamp-error';
 import type { Peer } from '../../protocol/peer';
-import type { LocalIdentity } from '../../core/session';
 import { ReopeningPort, type ReopeningPortState } from '../../transports/serial/reopening-port';
 import { quietLogger, type Logger } from '../../util/logger';
 import { defaultUnmatchedTopic, serialBridgeDefaults as D, type SerialLineConfig } from './config';
@@ -22,7 +23,7 @@ export interface LineBridgeDeps {
   logger?: Logger;
 }
 
-export type SessionState = 'joining' | 'joined' | 'closed';
+export type SessionState = KeptSessionState;
 
 export interface LineBridgeCounters {
   bytesIn: number;
@@ -65,22 +66,29 @@ export class LineBridge {
   private readonly splitter: LineSplitter;
   private readonly port: ReopeningPort;
   private readonly unmatchedTopic: string | null;
-  private wamp: WampClient | undefined;
-  private sessionState: SessionState = 'closed';
-  private stopping = false;
-  private rejoinTimer: NodeJS.Timeout | undefined;
-  private rejoinAttempt = 0;
+  /** The bridge's own WAMP session, rejoined if it is closed under it. */
+  private readonly keeper: SessionKeeper;
   private readonly counters = { bytesIn: 0, published: 0, unmatched: 0, noSession: 0, writes: 0 };
   /** Over-length drops already logged at warn; later ones go to debug (a babbling device must not flood the journal). */
   private nextOverLengthWarn = 1;
 
   constructor(
     private readonly config: SerialLineConfig,
-    private readonly deps: LineBridgeDeps,
+    deps: LineBridgeDeps,
   ) {
     this.name = config.name;
     this.log = (deps.logger ?? quietLogger).child(`serial.${config.name}`);
     this.rules = LineRules.compile(config.rules);
+    this.keeper = new SessionKeeper({
+      name: `serial-bridge:${config.name}`,
+      realm: config.realm,
+      identity: { authid: config.authid ?? `serial-bridge:${config.name}`, authrole: config.authrole ?? D.lineAuthrole },
+      router: deps.router,
+      setup: async (wamp) => {
+        if (config.writeProcedure !== undefined) await wamp.register(config.writeProcedure, (args) => this.write(args));
+      },
+      logger: this.log,
+    });
     this.splitter = new LineSplitter({ maxLineBytes: config.maxLineBytes ?? D.maxLineBytes, encoding: config.encoding ?? D.encoding });
     this.unmatchedTopic = config.unmatchedTopic === undefined ? defaultUnmatchedTopic(config.name) : config.unmatchedTopic;
     this.port = new ReopeningPort({
@@ -102,20 +110,13 @@ export class LineBridge {
 
   /** Joins the realm (rejects if that fails: a config problem), then opens the port. */
   async start(): Promise<void> {
-    this.stopping = false;
-    await this.join();
+    await this.keeper.start();
     this.port.start();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.rejoinTimer) clearTimeout(this.rejoinTimer);
-    this.rejoinTimer = undefined;
     await this.port.close();
-    const wamp = this.wamp;
-    this.wamp = undefined;
-    this.sessionState = 'closed';
-    if (wamp && !wamp.closed) await wamp.close('wamp.close.system_shutdown').catch(() => undefined);
+    await this.keeper.stop();
   }
 
   status(): LineBridgeStatus {
@@ -127,7 +128,7 @@ export class LineBridge {
       mode: 'line',
       state: this.port.state,
       since: this.port.since,
-      session: this.sessionState,
+      session: this.keeper.state,
       counters: {
         bytesIn: this.counters.bytesIn,
         lines: s.lines,
@@ -165,8 +166,8 @@ export class LineBridge {
   }
 
   private onLine(line: string): void {
-    const wamp = this.wamp;
-    if (!wamp || this.sessionState !== 'joined') {
+    const wamp = this.keeper.session;
+    if (!wamp) {
       this.counters.noSession++;
       return;
     }
@@ -204,52 +205,5 @@ export class LineBridge {
     });
     this.counters.writes++;
     return new Result([data.length]);
-  }
-
-  // ---- session ------------------------------------------------------------------------------
-
-  private async join(): Promise<void> {
-    this.sessionState = 'joining';
-    const identity: LocalIdentity = { authid: this.config.authid ?? `serial-bridge:${this.name}`, authrole: this.config.authrole ?? D.lineAuthrole };
-    const peer = this.deps.router.attachLocal(`serial-bridge:${this.name}`, identity);
-    let wamp: WampClient;
-    try {
-      wamp = await WampClient.connect(peer, { realm: this.config.realm });
-      if (this.config.writeProcedure !== undefined) await wamp.register(this.config.writeProcedure, (args) => this.write(args));
-    } catch (err) {
-      this.sessionState = 'closed';
-      peer.close('join failed');
-      throw err;
-    }
-    if (this.stopping) {
-      await wamp.close();
-      return;
-    }
-    this.wamp = wamp;
-    this.sessionState = 'joined';
-    this.rejoinAttempt = 0;
-    this.log.info('serial line bridge joined', { realm: this.config.realm, session: wamp.sessionId });
-    wamp.onClose((reason) => this.onWampClose(wamp, reason));
-  }
-
-  private onWampClose(wamp: WampClient, reason: string): void {
-    if (this.wamp !== wamp) return;
-    this.wamp = undefined;
-    this.sessionState = 'closed';
-    if (this.stopping) return;
-    this.log.warn('WAMP session closed; rejoining', { reason });
-    this.scheduleRejoin();
-  }
-
-  private scheduleRejoin(): void {
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.rejoinAttempt++, 10));
-    this.rejoinTimer = setTimeout(() => {
-      this.rejoinTimer = undefined;
-      if (this.stopping) return;
-      this.join().catch((err: unknown) => {
-        this.log.error('rejoining the realm failed', { error: err instanceof Error ? err.message : String(err) });
-        if (!this.stopping) this.scheduleRejoin();
-      });
-    }, delay);
   }
 }

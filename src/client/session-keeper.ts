@@ -1,0 +1,107 @@
+// Keeps an in-process WAMP session joined for a long-lived part (a bridge): joins, runs the
+// part's setup (subscriptions, registrations) on every join, and rejoins with backoff when the
+// session is closed under it (a meta-API kill, a realm shutdown). What the session does is the
+// part's business; this owns only its lifecycle.
+
+import type { Peer } from '../protocol/peer';
+import type { Logger } from '../util/logger';
+import { WampClient } from './wamp-client';
+
+export type KeptSessionState = 'joining' | 'joined' | 'closed';
+
+export interface SessionKeeperOptions {
+  /** Names the in-process connection (logs, meta API transport peer). */
+  name: string;
+  realm: string;
+  identity: { authid: string; authrole: string };
+  router: { attachLocal(name: string, identity: { authid: string; authrole: string }): Peer };
+  /** Runs after every join, before the session counts as joined. A rejection fails the join. */
+  setup(session: WampClient): Promise<void>;
+  logger: Logger;
+  /** Rejoin backoff: initial delay doubling up to the maximum. */
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export class SessionKeeper {
+  private current: WampClient | undefined;
+  private joinState: KeptSessionState = 'closed';
+  private stopping = false;
+  private timer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+
+  constructor(private readonly options: SessionKeeperOptions) {}
+
+  /** The session, once WELCOME arrived (also while setup runs); absent between sessions. */
+  get session(): WampClient | undefined {
+    return this.current && !this.current.closed ? this.current : undefined;
+  }
+
+  get state(): KeptSessionState {
+    return this.joinState;
+  }
+
+  /** The first join; rejects when it fails (a config problem: no such realm, not authorized). */
+  start(): Promise<void> {
+    this.stopping = false;
+    return this.join();
+  }
+
+  /** Stops rejoining and leaves the realm with `reason`. */
+  async stop(reason = 'wamp.close.system_shutdown'): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const session = this.current;
+    this.current = undefined;
+    this.joinState = 'closed';
+    if (session && !session.closed) await session.close(reason).catch(() => undefined);
+  }
+
+  private async join(): Promise<void> {
+    this.joinState = 'joining';
+    const peer = this.options.router.attachLocal(this.options.name, this.options.identity);
+    let session: WampClient;
+    try {
+      session = await WampClient.connect(peer, { realm: this.options.realm });
+      // Set before setup so a close during setup is seen (and rejoined) like any other.
+      this.current = session;
+      session.onClose((reason) => this.closed(session, reason));
+      await this.options.setup(session);
+    } catch (err) {
+      this.current = undefined;
+      this.joinState = 'closed';
+      peer.close('join failed');
+      throw err;
+    }
+    if (this.stopping || this.current !== session) {
+      if (!session.closed) await session.close();
+      return;
+    }
+    this.joinState = 'joined';
+    this.attempt = 0;
+    this.options.logger.info('joined', { realm: this.options.realm, session: session.sessionId });
+  }
+
+  private closed(session: WampClient, reason: string): void {
+    if (this.current !== session) return;
+    this.current = undefined;
+    this.joinState = 'closed';
+    if (this.stopping) return;
+    this.options.logger.warn('session closed; rejoining', { reason });
+    this.scheduleRejoin();
+  }
+
+  private scheduleRejoin(): void {
+    const initial = this.options.initialDelayMs ?? 500;
+    const delay = Math.min(this.options.maxDelayMs ?? 30_000, initial * 2 ** Math.min(this.attempt++, 10));
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.stopping) return;
+      this.join().catch((err: unknown) => {
+        this.options.logger.error('rejoining the realm failed', { error: err instanceof Error ? err.message : String(err) });
+        if (!this.stopping) this.scheduleRejoin();
+      });
+    }, delay);
+  }
+}
