@@ -9,12 +9,21 @@ import { WampClient } from './wamp-client';
 
 export type KeptSessionState = 'joining' | 'joined' | 'closed';
 
+/** The in-process identity (the router's LocalIdentity, structurally). */
+export interface KeptIdentity {
+  authid: string;
+  authrole: string;
+  /** Not counted or listed as a user session (the gateway's own ops session). */
+  hidden?: boolean;
+  realm?: string;
+}
+
 export interface SessionKeeperOptions {
   /** Names the in-process connection (logs, meta API transport peer). */
   name: string;
   realm: string;
-  identity: { authid: string; authrole: string };
-  router: { attachLocal(name: string, identity: { authid: string; authrole: string }): Peer };
+  identity: KeptIdentity;
+  router: { attachLocal(name: string, identity: KeptIdentity): Peer };
   /** Runs after every join, before the session counts as joined. A rejection fails the join. */
   setup(session: WampClient): Promise<void>;
   logger: Logger;
@@ -80,7 +89,8 @@ export class SessionKeeper {
     }
     this.joinState = 'joined';
     this.attempt = 0;
-    this.options.logger.info('joined', { realm: this.options.realm, session: session.sessionId });
+    const log = this.options.identity.hidden ? this.options.logger.debug : this.options.logger.info;
+    log('joined', { realm: this.options.realm, session: session.sessionId });
   }
 
   private closed(session: WampClient, reason: string): void {

@@ -12,7 +12,8 @@ import type { ConfigProblem } from '../config/problem';
 import { ConfigError } from '../config/problem';
 import { isLoopbackHost } from '../config/schema';
 import type { GatewayConfig } from '../config/types';
-import { Result, WampClient } from '../client/wamp-client';
+import { SessionKeeper } from '../client/session-keeper';
+import { Result } from '../client/wamp-client';
 import { AGENT } from '../core/router';
 import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
 import { isValidUri } from '../protocol/uri';
@@ -174,7 +175,7 @@ export class OpsPart implements GatewayPart {
   private ctx: PartContext | undefined;
   private log: Logger | undefined;
   private monitor: HealthMonitor | undefined;
-  private client: WampClient | undefined;
+  private keeper: SessionKeeper | undefined;
   private server: StatusServer | undefined;
   private url: string | null = null;
   private timer: NodeJS.Timeout | undefined;
@@ -231,34 +232,37 @@ export class OpsPart implements GatewayPart {
     this.running = true;
   }
 
-  /** Joins the health realm as an in-process session and registers the two procedures. */
+  /** Keeps an in-process session in the health realm (rejoined if killed) with the two procedures. */
   private async join(ctx: PartContext, realm: string): Promise<void> {
     const log = this.log as Logger;
-    // Hidden: the gateway's own session is not a "session" to the operator (counts, meta API).
-    const peer = ctx.router.attachLocal('ops', { authid: OPS_AUTHID, authrole: OPS_AUTHROLE, hidden: true, realm });
-    let client: WampClient;
+    const keeper = new SessionKeeper({
+      name: 'ops',
+      realm,
+      // Hidden: the gateway's own session is not a "session" to the operator (counts, meta API).
+      identity: { authid: OPS_AUTHID, authrole: OPS_AUTHROLE, hidden: true, realm },
+      router: ctx.router,
+      logger: log,
+      setup: async (client) => {
+        const register = async (procedure: string, handler: () => unknown): Promise<void> => {
+          try {
+            await client.register(procedure, handler);
+          } catch (err) {
+            // With realm roles, the "wampgate.ops" role needs register on "wampgate." (see docs).
+            log.warn('cannot register procedure', { procedure, realm, authrole: OPS_AUTHROLE, error: String(err) });
+          }
+        };
+        // Result: args [snapshot] exactly, the same payload shape as the health event.
+        await register(HEALTH_GET_PROCEDURE, () => new Result([this.monitor?.snapshot ?? null]));
+        await register(STATUS_GET_PROCEDURE, () => new Result([this.gatewayStatus()]));
+      },
+    });
+    this.keeper = keeper;
     try {
-      client = await WampClient.connect(peer, { realm, timeoutMs: 5000 });
+      await keeper.start();
     } catch (err) {
       // The router refused its own session: a bug or an authorizer, not a reason to stop routing.
       log.error('ops session could not join; health is not published over WAMP', { realm, error: String(err) });
-      return;
     }
-    this.client = client;
-    client.onClose((reason) => {
-      if (!this.stopped) log.warn('ops session closed', { reason });
-    });
-    const register = async (procedure: string, handler: () => unknown): Promise<void> => {
-      try {
-        await client.register(procedure, handler);
-      } catch (err) {
-        // With realm roles, the "wampgate.ops" role needs register on "wampgate." (see docs).
-        log.warn('cannot register procedure', { procedure, realm, authrole: OPS_AUTHROLE, error: String(err) });
-      }
-    };
-    // Result: args [snapshot] exactly, the same payload shape as the health event.
-    await register(HEALTH_GET_PROCEDURE, () => new Result([this.monitor?.snapshot ?? null]));
-    await register(STATUS_GET_PROCEDURE, () => new Result([this.gatewayStatus()]));
   }
 
   private async pollAndPublish(): Promise<void> {
@@ -272,8 +276,8 @@ export class OpsPart implements GatewayPart {
       this.log?.error('health poll failed', { error: String(err) });
       return;
     }
-    const client = this.client;
-    if (!client || client.closed || this.stopped) return;
+    const client = this.keeper?.session;
+    if (!client || this.stopped) return;
     try {
       // retain: a subscriber that joins later asks with get_retained and sees the latest at once.
       // acknowledge: an authorization refusal is otherwise silent.
@@ -330,7 +334,7 @@ export class OpsPart implements GatewayPart {
             realm: h.realm ?? null,
             topic: h.topic,
             intervalMs: this.monitor?.intervalMs ?? h.intervalMs,
-            joined: this.client !== undefined && !this.client.closed,
+            joined: this.keeper?.session !== undefined,
             published: this.published,
             publishFailures: this.publishFailures,
             lastPublishedAt: this.lastPublishedAt,
@@ -348,9 +352,7 @@ export class OpsPart implements GatewayPart {
     const server = this.server;
     this.server = undefined;
     this.url = null;
-    const client = this.client;
-    this.client = undefined;
-    await Promise.allSettled([server?.close(), client && !client.closed ? client.close('wamp.close.system_shutdown') : undefined]);
+    await Promise.allSettled([server?.close(), this.keeper?.stop()]);
   }
 }
 
