@@ -30,9 +30,3 @@ export const MessageType = {
 
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
-
-const codeToName = new Map<number, MessageTypeName>((Object.keys(MessageType) as MessageTypeName[]).map((name) => [MessageType[name], name]));
-
-export function messageTypeName(code: number): MessageTypeName | undefined {
-  return codeToName.get(code);
-}
