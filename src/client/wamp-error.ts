@@ -14,3 +14,9 @@ export class WampError extends Error {
     super(typeof args[0] === 'string' ? `${error}: ${args[0]}` : error);
   }
 }
+
+/** One line for a log field or a status: the URI and first argument of a WampError, else the message. */
+export function errorText(err: unknown): string {
+  if (err instanceof WampError) return `${err.error}${err.args[0] !== undefined ? `: ${String(err.args[0])}` : ''}`;
+  return err instanceof Error ? err.message : String(err);
+}

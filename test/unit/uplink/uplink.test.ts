@@ -1,6 +1,5 @@
-// The uplink's link to the cloud, with both routers in process (the cloud reached through a local
-// pair, so no sockets): each auth method including cryptosign, a refused key, backoff, state
-// events, and downward calls while offline (fail fast, or wait for the link).
+// The uplink with both routers in process (the cloud reached through a local pair, so no
+// sockets): state events, and downward calls while offline (fail fast, or wait for the link).
 
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
@@ -14,7 +13,7 @@ import type { Peer } from '../../../src/protocol/peer';
 import { createLocalPair } from '../../../src/transports/local';
 import { ed25519FromSeedHex } from '../../../src/uplink/client-auth';
 import { MemoryOutbox } from '../../../src/uplink/memory-outbox';
-import { Backoff, Uplink } from '../../../src/uplink/uplink';
+import { Uplink } from '../../../src/uplink/uplink';
 import { resolveUplinkConfig, type UplinkConfig } from '../../../src/uplink/uplink-config';
 import { connectClient } from '../../helpers/local-router';
 import { waitFor } from '../../fixtures/uplink-harness';
@@ -61,48 +60,6 @@ async function closeAll(uplink: Uplink, ...routersToClose: Router[]): Promise<vo
   await uplink.stop();
   await Promise.all(routersToClose.map((r) => r.close()));
 }
-
-for (const [method, auth] of [
-  ['ticket', { authid: 'gw-ticket', ticket: 's3cret' }],
-  ['wampcra (salted)', { authid: 'gw-cra', secret: 'pw' }],
-  ['cryptosign', { cryptosignKey: seed }],
-] as const) {
-  test(`the uplink authenticates to the cloud with ${method}`, async () => {
-    const { cloud, gateway } = await routers();
-    const uplink = makeUplink(cloud, gateway, { auth: { ...auth } });
-    await uplink.start();
-    await waitFor('online', () => uplink.state === 'online');
-    const session = [...cloud.sessions.values()].find((s) => s.id === uplink.status().remoteSession);
-    assert.equal(session?.authrole, 'gateway');
-    await closeAll(uplink, cloud, gateway);
-  });
-}
-
-test('a refused key keeps the uplink offline with the reason, retrying with backoff', async () => {
-  const { cloud, gateway } = await routers();
-  const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
-  const uplink = makeUplink(cloud, gateway, { auth: { cryptosignKey: other } });
-  await uplink.start();
-  await waitFor('two failed attempts', () => uplink.status().failedAttempts >= 2);
-  assert.notEqual(uplink.state, 'online');
-  assert.match(uplink.status().lastError ?? '', /authentication_failed|not_authorized/);
-  await closeAll(uplink, cloud, gateway);
-});
-
-test('backoff doubles up to the maximum, and jitter only shortens it', () => {
-  const low = new Backoff({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.5 }, () => 0);
-  assert.deepEqual(
-    [1, 2, 3, 4, 5, 6].map(() => low.next()),
-    [100, 200, 400, 800, 1000, 1000],
-  );
-  low.reset();
-  assert.equal(low.next(), 100);
-  const high = new Backoff({ initialDelayMs: 100, maxDelayMs: 1000, jitter: 0.5 }, () => 1);
-  assert.deepEqual(
-    [1, 2].map(() => high.next()),
-    [50, 100],
-  );
-});
 
 test('state changes are events on wampgate.uplink.on_state; downward calls fail fast offline or wait for the link', async () => {
   const { cloud, gateway } = await routers();

@@ -1,0 +1,307 @@
+// The outbox side of the uplink: accepts upward events (appended on the next turn of the event
+// loop, one transaction per turn), sends them to the cloud in seq order within the in-flight
+// window and the replay rate, and deletes them once PUBLISHED came back. It does not connect,
+// match rules or rewrite URIs: it is handed a remote session while the link is online.
+
+import type { WampClient } from '../client/wamp-client';
+import { WampError, errorText } from '../client/wamp-error';
+import type { Logger } from '../util/logger';
+import type { NewEntry, Outbox } from './outbox';
+import type { ResolvedUplinkConfig } from './uplink-config';
+
+export interface ReplayProgress {
+  /** True while entries that were buffered when the link came up are still being sent. */
+  active: boolean;
+  /** Entries buffered when the link last came up. */
+  backlogAtStart: number;
+  /** Of those: acknowledged by the cloud so far. */
+  acked: number;
+  /** Highest seq that belongs to the backlog (later ones are live traffic). */
+  untilSeq: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  ratePerSecond: number;
+}
+
+export interface ForwarderCounters {
+  /** Local events accepted into the buffer, per the whole process life. */
+  accepted: number;
+  /** Local events the buffer refused (limits, disk full): also in outbox.drops. */
+  refused: number;
+  /** Publications the cloud acknowledged. */
+  publishedUp: number;
+  /** Publications the cloud answered with ERROR (not authorized, invalid URI): dropped, never retried. */
+  rejectedUp: number;
+}
+
+interface InflightEntry {
+  seq: number;
+  done: boolean;
+}
+
+export type ForwarderBuffer = ResolvedUplinkConfig['buffer'];
+
+export class Forwarder {
+  private stopping = false;
+  /** The remote session while the link is online; publications go only through it. */
+  private client: WampClient | undefined;
+  /** Events received from the local realm, appended on the next turn of the event loop in one transaction. */
+  private pendingAppends: NewEntry[] = [];
+  private appendScheduled = false;
+  /** Sent and not yet deleted from the outbox, in seq order. Its length is bounded by inflightWindow. */
+  private inflight: InflightEntry[] = [];
+  /** Highest seq sent in this remote session: the next peek starts after it. */
+  private cursor = 0;
+  /** Bumped on every new remote session: late answers from an old session are ignored. */
+  private generation = 0;
+  private ackScheduled = false;
+  /** Caught up: peek found nothing new; cleared when an append lands. */
+  private idle = false;
+  private tokens = 0;
+  private tokensAt = 0;
+  private rateTimer: NodeJS.Timeout | undefined;
+  private expireTimer: NodeJS.Timeout | undefined;
+  private readonly replay: ReplayProgress;
+  private readonly counters: ForwarderCounters = { accepted: 0, refused: 0, publishedUp: 0, rejectedUp: 0 };
+  private lastRejectLog = 0;
+
+  constructor(
+    private readonly buffer: ForwarderBuffer,
+    private readonly outbox: Outbox,
+    private readonly log: Logger,
+  ) {
+    this.replay = {
+      active: false,
+      backlogAtStart: 0,
+      acked: 0,
+      untilSeq: 0,
+      startedAt: null,
+      finishedAt: null,
+      ratePerSecond: buffer.replayRatePerSecond,
+    };
+  }
+
+  /** Starts expiring entries older than maxAgeMs (when set). */
+  start(): void {
+    if (this.buffer.maxAgeMs > 0) {
+      this.expireTimer = setInterval(() => this.expire(), this.buffer.expireIntervalMs);
+      this.expireTimer.unref();
+    }
+  }
+
+  /** Stops sending; events already received are appended (they were delivered to us, so they count as accepted). */
+  stop(): void {
+    this.stopping = true;
+    clearInterval(this.expireTimer);
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.flushAppends();
+    this.flushAcks();
+  }
+
+  /** One upward event, already rewritten to its cloud topic. */
+  accept(entry: NewEntry): void {
+    this.pendingAppends.push(entry);
+    if (this.pendingAppends.length >= this.buffer.maxBatch) this.flushAppends();
+    else if (!this.appendScheduled) {
+      this.appendScheduled = true;
+      // Everything that arrives in one turn of the event loop shares one transaction (one fsync).
+      setImmediate(() => this.flushAppends());
+    }
+  }
+
+  /** A new remote session is online: replay the backlog, then live traffic, from the oldest entry. */
+  online(client: WampClient): void {
+    this.client = client;
+    this.generation++;
+    this.inflight = [];
+    this.cursor = 0;
+    this.idle = false;
+    this.beginReplay();
+    this.pump();
+  }
+
+  /** The remote session closed: acks that arrived are kept; everything else in flight goes again later. */
+  offline(): void {
+    this.flushAcks();
+    this.client = undefined;
+    this.generation++;
+    this.inflight = [];
+    this.cursor = 0;
+    if (this.rateTimer) clearTimeout(this.rateTimer);
+    this.rateTimer = undefined;
+  }
+
+  get inflightCount(): number {
+    return this.inflight.length;
+  }
+
+  replayProgress(): ReplayProgress {
+    return { ...this.replay };
+  }
+
+  counterValues(): ForwarderCounters {
+    return { ...this.counters };
+  }
+
+  private flushAppends(): void {
+    this.appendScheduled = false;
+    if (this.pendingAppends.length === 0) return;
+    const batch = this.pendingAppends;
+    this.pendingAppends = [];
+    let stored = 0;
+    try {
+      for (const r of this.outbox.appendBatch(batch)) {
+        if (r.stored) stored++;
+      }
+    } catch (err) {
+      // appendBatch never throws for storage trouble; this is a closed outbox or a bug.
+      this.log.error('uplink could not buffer events', { count: batch.length, error: errorText(err) });
+    }
+    this.counters.accepted += stored;
+    this.counters.refused += batch.length - stored;
+    this.idle = false;
+    this.pump();
+  }
+
+  private beginReplay(): void {
+    const s = this.outbox.stats();
+    this.replay.backlogAtStart = s.count;
+    this.replay.acked = 0;
+    this.replay.untilSeq = s.nextSeq - 1;
+    this.replay.active = s.count > 0;
+    this.replay.startedAt = Date.now();
+    this.replay.finishedAt = s.count > 0 ? null : this.replay.startedAt;
+    this.tokens = Math.min(this.burst(), this.buffer.replayRatePerSecond || Infinity);
+    this.tokensAt = Date.now();
+  }
+
+  private burst(): number {
+    const rate = this.buffer.replayRatePerSecond;
+    return rate > 0 ? Math.max(1, Math.min(this.buffer.inflightWindow, Math.ceil(rate / 10))) : Infinity;
+  }
+
+  /** Sends what the window and the replay rate allow, lowest seq first. */
+  private pump(): void {
+    const client = this.client;
+    if (!client || this.stopping || this.idle) return;
+    const window = this.buffer.inflightWindow;
+    const rate = this.buffer.replayRatePerSecond;
+    while (this.inflight.length < window) {
+      let room = window - this.inflight.length;
+      const limited = rate > 0 && this.cursor < this.replay.untilSeq;
+      if (limited) {
+        const now = Date.now();
+        this.tokens = Math.min(this.burst(), this.tokens + ((now - this.tokensAt) * rate) / 1000);
+        this.tokensAt = now;
+        room = Math.min(room, Math.floor(this.tokens), this.replay.untilSeq - this.cursor);
+        if (room <= 0) {
+          if (!this.rateTimer) {
+            this.rateTimer = setTimeout(
+              () => {
+                this.rateTimer = undefined;
+                this.pump();
+              },
+              Math.max(5, Math.ceil(1000 / rate)),
+            );
+          }
+          return;
+        }
+      }
+      const rows = this.outbox.peek(room, this.cursor);
+      if (rows.length === 0) {
+        this.idle = true;
+        // The rest of the backlog left by eviction or expiry before it was sent.
+        if (this.replay.active && this.inflight.length === 0) this.finishReplay();
+        return;
+      }
+      const generation = this.generation;
+      for (const row of rows) {
+        const entry: InflightEntry = { seq: row.seq, done: false };
+        this.inflight.push(entry);
+        this.cursor = row.seq;
+        if (limited) this.tokens--;
+        client.publish(row.topic, row.args, row.kwargs, { ...row.options, acknowledge: true, exclude_me: true }).then(
+          () => {
+            if (generation !== this.generation) return;
+            entry.done = true;
+            this.counters.publishedUp++;
+            this.scheduleAcks();
+          },
+          (err: unknown) => {
+            if (generation !== this.generation) return;
+            // The session closing rejects with canceled: the entry stays and goes again later.
+            if (!(err instanceof WampError) || err.error === 'wamp.error.canceled') return;
+            entry.done = true;
+            this.counters.rejectedUp++;
+            if (Date.now() - this.lastRejectLog > 10_000) {
+              this.lastRejectLog = Date.now();
+              this.log.error('the cloud router refused a publication: dropped (counted in counters.rejectedUp)', {
+                topic: row.topic,
+                error: err.error,
+                source: row.source,
+              });
+            }
+            this.scheduleAcks();
+          },
+        );
+      }
+      if (rows.length < room) {
+        this.idle = true;
+        return;
+      }
+    }
+  }
+
+  private scheduleAcks(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    // One delete transaction for every PUBLISHED that arrived in this turn of the event loop.
+    setImmediate(() => {
+      this.ackScheduled = false;
+      this.flushAcks();
+      this.pump();
+    });
+  }
+
+  /** Deletes the acknowledged head of the in-flight list; only then are window slots freed. */
+  private flushAcks(): void {
+    let upTo = 0;
+    let n = 0;
+    while (this.inflight.length > 0 && this.inflight[0]?.done === true) {
+      upTo = (this.inflight.shift() as InflightEntry).seq;
+      n++;
+    }
+    if (n === 0) return;
+    // Every seq <= upTo was sent in order in this session and is acknowledged (or already gone):
+    // a range delete is exact and far cheaper than one delete per row.
+    try {
+      this.outbox.ack({ upTo });
+    } catch (err) {
+      this.log.error('uplink could not delete acknowledged events (they will be sent again)', { error: errorText(err) });
+    }
+    if (this.replay.active) {
+      this.replay.acked = Math.min(this.replay.backlogAtStart, this.replay.acked + n);
+      // Entries of the backlog may also leave by eviction or expiry: caught up and nothing in
+      // flight means the backlog is gone either way.
+      if (upTo >= this.replay.untilSeq || (this.idle && this.inflight.length === 0)) this.finishReplay();
+    }
+  }
+
+  private finishReplay(): void {
+    this.replay.active = false;
+    this.replay.finishedAt = Date.now();
+    this.log.info('uplink backlog replayed', {
+      events: this.replay.backlogAtStart,
+      ms: this.replay.finishedAt - (this.replay.startedAt ?? this.replay.finishedAt),
+    });
+  }
+
+  private expire(): void {
+    try {
+      const n = this.outbox.expire();
+      if (n > 0) this.log.warn('uplink dropped events older than maxAgeMs', { count: n, maxAgeMs: this.buffer.maxAgeMs });
+    } catch (err) {
+      this.log.error('uplink expire failed', { error: errorText(err) });
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// The uplink's link to the cloud, with the cloud router in process (reached through a local pair,
+// so no sockets): each auth method including cryptosign, and a refused key that keeps the link
+// offline with the reason while it retries with backoff.
+
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { test } from 'node:test';
+import { buildListenerAuth } from '../../../src/auth/listener-auth';
+import { Router } from '../../../src/core/router';
+import type { Peer } from '../../../src/protocol/peer';
+import { createLocalPair } from '../../../src/transports/local';
+import { quietLogger } from '../../../src/util/logger';
+import { ed25519FromSeedHex } from '../../../src/uplink/client-auth';
+import { RemoteLink } from '../../../src/uplink/remote-link';
+import { resolveUplinkConfig, type UplinkConfig } from '../../../src/uplink/uplink-config';
+import { waitFor } from '../../fixtures/uplink-harness';
+
+const seed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
+const pubkey = ed25519FromSeedHex(seed).publicKeyHex;
+
+async function cloudRouter(): Promise<Router> {
+  const auth = buildListenerAuth(
+    {
+      ticket: { principals: [{ authid: 'gw-ticket', role: 'gateway', ticket: 's3cret' }] },
+      wampcra: { principals: [{ authid: 'gw-cra', role: 'gateway', secret: 'pw', salt: 'NaCl', iterations: 100, keylen: 32 }] },
+      cryptosign: { principals: [{ authid: 'gw-key', role: 'gateway', pubkeys: [pubkey] }] },
+      rateLimit: false,
+    },
+    { listener: 'cloud', loopback: true },
+  );
+  const cloud = new Router({ realms: [{ name: 'cloud' }], authenticatorFor: () => auth.authenticator });
+  await cloud.ready();
+  return cloud;
+}
+
+function makeLink(cloud: Router, raw: Partial<UplinkConfig>): RemoteLink {
+  const config = resolveUplinkConfig(
+    { url: 'ws://cloud.invalid/ws', realm: 'cloud', gatewayId: 'gw1', reconnect: { initialDelayMs: 10, maxDelayMs: 50 }, statsIntervalMs: 0, ...raw },
+    { dataDir: '/nonexistent', firstRealm: 'realm1', maxMessageBytes: 1 << 20, hostname: 'test' },
+  );
+  return new RemoteLink(
+    config,
+    { restore: () => Promise.resolve(), online: () => undefined, offline: () => undefined, stateChanged: () => undefined },
+    {
+      logger: quietLogger,
+      connect: (): Promise<Peer> => {
+        // The cloud sees a TCP-like connection from the network, not a local session.
+        const pair = createLocalPair('uplink-test');
+        Object.assign(pair.routerSide.transport, { type: 'websocket', loopback: true, listener: 'cloud' });
+        cloud.attach(pair.routerSide);
+        return Promise.resolve(pair.clientSide);
+      },
+    },
+  );
+}
+
+for (const [method, auth] of [
+  ['ticket', { authid: 'gw-ticket', ticket: 's3cret' }],
+  ['wampcra (salted)', { authid: 'gw-cra', secret: 'pw' }],
+  ['cryptosign', { cryptosignKey: seed }],
+] as const) {
+  test(`the uplink authenticates to the cloud with ${method}`, async () => {
+    const cloud = await cloudRouter();
+    const link = makeLink(cloud, { auth: { ...auth } });
+    link.start();
+    await waitFor('online', () => link.state === 'online');
+    const session = [...cloud.sessions.values()].find((s) => s.id === link.snapshot().remoteSession);
+    assert.equal(session?.authrole, 'gateway');
+    await link.stop();
+    await cloud.close();
+  });
+}
+
+test('a refused key keeps the uplink offline with the reason, retrying with backoff', async () => {
+  const cloud = await cloudRouter();
+  const other = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
+  const link = makeLink(cloud, { auth: { cryptosignKey: other } });
+  link.start();
+  await waitFor('two failed attempts', () => link.snapshot().failedAttempts >= 2);
+  assert.notEqual(link.state, 'online');
+  assert.match(link.snapshot().lastError ?? '', /authentication_failed|not_authorized/);
+  await link.stop();
+  await cloud.close();
+});
