@@ -4,8 +4,10 @@
 
 import type { Dict, Message } from '../protocol/messages';
 import { MessageType } from '../protocol/message-types';
-import { SequentialIds, type RequestId } from '../protocol/ids';
+import { ErrorUri } from '../protocol/error-uris';
+import { MAX_ID, SequentialIds, type RequestId } from '../protocol/ids';
 import type { Peer } from '../protocol/peer';
+import { Keepalive } from '../transports/keepalive';
 import { WampError } from './wamp-error';
 
 export interface CallResult {
@@ -43,6 +45,13 @@ export interface ConnectOptions {
   onChallenge?: (authmethod: string, extra: Dict) => string | Promise<string>;
   /** Rejects the join if no WELCOME arrives by then. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * WAMP-level liveness, for links whose transport pings the other end may not understand (a
+   * RawSocket PING read as a 16 MiB length by Autobahn|Python/Crossbar.io): every `intervalMs` the
+   * session sends a probe the router must answer, and closes the transport when nothing at all
+   * arrived within `timeoutMs` of it. Any inbound message proves the router alive. Off by default.
+   */
+  liveness?: { intervalMs: number; timeoutMs: number };
 }
 
 /** A handler's return value that sets both args and kwargs of the RESULT. */
@@ -90,6 +99,9 @@ export class WampClient {
   private joined!: { resolve(): void; reject(err: Error): void };
   private goodbyeSent: (() => void) | undefined;
   private isClosed = false;
+  private liveness: Keepalive | undefined;
+  /** Liveness probes sent / answered (by anything arriving), for status and tests. */
+  readonly probes = { sent: 0, timeouts: 0 };
   closeReason = '';
 
   private constructor(
@@ -172,7 +184,12 @@ export class WampClient {
     };
   }
 
-  /** Resolves at once, or with the publication id when options.acknowledge is true. */
+  /**
+   * Resolves at once, or with the publication id when options.acknowledge is true. An acknowledged
+   * publication that cannot cross the transport (over the limit the router announced, or not
+   * encodable) rejects with wampgate.error.not_sendable instead of waiting for an answer that
+   * cannot come.
+   */
   async publish(topic: string, args?: unknown[], kwargs?: Dict, options: Dict = {}): Promise<number | undefined> {
     if (options.acknowledge === true) {
       return (await this.request((request) => withPayload({ type: MessageType.PUBLISH, request, options, topic }, args, kwargs))) as number;
@@ -250,7 +267,11 @@ export class WampClient {
       };
       if (onProgress) entry.onProgress = onProgress;
       this.pending.set(request, entry);
-      this.peer.send(build(request));
+      if (!this.peer.send(build(request))) {
+        // The message never left: no answer will come, so settle it here.
+        this.pending.delete(request);
+        reject(new WampError(ErrorUri.notSendable, ['the message cannot cross this transport: larger than the peer accepts, or not encodable']));
+      }
     });
   }
 
@@ -262,10 +283,12 @@ export class WampClient {
   }
 
   private onMessage(msg: Message): void {
+    this.liveness?.alive();
     switch (msg.type) {
       case MessageType.WELCOME:
         this.sessionId = msg.session;
         this.welcome = msg.details;
+        this.startLiveness();
         this.joined.resolve();
         return;
       case MessageType.CHALLENGE: {
@@ -377,9 +400,40 @@ export class WampClient {
       );
   }
 
+  private startLiveness(): void {
+    const options = this.options.liveness;
+    if (!options || options.intervalMs <= 0) return;
+    this.liveness = new Keepalive({
+      intervalMs: options.intervalMs,
+      timeoutMs: options.timeoutMs,
+      sendPing: () => this.sendProbe(),
+      onTimeout: () => {
+        this.probes.timeouts++;
+        this.peer.close(`keepalive timeout: no reply from the router within ${options.timeoutMs} ms`);
+      },
+    });
+    this.liveness.start();
+  }
+
+  /**
+   * The probe is an UNSUBSCRIBE of a subscription this session does not hold. Every router must
+   * answer it (spec: ERROR wamp.error.no_such_subscription), it needs no authorization (so no
+   * denial is logged and no dynamic authorizer is called at the cloud), and it touches no
+   * application: a map lookup at the router. A CALL to a meta procedure would cost an
+   * authorization check, and a router may have no meta API at all.
+   */
+  private sendProbe(): void {
+    if (this.isClosed) return;
+    let id = MAX_ID;
+    while (this.subscriptions.has(id)) id--;
+    this.probes.sent++;
+    this.request((request) => ({ type: MessageType.UNSUBSCRIBE, request, subscription: id as never })).catch(() => undefined);
+  }
+
   private onTransportClose(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.liveness?.stop();
     if (!this.closeReason) this.closeReason = reason;
     this.joined.reject(new Error(`transport closed before WELCOME: ${reason}`));
     this.goodbyeSent?.();

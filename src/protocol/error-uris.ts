@@ -30,6 +30,9 @@ export const ErrorUri = {
   payloadSizeExceeded: 'wamp.error.payload_size_exceeded',
   /** wampgate's own: the router refused work because a per-session limit was reached. */
   limitExceeded: 'wampgate.error.limit_exceeded',
+  /** wampgate's own: a client message could not cross its transport (over the limit the other end
+   * announced, or not encodable by the serializer), so no answer will come. */
+  notSendable: 'wampgate.error.not_sendable',
 } as const;
 
 export type ErrorUriValue = (typeof ErrorUri)[keyof typeof ErrorUri];
