@@ -70,6 +70,8 @@ export class RemoteLink {
   private loopTask: Promise<void> | undefined;
   /** Wake-ups of pending reconnect sleeps: stop() ends them early. */
   private readonly wakers = new Set<() => void>();
+  /** Resets the backoff once a session stayed online for reconnect.healthyAfterMs. */
+  private healthyTimer: NodeJS.Timeout | undefined;
   /** Waiting downward calls: resolved when the link comes online. */
   private readonly onlineWaiters = new Set<(client: WampClient) => void>();
 
@@ -158,7 +160,10 @@ export class RemoteLink {
     const limits: TransportLimits = {
       maxMessageBytes: this.config.maxMessageBytes,
       handshakeTimeoutMs: this.config.connectTimeoutMs,
-      keepaliveIntervalMs: this.config.keepalive.intervalMs,
+      // No transport pings: Crossbar.io (Autobahn|Python's RawSocket) reads a RawSocket PING header
+      // as a 16 MiB length and closes. Liveness runs at the WAMP level instead (see runSession),
+      // the same on every transport and every router, and it proves the router alive end to end.
+      keepaliveIntervalMs: 0,
       keepaliveTimeoutMs: this.config.keepalive.timeoutMs,
     };
     const extras = { logger: this.deps.logger, name: 'uplink' };
@@ -183,7 +188,12 @@ export class RemoteLink {
         return;
       }
       const auth = buildClientAuth(this.config.auth);
-      client = await WampClient.connect(peer, { realm: this.config.realm, timeoutMs: this.config.connectTimeoutMs, ...auth });
+      client = await WampClient.connect(peer, {
+        realm: this.config.realm,
+        timeoutMs: this.config.connectTimeoutMs,
+        liveness: this.config.keepalive,
+        ...auth,
+      });
     } catch (err) {
       this.link.failedAttempts++;
       this.setState('offline', errorText(err));
@@ -213,11 +223,22 @@ export class RemoteLink {
     this.link.connects++;
     this.link.failedAttempts = 0;
     this.link.remoteSession = client.sessionId;
-    this.backoff.reset();
+    // Not reset at the join: a cloud that accepts the session and drops it at once (a message it
+    // refuses, a crash loop) would otherwise be hammered at the initial delay forever.
+    if (this.config.reconnect.healthyAfterMs <= 0) this.backoff.reset();
+    else {
+      this.healthyTimer = setTimeout(() => {
+        this.healthyTimer = undefined;
+        this.backoff.reset();
+      }, this.config.reconnect.healthyAfterMs);
+      this.healthyTimer.unref();
+    }
     this.setState('online', null);
     for (const w of [...this.onlineWaiters]) w(client);
     this.hooks.online(client);
     const reason = await closed;
+    clearTimeout(this.healthyTimer);
+    this.healthyTimer = undefined;
     this.remote = undefined;
     this.link.remoteSession = null;
     this.hooks.offline(reason);

@@ -98,8 +98,8 @@ export interface UplinkConfig {
   gatewayId?: string;
   forward?: ForwardRule[];
   buffer?: UplinkBufferConfig;
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number };
-  /** Transport pings to find a dead link. Default every 15 s, dead after 10 s of silence. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number; healthyAfterMs?: number };
+  /** WAMP-level probes to find a dead link. Default every 15 s, dead after 10 s without any reply. */
   keepalive?: { intervalMs?: number; timeoutMs?: number };
   /** Default 10 s: TCP + TLS + WebSocket/RawSocket handshake, then again for HELLO -> WELCOME. */
   connectTimeoutMs?: number;
@@ -127,7 +127,7 @@ export interface ResolvedUplinkConfig {
   gatewayId: string;
   forward: ResolvedRule[];
   buffer: Required<Omit<UplinkBufferConfig, 'maxFileBytes' | 'path'>> & { path: string; maxFileBytes: number | undefined };
-  reconnect: { initialDelayMs: number; maxDelayMs: number; jitter: number };
+  reconnect: { initialDelayMs: number; maxDelayMs: number; jitter: number; healthyAfterMs: number };
   keepalive: { intervalMs: number; timeoutMs: number };
   connectTimeoutMs: number;
   offlineCallTimeoutMs: number;
@@ -150,7 +150,7 @@ export const uplinkDefaults = {
     inflightWindow: 100,
     maxBatch: 500,
   },
-  reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5 },
+  reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5, healthyAfterMs: 30_000 },
   keepalive: { intervalMs: 15_000, timeoutMs: 10_000 },
   connectTimeoutMs: 10_000,
   offlineCallTimeoutMs: 0,
@@ -322,9 +322,10 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
       p.add(`${path}.${section}`, 'must be an object');
       continue;
     }
-    const allowed = section === 'reconnect' ? ['initialDelayMs', 'maxDelayMs', 'jitter'] : ['intervalMs', 'timeoutMs'];
+    const allowed = section === 'reconnect' ? ['initialDelayMs', 'maxDelayMs', 'jitter', 'healthyAfterMs'] : ['intervalMs', 'timeoutMs'];
     keys(p, s, allowed, `${path}.${section}`);
-    for (const k of allowed) if (k !== 'jitter') int(p, s[k], `${path}.${section}.${k}`, section === 'keepalive' && k === 'intervalMs' ? 0 : 1);
+    for (const k of allowed)
+      if (k !== 'jitter') int(p, s[k], `${path}.${section}.${k}`, (section === 'keepalive' && k === 'intervalMs') || k === 'healthyAfterMs' ? 0 : 1);
     if (section === 'reconnect') {
       if (s.jitter !== undefined && (typeof s.jitter !== 'number' || s.jitter < 0 || s.jitter > 1))
         p.add(`${path}.reconnect.jitter`, 'must be a number from 0 to 1');
