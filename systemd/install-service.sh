@@ -16,6 +16,7 @@ UNIT_DIR=/etc/systemd/system
 SERVICE_USER=wampgate
 CONF_DIR=/etc/wampgate
 CRED_DIR=/etc/wampgate/credentials
+CREDSTORE_ENC=/etc/credstore.encrypted
 HERE=$(CDPATH= cd -- "$(dirname -- "$0")" && pwd)
 UNIT_SRC="$HERE/wampgate.service"
 
@@ -74,6 +75,8 @@ fi
 #    LoadCredential= reads as root: the service itself never sees it, only the copies.
 if [ -d "$CONF_DIR" ]; then note "$CONF_DIR exists"; else run install -d -m 0750 -o root -g "$SERVICE_USER" "$CONF_DIR"; fi
 if [ -d "$CRED_DIR" ]; then note "$CRED_DIR exists"; else run install -d -m 0700 -o root -g root "$CRED_DIR"; fi
+# Where `systemd-creds encrypt` output goes (systemd >= 254 also searches it by itself).
+if [ -d "$CREDSTORE_ENC" ]; then note "$CREDSTORE_ENC exists"; else run install -d -m 0700 -o root -g root "$CREDSTORE_ENC"; fi
 [ -f "$CONF_DIR/config.json" ] || note "note: $CONF_DIR/config.json does not exist yet; the service will not start without it"
 
 # 4. The unit, rendered to a temp file and installed only when it differs.

@@ -17,8 +17,10 @@ export function credentialsRejected(): AuthDeny {
 
 /**
  * Where a secret comes from, so it need not sit in the config file:
- * a literal string, `{ "env": "NAME" }`, `{ "file": "/path" }` (trailing newline dropped) or
- * `{ "credential": "name" }` (systemd `LoadCredential=`: `$CREDENTIALS_DIRECTORY/name`).
+ * a literal string, `{ "env": "NAME" }`, `{ "file": "/path" }` (trailing newline dropped; the
+ * path may start with `${CREDENTIALS_DIRECTORY}`) or `{ "credential": "name" }` (a systemd
+ * credential: `$CREDENTIALS_DIRECTORY/name`, else `$CREDENTIALS_DIRECTORY/secret_name`, which is
+ * what the unit's `LoadCredential=secret:/etc/wampgate/credentials` makes of the file `name`).
  */
 export type SecretSource = string | { env: string } | { file: string } | { credential: string };
 
@@ -57,11 +59,11 @@ export interface PrincipalConfig {
 /** Where a method's principals come from; all given sources are merged, later ones win. */
 export interface PrincipalSources {
   principals?: PrincipalConfig[];
-  /** A JSON file holding an array of PrincipalConfig (or `{ "principals": [...] }`). */
+  /** A JSON file holding an array of PrincipalConfig (or `{ "principals": [...] }`); may start with `${CREDENTIALS_DIRECTORY}`. */
   principalsFile?: string;
   /** An environment variable holding that JSON. */
   principalsEnv?: string;
-  /** A systemd credential name holding that JSON: `$CREDENTIALS_DIRECTORY/<name>`. */
+  /** A systemd credential name holding that JSON (found as a `{ "credential" }` secret is). */
   principalsCredential?: string;
 }
 
@@ -95,29 +97,91 @@ export const processSecretEnv: SecretEnv = {
   readFile: (path) => readFileSync(path, 'utf8'),
 };
 
+/** The ID prefix the unit's directory credential gives each file: `LoadCredential=ID:DIR`
+ * delivers `DIR/name` as `ID_name` (systemd.exec(5)). */
+export const CREDENTIAL_DIR_PREFIX = 'secret_';
+
+/** The only variables a `file` path may use: anything else would make the config depend on an
+ * environment nobody documents. */
+const FILE_PATH_VARIABLES = ['CREDENTIALS_DIRECTORY'] as const;
+
+/**
+ * Expands `${CREDENTIALS_DIRECTORY}` (or `$CREDENTIALS_DIRECTORY`) in a file path. Any other
+ * `$` reference, or the variable unset, is a problem naming the path, so a typo is not read as
+ * a literal file name.
+ */
+export function expandFilePath(file: string, path: string, problems: ConfigProblem[], env: NodeJS.ProcessEnv): string | undefined {
+  let bad: string | undefined;
+  const out = file.replace(/\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (ref, braced: string | undefined, bare: string | undefined) => {
+    const name = braced ?? bare ?? '';
+    if (!(FILE_PATH_VARIABLES as readonly string[]).includes(name)) {
+      bad ??= `${file}: unknown variable ${ref} (only \${CREDENTIALS_DIRECTORY} is expanded)`;
+      return ref;
+    }
+    const v = env[name];
+    if (v === undefined || v === '') {
+      bad ??= `${file}: ${ref} is not set (systemd sets it for a unit with LoadCredential=)`;
+      return ref;
+    }
+    return v;
+  });
+  if (bad !== undefined) {
+    problems.push({ path, message: bad });
+    return undefined;
+  }
+  return out;
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+}
+
+/** Reads credential `name`: the file of that name, else the unit directory's `secret_<name>`. */
+function readCredential(name: string, path: string, problems: ConfigProblem[], senv: SecretEnv): string | undefined {
+  const dir = senv.env.CREDENTIALS_DIRECTORY;
+  if (!dir) {
+    problems.push({ path, message: `credential "${name}" needs $CREDENTIALS_DIRECTORY, which systemd sets for a unit with LoadCredential=` });
+    return undefined;
+  }
+  if (name.length === 0 || name.includes('/')) {
+    problems.push({ path, message: `credential name "${name}" must be a file name (no "/")` });
+    return undefined;
+  }
+  const candidates = [join(dir, name), join(dir, CREDENTIAL_DIR_PREFIX + name)];
+  for (const file of candidates) {
+    try {
+      return stripNewline(senv.readFile(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      // The error names the file, never its content.
+      problems.push({ path, message: `cannot read credential "${name}" at ${file}: ${errorCode(err)}` });
+      return undefined;
+    }
+  }
+  problems.push({ path, message: `credential "${name}" not found: looked for ${candidates.join(' and ')}` });
+  return undefined;
+}
+
 /** Resolves a SecretSource; problems are added with `path`, and undefined is returned. */
 export function resolveSecret(source: SecretSource, path: string, problems: ConfigProblem[], senv: SecretEnv = processSecretEnv): string | undefined {
   if (typeof source === 'string') return source;
-  try {
-    if ('env' in source) {
-      const v = senv.env[source.env];
-      if (v === undefined || v === '') problems.push({ path, message: `environment variable ${source.env} is not set` });
-      return v || undefined;
-    }
-    if ('file' in source) return stripNewline(senv.readFile(source.file));
-    if ('credential' in source) {
-      const dir = senv.env.CREDENTIALS_DIRECTORY;
-      if (!dir) {
-        problems.push({ path, message: `credential "${source.credential}" needs $CREDENTIALS_DIRECTORY (systemd LoadCredential=)` });
-        return undefined;
-      }
-      return stripNewline(senv.readFile(join(dir, source.credential)));
-    }
-  } catch (err) {
-    // The error names the file, never its content.
-    problems.push({ path, message: `cannot read secret: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-    return undefined;
+  if ('env' in source) {
+    const v = senv.env[source.env];
+    if (v === undefined || v === '') problems.push({ path, message: `environment variable ${source.env} is not set` });
+    return v || undefined;
   }
+  if ('file' in source) {
+    const file = expandFilePath(source.file, path, problems, senv.env);
+    if (file === undefined) return undefined;
+    try {
+      return stripNewline(senv.readFile(file));
+    } catch (err) {
+      // The error names the file, never its content.
+      problems.push({ path, message: `cannot read secret ${file}: ${errorCode(err)}` });
+      return undefined;
+    }
+  }
+  if ('credential' in source) return readCredential(source.credential, path, problems, senv);
   problems.push({ path, message: 'a secret must be a string or { env } / { file } / { credential }' });
   return undefined;
 }
@@ -240,13 +304,13 @@ export function loadPrincipals(sources: PrincipalSources, path: string, senv: Se
   (sources.principals ?? []).forEach((p, i) => entries.push({ p, path: `${path}.principals[${i}]` }));
   const external: Array<[string, string | undefined]> = [];
   if (sources.principalsFile !== undefined) {
-    try {
-      external.push([`${path}.principalsFile`, senv.readFile(sources.principalsFile)]);
-    } catch (err) {
-      problems.push({
-        path: `${path}.principalsFile`,
-        message: `cannot read ${sources.principalsFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-      });
+    const file = expandFilePath(sources.principalsFile, `${path}.principalsFile`, problems, senv.env);
+    if (file !== undefined) {
+      try {
+        external.push([`${path}.principalsFile`, senv.readFile(file)]);
+      } catch (err) {
+        problems.push({ path: `${path}.principalsFile`, message: `cannot read ${file}: ${errorCode(err)}` });
+      }
     }
   }
   if (sources.principalsEnv !== undefined) {

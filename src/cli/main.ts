@@ -11,7 +11,7 @@ import { describeAddress, Gateway } from '../gateway';
 import { AGENT } from '../core/router';
 import { createNotifier, startWatchdog } from '../ops/systemd-notify';
 import { runStatusCommand } from '../ops/status-command';
-import { createLogger, type LogLevel } from '../util/logger';
+import { createLogger, isJournalStream, withJournalPriority, type LogLevel } from '../util/logger';
 import { sectionValidators, gatewayOptions } from './wiring';
 import { initMessage, InitRefused, writeStarterFiles } from './init';
 import { hashSecret } from '../auth/principals';
@@ -50,8 +50,12 @@ function parse(argv: string[]): Parsed {
   return { command: positional.shift(), positional, flags };
 }
 
+/** Writes a failure to stderr and exits. Under systemd stderr is the journal, which files a line
+ * without a "<N>" prefix at info: the reason a start failed would be missing from
+ * `journalctl -p err`, next to systemd's own "status=78/CONFIG". */
 function fail(message: string, code: number): never {
-  process.stderr.write(message.endsWith('\n') ? message : message + '\n');
+  const text = message.endsWith('\n') ? message : message + '\n';
+  process.stderr.write(isJournalStream() ? withJournalPriority('error', text) : text);
   process.exit(code);
 }
 
@@ -206,6 +210,9 @@ export function main(argv: string[]): void {
   const args = parse(argv);
   switch (args.command) {
     case 'start':
+      // Node's default report of an uncaught exception carries no priority: the journal would
+      // file the stack trace at info. Same exit code (1) as Node's default.
+      process.on('uncaughtException', (err) => fail(`wampgate: uncaught exception: ${err.stack ?? String(err)}`, 1));
       start(args).catch((err: unknown) => fail(`wampgate: ${(err as Error).stack ?? String(err)}`, 1));
       return;
     case 'status':

@@ -202,6 +202,23 @@ test('wampy ticket and wampcra (wampy/wampcra helper): join, and refusals', asyn
   );
 });
 
+/**
+ * Runs `body` with AutobahnJS on the `ws` package. AutobahnJS 22.11 takes globalThis.WebSocket
+ * whenever it exists (Node >= 22: undici's, which has no way to present a client certificate)
+ * and ignores `tlsConfiguration` then; only its `ws` transport passes it on. Regression: this
+ * test failed on Node 22+ with "unreachable".
+ */
+async function withAutobahnOnWs<T>(body: () => Promise<T>): Promise<T> {
+  const g = globalThis as { WebSocket?: unknown };
+  const builtin = Object.getOwnPropertyDescriptor(g, 'WebSocket');
+  if (builtin) delete g.WebSocket;
+  try {
+    return await body();
+  } finally {
+    if (builtin) Object.defineProperty(g, 'WebSocket', builtin);
+  }
+}
+
 test('AutobahnJS with a TLS client certificate over wss: authid from the certificate CN', async () => {
   const dir = tempDir('wampgate-tls-auth-');
   const cert = selfSignedCert(dir.path); // CN=wampgate-test; it is its own CA
@@ -216,11 +233,13 @@ test('AutobahnJS with a TLS client certificate over wss: authid from the certifi
   });
   try {
     const { readFileSync } = await import('node:fs');
-    const s = await autobahnJoin({
-      url: `wss://127.0.0.1:${(tlsServer.address() as { port: number }).port}/ws`,
-      authmethods: ['tls'],
-      tlsConfiguration: { ca: readFileSync(cert.cert), cert: readFileSync(cert.cert), key: readFileSync(cert.key) },
-    });
+    const s = await withAutobahnOnWs(() =>
+      autobahnJoin({
+        url: `wss://127.0.0.1:${(tlsServer.address() as { port: number }).port}/ws`,
+        authmethods: ['tls'],
+        tlsConfiguration: { ca: readFileSync(cert.cert), cert: readFileSync(cert.cert), key: readFileSync(cert.key) },
+      }),
+    );
     assert.equal(s.details.authid, 'wampgate-test');
     assert.equal(s.details.authrole, 'device');
     assert.equal(s.details.authmethod, 'tls');

@@ -14,6 +14,9 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
   const { config, problems } = validateConfig(
     {
       listeners: [],
+      // partFactories include the ops part: its status listener must not take the default port
+      // 8089 (regression: EADDRINUSE when anything else held it, and then a hang).
+      status: { host: '127.0.0.1', port: 0 },
       bridges: {
         mqtt: [
           {
@@ -28,9 +31,11 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
     sectionValidators,
   );
   assert.deepEqual(problems, []);
-  const gateway = await Gateway.start(config!, { logger: quietLogger, parts: partFactories });
-  const sensor = await device(broker.url, 4);
+  let gateway: Gateway | undefined;
+  let sensor: Awaited<ReturnType<typeof device>> | undefined;
   try {
+    gateway = await Gateway.start(config!, { logger: quietLogger, parts: partFactories });
+    sensor = await device(broker.url, 4);
     const app = await wampClient(gateway.router);
     const got: Array<[unknown[], string | undefined]> = [];
     await app.subscribe('sensors..temperature', (args, _kw, details) => got.push([args, details.topic as string | undefined]), { match: 'wildcard' });
@@ -42,8 +47,9 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
     assert.equal(status.state, 'connected');
     assert.equal(status.counters.received, 1);
   } finally {
-    await sensor.endAsync();
-    await gateway.stop();
+    // A failed start must still close the broker, or its server keeps the test process alive.
+    await sensor?.endAsync();
+    await gateway?.stop();
     await broker.close();
   }
 });

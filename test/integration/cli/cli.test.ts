@@ -5,12 +5,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { deferred, freePort, portIsFree, tempDir, within } from '../support/gateway';
 import { DEFAULT_STATUS_PORT } from '../../../src/ops/ops-part';
-import { REPO, runCli, startCli } from '../support/cli';
+import { BIN, REPO, runCli, startCli } from '../support/cli';
 import { openAutobahn, type AbClient } from '../support/third-party';
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
@@ -91,6 +92,72 @@ test('check reports a syntax error with its line and column and exits 78', async
     const r = await runCli(['check', '--config', file]);
     assert.equal(r.code, 78);
     assert.match(r.stdout + r.stderr, /line 4, column 3/);
+  } finally {
+    dir.remove();
+  }
+});
+
+/** Runs `wampgate start` with stderr on a file that JOURNAL_STREAM names, as systemd connects
+ * it to the journal; returns the exit code and what was written there. */
+async function startUnderJournal(dir: string, config: unknown, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const file = join(dir, 'wampgate.json');
+  writeFileSync(file, JSON.stringify(config));
+  const errPath = join(dir, 'stderr');
+  const fd = openSync(errPath, 'w');
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    const child = spawn(process.execPath, [BIN, 'start', '--config', file], {
+      cwd: REPO,
+      stdio: ['ignore', 'ignore', fd],
+      env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}`, ...env },
+    });
+    const code = await within(new Promise<number | null>((r) => child.on('exit', (c) => r(c))), 'wampgate start to exit on its bad config').finally(() =>
+      child.kill('SIGKILL'),
+    );
+    return { code, stderr: readFileSync(errPath, 'utf8') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('under journald a config error reaches the journal at err priority with its reason (every line "<3>")', async () => {
+  const dir = tempDir('wampgate-cli-');
+  try {
+    const r = await startUnderJournal(dir.path, { realms: [{ name: 'realm1' }], listeners: [{ name: 'ws', type: 'websocket', port: 70000 }] });
+    assert.equal(r.code, 78);
+    const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+    assert.ok(lines.length >= 2, r.stderr);
+    for (const l of lines) assert.match(l, /^<3>/, `line without err priority: ${l}`);
+    assert.match(r.stderr, /listeners\[0\]\.port: must be an integer from 0 to 65535/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a missing systemd credential stops start with exit 78, at err priority, naming the paths looked for', async () => {
+  const dir = tempDir('wampgate-cli-');
+  try {
+    const creds = join(dir.path, 'creds');
+    const r = await startUnderJournal(
+      dir.path,
+      {
+        realms: [{ name: 'realm1' }],
+        listeners: [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 0 }],
+        status: { port: 0 },
+        dataDir: dir.path,
+        uplink: {
+          url: 'ws://127.0.0.1:9/ws',
+          realm: 'cloud',
+          gatewayId: 'gw1',
+          auth: { authid: 'gw1', authmethods: ['ticket'], ticket: { credential: 'uplink-ticket' } },
+          forward: [{ name: 'up', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.sensors.' }],
+        },
+      },
+      { CREDENTIALS_DIRECTORY: creds },
+    );
+    assert.equal(r.code, 78, r.stderr);
+    assert.match(r.stderr, /^<3>.*uplink\.auth\.ticket: credential "uplink-ticket" not found/m);
+    assert.ok(r.stderr.includes(join(creds, 'secret_uplink-ticket')), r.stderr);
   } finally {
     dir.remove();
   }

@@ -3,12 +3,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
 import { ConfigError } from '../../../src/config/problem';
-import { constantTimeEqual, hashSecret, loadPrincipals, PrincipalStore, roleFor, ticketMatches, type SecretEnv } from '../../../src/auth/principals';
+import {
+  constantTimeEqual,
+  hashSecret,
+  loadPrincipals,
+  PrincipalStore,
+  processSecretEnv,
+  resolveSecret,
+  roleFor,
+  ticketMatches,
+  type SecretEnv,
+} from '../../../src/auth/principals';
+import type { ConfigProblem } from '../../../src/config/problem';
 
 function senv(env: Record<string, string>, files: Record<string, string> = {}): SecretEnv {
   return {
@@ -119,4 +130,74 @@ test('roleFor: realm restriction and requested roles', () => {
   assert.equal(roleFor(p, 'r1', 'writer'), 'writer');
   assert.equal(roleFor(p, 'r1', 'admin'), undefined);
   assert.equal(roleFor(p, 'r2', undefined), undefined);
+});
+
+/** A real $CREDENTIALS_DIRECTORY laid out as the unit's credential settings lay it out. */
+function withCredentialDir(files: Record<string, string>, body: (dir: string, senv: SecretEnv) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'wampgate-creds-'));
+  try {
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    body(dir, { env: { CREDENTIALS_DIRECTORY: dir }, readFile: processSecretEnv.readFile });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function resolved(source: Parameters<typeof resolveSecret>[0], senv: SecretEnv): { value: string | undefined; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const value = resolveSecret(source, 'uplink.auth.ticket', problems, senv);
+  return { value, problems };
+}
+
+test('{credential: name} finds what LoadCredential=name:PATH, SetCredential= and the unit directory deliver', () => {
+  // LoadCredential=uplink-key:/etc/... or LoadCredentialEncrypted=uplink-key:... -> "uplink-key";
+  // the unit's LoadCredential=secret:/etc/wampgate/credentials turns the file uplink-ticket into
+  // "secret_uplink-ticket" (systemd.exec(5), loading a directory).
+  withCredentialDir({ 'uplink-key': 'k1\n', 'secret_uplink-ticket': 't1\n', both: 'by-name', secret_both: 'by-dir' }, (_dir, senv) => {
+    assert.deepEqual(resolved({ credential: 'uplink-key' }, senv), { value: 'k1', problems: [] });
+    assert.deepEqual(resolved({ credential: 'uplink-ticket' }, senv), { value: 't1', problems: [] }, 'the directory form needs no secret_ prefix in config');
+    assert.deepEqual(resolved({ credential: 'secret_uplink-ticket' }, senv), { value: 't1', problems: [] }, 'the full credential ID works too');
+    assert.equal(resolved({ credential: 'both' }, senv).value, 'by-name', 'a credential loaded by its own name wins');
+  });
+});
+
+test('a missing credential names every path looked for; no CREDENTIALS_DIRECTORY says what sets it', () => {
+  withCredentialDir({}, (dir, senv) => {
+    const r = resolved({ credential: 'uplink-key' }, senv);
+    assert.equal(r.value, undefined);
+    assert.equal(r.problems.length, 1);
+    assert.equal(r.problems[0]?.path, 'uplink.auth.ticket');
+    assert.match(r.problems[0]?.message ?? '', /credential "uplink-key" not found/);
+    assert.ok(r.problems[0]?.message.includes(join(dir, 'uplink-key')), r.problems[0]?.message);
+    assert.ok(r.problems[0]?.message.includes(join(dir, 'secret_uplink-key')), r.problems[0]?.message);
+    const slash = resolved({ credential: '../etc/passwd' }, senv);
+    assert.match(slash.problems[0]?.message ?? '', /must be a file name/);
+  });
+  const none = resolved({ credential: 'uplink-key' }, { env: {}, readFile: processSecretEnv.readFile });
+  assert.match(none.problems[0]?.message ?? '', /needs \$CREDENTIALS_DIRECTORY.*LoadCredential=/);
+});
+
+test('{file} expands ${CREDENTIALS_DIRECTORY} and nothing else, and a missing file is named', () => {
+  withCredentialDir({ 'secret_uplink-ticket': 'tt\n' }, (dir, senv) => {
+    assert.deepEqual(resolved({ file: '${CREDENTIALS_DIRECTORY}/secret_uplink-ticket' }, senv), { value: 'tt', problems: [] });
+    assert.deepEqual(resolved({ file: '$CREDENTIALS_DIRECTORY/secret_uplink-ticket' }, senv), { value: 'tt', problems: [] });
+    const missing = resolved({ file: '${CREDENTIALS_DIRECTORY}/nope' }, senv);
+    assert.equal(missing.problems[0]?.message, `cannot read secret ${join(dir, 'nope')}: ENOENT`);
+    const other = resolved({ file: '${HOME}/x' }, { env: { HOME: '/root', CREDENTIALS_DIRECTORY: dir }, readFile: processSecretEnv.readFile });
+    assert.match(other.problems[0]?.message ?? '', /unknown variable \$\{HOME\}/);
+    const unset = resolved({ file: '${CREDENTIALS_DIRECTORY}/x' }, { env: {}, readFile: processSecretEnv.readFile });
+    assert.match(unset.problems[0]?.message ?? '', /\$\{CREDENTIALS_DIRECTORY\} is not set/);
+  });
+});
+
+test('principalsFile may live in the credentials directory too', () => {
+  withCredentialDir({}, (dir, senv) => {
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'sub', 'p.json'), JSON.stringify([{ authid: 'x', role: 'app', ticket: 't' }]));
+    const ps = loadPrincipals({ principalsFile: '${CREDENTIALS_DIRECTORY}/sub/p.json' }, 'auth.ticket', senv);
+    assert.deepEqual(
+      ps.map((p) => p.authid),
+      ['x'],
+    );
+  });
 });

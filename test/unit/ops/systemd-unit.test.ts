@@ -68,7 +68,12 @@ test('the unit carries the settings the gateway relies on', () => {
   assert.equal(one('RuntimeDirectory'), 'wampgate');
   assert.ok(one('MemoryMax'));
   assert.ok(one('LoadCredential'));
-  assert.ok((settings.get('DeviceAllow') ?? []).some((v) => v.startsWith('char-ttyUSB')));
+  // Regression: by name (char-ttyUSB) the rule was empty when the service started before the
+  // first USB-serial adapter was plugged in (the driver, and its /proc/devices line, came later).
+  const deviceAllow = settings.get('DeviceAllow') ?? [];
+  assert.ok(deviceAllow.includes('char-188 rw'), 'ttyUSB* by its fixed major number');
+  assert.ok(deviceAllow.includes('char-166 rw'), 'ttyACM* by its fixed major number');
+  assert.ok(!deviceAllow.some((v) => /^char-tty(USB|ACM)/.test(v)), 'module-loaded drivers must not be named');
   assert.equal(settings.has('MemoryDenyWriteExecute'), false, 'V8 JIT needs W+X pages');
   assert.equal(settings.has('PrivateDevices'), false, 'would hide serial ports');
 });
