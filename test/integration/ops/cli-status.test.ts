@@ -21,6 +21,15 @@ before(async () => {
   gw = startCli(['start', '--config', cfg.path]);
   await gw.waitForOutput(/\[wampgate\.main\] ready /);
   client = await WampClient.connect(await connectWebSocket({ url: `ws://127.0.0.1:${cfg.wsPort}/ws`, serializer: jsonSerializer }), { realm: 'realm1' });
+  // The first board-health sample comes some time after "ready" (seconds on a loaded machine):
+  // the report shows "no health data yet" until then, so wait for it, bounded.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await runCli(['status', '--config', cfg.path, '--json']);
+    if (r.code === 0 && (JSON.parse(r.stdout) as GatewayStatus).health) break;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for the first health snapshot in wampgate status --json:\n${r.stdout}${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
 });
 
 after(async () => {
