@@ -5,10 +5,10 @@
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type PublicationId, type SubscriptionId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
-import type { Dict, Event, Publish, Subscribe, Unsubscribe } from '../protocol/messages';
+import { setEncoded, type Dict, type Event, type Payload, type Publish, type Subscribe, type Unsubscribe } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import type { RealmLimits, SessionLimits } from './limits';
-import { copyPassthru } from './payload-passthru';
+import { copyPassthru, copyPayload } from './payload-passthru';
 import type { Realm } from './realm';
 import type { Session } from './session';
 import { UriIndex } from './uri-index';
@@ -39,8 +39,7 @@ interface RetainedEvent {
   eligibility: Eligibility;
   publication: PublicationId;
   details: Dict;
-  args?: unknown[];
-  kwargs?: Dict;
+  payload: Payload;
 }
 
 export class Broker {
@@ -114,8 +113,8 @@ export class Broker {
       baseDetails.publisher_authrole = session.authrole;
     }
     copyPassthru(options, baseDetails);
-    this.fanOut(msg.topic, publication, baseDetails, eligibility, msg.args, msg.kwargs);
-    if (options.retain === true) this.retain({ topic: msg.topic, eligibility, publication, details: baseDetails, args: msg.args, kwargs: msg.kwargs });
+    this.fanOut(msg.topic, publication, baseDetails, eligibility, msg);
+    if (options.retain === true) this.retain({ topic: msg.topic, eligibility, publication, details: baseDetails, payload: retainedPayload(msg) });
     if (options.acknowledge === true) session.send({ type: MessageType.PUBLISHED, request: msg.request, publication });
   }
 
@@ -125,8 +124,11 @@ export class Broker {
     if (typeof eligibility === 'string') throw new Error(eligibility);
     const publication = randomId() as PublicationId;
     const details: Dict = {};
-    this.fanOut(topic, publication, details, eligibility, args, kwargs);
-    if (options.retain === true) this.retain({ topic, eligibility, publication, details, args, kwargs });
+    const payload: Payload = {};
+    if (args !== undefined) payload.args = args;
+    if (kwargs !== undefined) payload.kwargs = kwargs;
+    this.fanOut(topic, publication, details, eligibility, payload);
+    if (options.retain === true) this.retain({ topic, eligibility, publication, details, payload });
   }
 
   /** True when a publish to `topic` would reach anyone: lets the meta API skip building events. */
@@ -135,15 +137,14 @@ export class Broker {
     return false;
   }
 
-  private fanOut(topic: string, publication: PublicationId, baseDetails: Dict, eligibility: Eligibility, args?: unknown[], kwargs?: Dict): void {
+  private fanOut(topic: string, publication: PublicationId, baseDetails: Dict, eligibility: Eligibility, payload: Payload): void {
     const subs = this.index.matchAll(topic);
     for (const sub of subs) {
       // One EVENT object per subscription: every subscriber gets the same bytes, so each
       // serializer encodes it once (see transports/serialized-peer.ts).
       const details = sub.match === 'exact' ? baseDetails : { ...baseDetails, topic };
       const event: Event = { type: MessageType.EVENT, subscription: sub.id, publication, details };
-      if (args !== undefined) event.args = args;
-      if (kwargs !== undefined) event.kwargs = kwargs;
+      copyPayload(payload, event);
       for (const subscriber of sub.subscribers) {
         if (isEligible(subscriber, eligibility)) subscriber.sendEvent(event);
       }
@@ -175,8 +176,7 @@ export class Broker {
       const details: Dict = { ...r.details, retained: true };
       if (sub.match !== 'exact') details.topic = r.topic;
       const event: Event = { type: MessageType.EVENT, subscription: sub.id, publication: r.publication, details };
-      if (r.args !== undefined) event.args = r.args;
-      if (r.kwargs !== undefined) event.kwargs = r.kwargs;
+      copyPayload(r.payload, event);
       session.sendEvent(event);
     }
   }
@@ -215,6 +215,15 @@ export class Broker {
   match(topic: string): Subscription[] {
     return this.index.matchAll(topic);
   }
+}
+
+/** The payload a retained event keeps: its encoded bytes copied out of the transport's read
+ * buffer, which may be a larger chunk that would otherwise stay alive with it. */
+function retainedPayload(msg: Payload): Payload {
+  const out: Payload = {};
+  copyPayload(msg, out);
+  if (out.encoded) setEncoded(out, { ...out.encoded, bytes: Buffer.from(out.encoded.bytes) });
+  return out;
 }
 
 /** Answers a refused request with ERROR, except an unacknowledged PUBLISH: the spec ("Publish

@@ -10,7 +10,7 @@ import type { Call, Cancel, Dict, ErrorMessage, Invocation, Register, Result, Un
 import type { MatchPolicy } from '../protocol/uri';
 import type { Logger } from '../util/logger';
 import type { SessionLimits } from './limits';
-import { copyPassthru } from './payload-passthru';
+import { copyPassthru, copyPayload } from './payload-passthru';
 import type { Realm } from './realm';
 import type { Session } from './session';
 import { UriIndex } from './uri-index';
@@ -165,11 +165,16 @@ export class Dealer {
       pending.timer = setTimeout(() => this.timeout(pending), timeout);
     }
     const invocation: Invocation = { type: MessageType.INVOCATION, request: invocationRequest, registration: reg.id, details };
-    if (msg.args !== undefined) invocation.args = msg.args;
-    if (msg.kwargs !== undefined) invocation.kwargs = msg.kwargs;
-    if (callee.send(invocation) === 'too-large') {
+    copyPayload(msg, invocation);
+    const sent = callee.send(invocation);
+    if (sent === 'too-large') {
       this.finish(pending);
       caller.sendError(MessageType.CALL, msg.request, ErrorUri.payloadSizeExceeded, ["the call's arguments are larger than the callee's transport accepts"]);
+    } else if (sent === 'not-representable') {
+      this.finish(pending);
+      caller.sendError(MessageType.CALL, msg.request, ErrorUri.invalidPayload, [
+        `the call's arguments cannot be delivered to the callee: ${callee.lastRefusal} (the callee's serializer)`,
+      ]);
     }
   }
 
@@ -183,17 +188,23 @@ export class Dealer {
     const details: Dict = progress ? { progress: true } : {};
     copyPassthru(msg.options, details);
     const result: Result = { type: MessageType.RESULT, request: pending.callRequest, details };
-    if (msg.args !== undefined) result.args = msg.args;
-    if (msg.kwargs !== undefined) result.kwargs = msg.kwargs;
-    if (pending.caller.send(result) === 'too-large') {
+    copyPayload(msg, result);
+    const sent = pending.caller.send(result);
+    if (sent === 'too-large' || sent === 'not-representable') {
       // Never a silent loss: the caller learns why its call has no result.
       if (progress) {
         this.finish(pending);
         pending.canceled = 'skip';
       }
-      pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, [
-        "the result is larger than the caller's transport accepts",
-      ]);
+      if (sent === 'too-large') {
+        pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, [
+          "the result is larger than the caller's transport accepts",
+        ]);
+      } else {
+        pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.invalidPayload, [
+          `the result cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
+        ]);
+      }
     }
   }
 
@@ -203,17 +214,21 @@ export class Dealer {
     if (!pending) return;
     this.finish(pending);
     if (pending.canceled === 'skip' || pending.canceled === 'killnowait') return;
-    const sent = pending.caller.send({
+    const reply: ErrorMessage = {
       type: MessageType.ERROR,
       requestType: MessageType.CALL,
       request: pending.callRequest,
       details: msg.details,
       error: msg.error,
-      ...(msg.args ? { args: msg.args } : {}),
-      ...(msg.kwargs ? { kwargs: msg.kwargs } : {}),
-    });
+    };
+    copyPayload(msg, reply);
+    const sent = pending.caller.send(reply);
     if (sent === 'too-large')
       pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, ["the callee's error payload was larger than the caller's transport accepts"]);
+    else if (sent === 'not-representable')
+      pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, [
+        `the callee's error payload cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
+      ]);
   }
 
   cancel(caller: Session, msg: Cancel): void {

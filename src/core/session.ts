@@ -16,8 +16,10 @@ import type { SessionLimits } from './limits';
 import type { Realm } from './realm';
 import type { RouterStats } from './stats';
 
-/** `too-large`: the message cannot cross this session's transport (see Peer.send). */
-export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed' | 'too-large';
+/** `too-large`: the message cannot cross this session's transport (see Peer.send).
+ * `not-representable`: its payload has no exact form in this session's serializer; the words
+ * for the sender's ERROR are in `Session.lastRefusal`. */
+export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed' | 'too-large' | 'not-representable';
 type State = 'hello' | 'authenticating' | 'established' | 'closing' | 'closed';
 
 /** What a session needs from the router; keeps session.ts free of Router's details. */
@@ -73,6 +75,10 @@ export class Session implements PeerListener {
   messagesOut = 0;
   eventsDropped = 0;
   joinedAt = 0;
+  /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
+  lastRefusal = '';
+  /** One WARN per session for undeliverable EVENTs; the counters keep counting every one. */
+  private warnedUnrepresentableEvent = false;
 
   private state: State = 'hello';
   private helloTimer: NodeJS.Timeout | undefined;
@@ -129,9 +135,15 @@ export class Session implements PeerListener {
       this.peer.close('outbound queue over hard limit');
       return 'closed';
     }
-    if (!this.peer.send(msg)) {
-      this.host.stats.messagesTooLarge++;
-      return 'too-large';
+    const sent = this.peer.send(msg);
+    if (sent !== true) {
+      if (sent === false) {
+        this.host.stats.messagesTooLarge++;
+        return 'too-large';
+      }
+      this.lastRefusal = sent.message;
+      this.host.stats.countUnrepresentable(msg.type);
+      return 'not-representable';
     }
     this.countOut(msg);
     return this.peer.bufferedBytes() > 0 ? 'queued' : 'sent';
@@ -151,9 +163,25 @@ export class Session implements PeerListener {
       this.host.stats.eventsDroppedSlowConsumer++;
       return 'dropped';
     }
-    if (!this.peer.send(msg)) {
+    const sent = this.peer.send(msg);
+    if (sent !== true) {
       this.eventsDropped++;
-      this.host.stats.messagesTooLarge++;
+      if (sent === false) {
+        this.host.stats.messagesTooLarge++;
+        return 'dropped';
+      }
+      // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
+      // for the others): counted by reason, and said once per session at WARN.
+      this.host.stats.countUnrepresentable(msg.type);
+      if (!this.warnedUnrepresentableEvent) {
+        this.warnedUnrepresentableEvent = true;
+        this.log.warn('event dropped: its payload cannot be represented for this subscriber (further ones only counted)', {
+          ...this.logFields(),
+          serializer: this.transport.serializer,
+          subscription: (msg as { subscription?: number }).subscription,
+          reason: sent.message,
+        });
+      }
       return 'dropped';
     }
     this.countOut(msg);

@@ -17,6 +17,16 @@ export class RouterStats {
   authFailures = 0;
   /** Messages that could not cross the receiver's transport (over its announced size limit). */
   messagesTooLarge = 0;
+  /** EVENTs dropped because their payload has no exact form in the subscriber's serializer. */
+  eventsDroppedUnrepresentable = 0;
+  /** INVOCATIONs, RESULTs and ERRORs not delivered for the same reason; the caller got
+   * ERROR wamp.error.invalid_payload instead. */
+  callMessagesUnrepresentable = 0;
+
+  countUnrepresentable(type: number): void {
+    if (type === MessageType.EVENT) this.eventsDroppedUnrepresentable++;
+    else this.callMessagesUnrepresentable++;
+  }
 
   countIn(type: number): void {
     this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;

@@ -18,7 +18,15 @@ export interface RouterStatusOptions {
 }
 
 /** Stable drop reason names: they are Prometheus label values and alert rules refer to them. */
-export const DROP_REASONS = ['slow_consumer_event', 'slow_consumer_disconnect', 'protocol_violation', 'auth_failure', 'internal_error'] as const;
+export const DROP_REASONS = [
+  'slow_consumer_event',
+  'slow_consumer_disconnect',
+  'protocol_violation',
+  'auth_failure',
+  'internal_error',
+  'unrepresentable_event',
+  'unrepresentable_call',
+] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export function routerStatus(router: Router, options: RouterStatusOptions = {}): RouterStatus {
@@ -65,6 +73,8 @@ export function routerStatus(router: Router, options: RouterStatusOptions = {}):
     protocol_violation: stats.protocolViolations,
     auth_failure: stats.authFailures,
     internal_error: stats.internalErrors,
+    unrepresentable_event: stats.eventsDroppedUnrepresentable,
+    unrepresentable_call: stats.callMessagesUnrepresentable,
   };
 
   return {

@@ -31,24 +31,37 @@ function str(raw: Raw, index: number, field: string): string {
   return value;
 }
 
+/** Serializers hand integers beyond what they know fits a double as BigInt (a CBOR peer may
+ * write even a small ID with 8 bytes); an ID is a number inside the router. */
+function asNumber(value: unknown): unknown {
+  return typeof value === 'bigint' && value >= -(2n ** 53n) && value <= 2n ** 53n ? Number(value) : value;
+}
+
 function id<T extends number>(raw: Raw, index: number, field: string): T {
-  const value = raw[index];
+  const value = asNumber(raw[index]);
   if (!isValidId(value)) fail(`${field} must be an integer ID in [0, 2^53]`);
   return value as T;
 }
 
 function int(raw: Raw, index: number, field: string): number {
-  const value = raw[index];
+  const value = asNumber(raw[index]);
   if (typeof value !== 'number' || !Number.isInteger(value)) fail(`${field} must be an integer`);
   return value;
 }
 
-/** Reads the optional trailing Arguments|list and ArgumentsKw|dict starting at `index`. */
-function payload(raw: Raw, index: number): { args?: unknown[]; kwargs?: Dict } {
+/** Reads the optional trailing Arguments|list and ArgumentsKw|dict starting at `index`, or
+ * the one transparent payload of Payload Passthru Mode: a byte string alone in the Arguments
+ * position (a JSON peer sends it as "\0" + base64). Autobahn|Python also accepts a string
+ * there in PUBLISH and CALL (`opaqueString`), so we do too. */
+function payload(raw: Raw, index: number, opaqueString = false): { args?: unknown[]; kwargs?: Dict; payload?: Uint8Array | string } {
   if (raw.length > index + 2) fail('too many elements');
-  const out: { args?: unknown[]; kwargs?: Dict } = {};
+  const out: { args?: unknown[]; kwargs?: Dict; payload?: Uint8Array | string } = {};
   if (raw.length > index) {
     const args = raw[index];
+    if (raw.length === index + 1 && (args instanceof Uint8Array || (opaqueString && typeof args === 'string'))) {
+      out.payload = args;
+      return out;
+    }
     if (!Array.isArray(args)) fail('Arguments must be a list');
     out.args = args;
   }
@@ -103,7 +116,7 @@ export function fromWire(raw: unknown): Message {
         request: id(raw, 1, 'Request'),
         options: dict(raw, 2, 'Options'),
         topic: str(raw, 3, 'Topic'),
-        ...payload(raw, 4),
+        ...payload(raw, 4, true),
       };
     case MessageType.PUBLISHED:
       exact(raw, 3, 'PUBLISHED');
@@ -141,7 +154,7 @@ export function fromWire(raw: unknown): Message {
         request: id(raw, 1, 'Request'),
         options: dict(raw, 2, 'Options'),
         procedure: str(raw, 3, 'Procedure'),
-        ...payload(raw, 4),
+        ...payload(raw, 4, true),
       };
     case MessageType.CANCEL:
       exact(raw, 3, 'CANCEL');
@@ -196,8 +209,39 @@ export function fromWire(raw: unknown): Message {
   }
 }
 
+/** Where a message type's payload starts on the wire, or undefined for types without one. */
+export function payloadIndex(type: number): number | undefined {
+  switch (type) {
+    case MessageType.ERROR:
+      return 5;
+    case MessageType.PUBLISH:
+    case MessageType.EVENT:
+    case MessageType.CALL:
+    case MessageType.INVOCATION:
+      return 4;
+    case MessageType.RESULT:
+    case MessageType.YIELD:
+      return 3;
+    default:
+      return undefined;
+  }
+}
+
+/** The wire form without the payload; `encoded` then supplies the payload in the receiver's
+ * own format (see transports/serialized-peer.ts). */
+export function toWireHead(msg: Message): unknown[] {
+  const wire = toWire(msg);
+  const index = payloadIndex(msg.type);
+  if (index !== undefined && wire.length > index) wire.length = index;
+  return wire;
+}
+
 /** Appends args/kwargs the way the spec wants: kwargs forces an (empty) args list before it. */
-function withPayload(head: unknown[], args?: unknown[], kwargs?: Dict): unknown[] {
+function withPayload(head: unknown[], args?: unknown[], kwargs?: Dict, opaque?: Uint8Array | string): unknown[] {
+  if (opaque !== undefined) {
+    head.push(opaque);
+    return head;
+  }
   const hasKwargs = kwargs !== undefined && Object.keys(kwargs).length > 0;
   if (hasKwargs) head.push(args ?? [], kwargs);
   else if (args !== undefined) head.push(args);
@@ -219,9 +263,9 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.GOODBYE:
       return [msg.type, msg.details, msg.reason];
     case MessageType.ERROR:
-      return withPayload([msg.type, msg.requestType, msg.request, msg.details, msg.error], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.requestType, msg.request, msg.details, msg.error], msg.args, msg.kwargs, msg.payload);
     case MessageType.PUBLISH:
-      return withPayload([msg.type, msg.request, msg.options, msg.topic], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.request, msg.options, msg.topic], msg.args, msg.kwargs, msg.payload);
     case MessageType.PUBLISHED:
       return [msg.type, msg.request, msg.publication];
     case MessageType.SUBSCRIBE:
@@ -233,13 +277,13 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.UNSUBSCRIBED:
       return msg.details ? [msg.type, msg.request, msg.details] : [msg.type, msg.request];
     case MessageType.EVENT:
-      return withPayload([msg.type, msg.subscription, msg.publication, msg.details], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.subscription, msg.publication, msg.details], msg.args, msg.kwargs, msg.payload);
     case MessageType.CALL:
-      return withPayload([msg.type, msg.request, msg.options, msg.procedure], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.request, msg.options, msg.procedure], msg.args, msg.kwargs, msg.payload);
     case MessageType.CANCEL:
       return [msg.type, msg.request, msg.options];
     case MessageType.RESULT:
-      return withPayload([msg.type, msg.request, msg.details], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.request, msg.details], msg.args, msg.kwargs, msg.payload);
     case MessageType.REGISTER:
       return [msg.type, msg.request, msg.options, msg.procedure];
     case MessageType.REGISTERED:
@@ -249,10 +293,10 @@ export function toWire(msg: Message): unknown[] {
     case MessageType.UNREGISTERED:
       return msg.details ? [msg.type, msg.request, msg.details] : [msg.type, msg.request];
     case MessageType.INVOCATION:
-      return withPayload([msg.type, msg.request, msg.registration, msg.details], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.request, msg.registration, msg.details], msg.args, msg.kwargs, msg.payload);
     case MessageType.INTERRUPT:
       return [msg.type, msg.request, msg.options];
     case MessageType.YIELD:
-      return withPayload([msg.type, msg.request, msg.options], msg.args, msg.kwargs);
+      return withPayload([msg.type, msg.request, msg.options], msg.args, msg.kwargs, msg.payload);
   }
 }

@@ -28,6 +28,10 @@ export const ErrorUri = {
   noEligibleCallee: 'wamp.error.no_eligible_callee',
   unavailable: 'wamp.error.unavailable',
   payloadSizeExceeded: 'wamp.error.payload_size_exceeded',
+  /** A payload value has no exact form in the receiver's serializer. Autobahn's name for "the
+   * application payload could not be serialized" (ApplicationError.INVALID_PAYLOAD, raised in
+   * Autobahn clients as SerializationError), so Crossbar.io peers know it. */
+  invalidPayload: 'wamp.error.invalid_payload',
   /** wampgate's own: the router refused work because a per-session limit was reached. */
   limitExceeded: 'wampgate.error.limit_exceeded',
   /** wampgate's own: a client message could not cross its transport (over the limit the other end

@@ -8,9 +8,30 @@ export type Dict = Record<string, unknown>;
 export type Args = unknown[];
 export type Kwargs = Dict;
 
-interface Payload {
+/** The trailing elements of a message exactly as a peer encoded them: a receiver with the same
+ * serializer gets these bytes, never a re-encoding (so 64-bit integers, CBOR tags and floats
+ * stay exactly as the sender wrote them). Set by the transport that decoded the message. */
+export interface EncodedPayload {
+  /** Name of the serializer the bytes are in. */
+  serializer: string;
+  bytes: Uint8Array;
+  /** How many elements the bytes hold: 1 (args, or a transparent payload) or 2 (args, kwargs). */
+  count: number;
+}
+
+/** Attaches the encoded form as a non-enumerable property: it is transport metadata, not part
+ * of the message, so comparisons, spreads and logs of a message do not see it. */
+export function setEncoded(msg: Payload, encoded: EncodedPayload): void {
+  Object.defineProperty(msg, 'encoded', { value: encoded, enumerable: false, writable: true, configurable: true });
+}
+
+export interface Payload {
   args?: Args;
   kwargs?: Kwargs;
+  /** Payload Passthru Mode (spec: "Payload Passthru Mode"): one opaque element in place of
+   * args/kwargs, a byte string (a string too in PUBLISH and CALL, as Autobahn|Python accepts). */
+  payload?: Uint8Array | string;
+  encoded?: EncodedPayload;
 }
 
 export interface Hello {

@@ -34,14 +34,22 @@ export interface PeerListener {
   onClose(reason: string): void;
 }
 
+/** Why a peer could not carry a message, in words for the sender's ERROR and the log. */
+export interface PeerRefusal {
+  reason: 'not-representable';
+  /** e.g. "the integer 18446744073709551616 (beyond 64 bits) cannot be represented in msgpack" */
+  message: string;
+}
+
 export interface Peer {
   readonly transport: TransportInfo;
   /** Bytes handed to the transport but not yet written to the OS: the outbound queue depth. */
   bufferedBytes(): number;
   /** Encodes and writes; never throws. A closed peer drops the message silently. Returns false
    * when the message was not sent because it cannot cross this transport: larger than the
-   * limit the other end announced (RawSocket) or than a frame may be (serial), or not encodable. */
-  send(msg: Message): boolean;
+   * limit the other end announced (RawSocket) or than a frame may be (serial); a PeerRefusal
+   * when its payload has no exact form in this peer's serializer. */
+  send(msg: Message): boolean | PeerRefusal;
   /** Closes the transport; onClose follows. Idempotent. */
   close(reason?: string): void;
   /** Exactly one listener; messages that arrive before it is set wait for it. */

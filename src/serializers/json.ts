@@ -1,40 +1,56 @@
-// JSON with the spec's binary convention ("Binary conversion of JSON Strings"): a byte string
-// travels as a string of "\0" followed by its base64, so JSON and CBOR peers exchange bytes.
+// JSON with exact integers and the spec's binary convention ("Binary conversion of JSON
+// Strings": a byte string travels as "\0" + base64), see exact-json.ts.
 
+import { parseJson, stringifyJson } from './exact-json';
 import type { Serializer } from './serializer';
 
-function hasBinary(value: unknown, depth = 0): boolean {
-  if (value === null || typeof value !== 'object' || depth > 64) return false;
-  if (value instanceof Uint8Array) return true;
-  if (Array.isArray(value)) {
-    for (const v of value) if (hasBinary(v, depth + 1)) return true;
-    return false;
-  }
-  for (const k in value) if (hasBinary((value as Record<string, unknown>)[k], depth + 1)) return true;
-  return false;
+const OPEN = 0x5b; // [
+const CLOSE = 0x5d; // ]
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+function isSpace(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  // Buffer.toJSON has already run on `value`; the original is still on the holder.
-  const original = this[key];
-  if (original instanceof Uint8Array) {
-    return '\0' + Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
+/** Skips one JSON value of a well-formed text starting at `i` (no leading space); returns the
+ * index after it. Strings are skipped whole so brackets inside them do not count. */
+function skipValue(b: Buffer, i: number): number {
+  let depth = 0;
+  for (;;) {
+    const c = b[i];
+    if (c === QUOTE) {
+      i = skipString(b, i);
+    } else if (c === OPEN || c === 0x7b) {
+      depth++;
+      i++;
+    } else if (c === CLOSE || c === 0x7d) {
+      depth--;
+      i++;
+    } else if (depth === 0 && (c === COMMA || isSpace(c))) {
+      return i;
+    } else {
+      i++;
+    }
+    if (depth === 0 && (b[i] === COMMA || b[i] === CLOSE || isSpace(b[i]))) return i;
   }
-  return value;
 }
 
-function revive(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') {
-    return value.charCodeAt(0) === 0 ? Buffer.from(value.slice(1), 'base64') : value;
+function skipString(b: Buffer, i: number): number {
+  let j = i + 1;
+  for (;;) {
+    const q = b.indexOf(QUOTE, j);
+    let k = q - 1;
+    while (b[k] === BACKSLASH) k--;
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    j = q + 1;
   }
-  if (value === null || typeof value !== 'object' || depth > 256) return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = revive(value[i], depth + 1);
-  } else {
-    const obj = value as Record<string, unknown>;
-    for (const k in obj) obj[k] = revive(obj[k], depth + 1);
-  }
-  return value;
+}
+
+function skipSpace(b: Buffer, i: number): number {
+  while (isSpace(b[i])) i++;
+  return i;
 }
 
 export const jsonSerializer: Serializer = {
@@ -43,14 +59,24 @@ export const jsonSerializer: Serializer = {
   rawSocketId: 1,
   binary: false,
   encode(value) {
-    // The scan is cheaper than a replacer on every key, and most messages carry no bytes.
-    const text = hasBinary(value) ? JSON.stringify(value, replacer) : JSON.stringify(value);
-    return Buffer.from(text, 'utf8');
+    return Buffer.from(stringifyJson(value), 'utf8');
   },
   decode(data) {
-    const text = data.toString('utf8');
-    const value: unknown = JSON.parse(text);
-    // "\0" is escaped as \u0000 in JSON text, so its absence proves there is nothing to revive.
-    return text.includes('\\u0000') ? revive(value) : value;
+    return parseJson(data.toString('utf8'));
+  },
+  tail(frame, index) {
+    let i = skipSpace(frame, 0) + 1; // past "["
+    for (let n = 0; n < index; n++) {
+      i = skipValue(frame, skipSpace(frame, i));
+      i = skipSpace(frame, i) + 1; // past ","
+    }
+    const start = skipSpace(frame, i);
+    let end = frame.length - 1;
+    while (frame[end] !== CLOSE) end--;
+    return frame.subarray(start, end);
+  },
+  encodeWithTail(head, tail) {
+    const text = stringifyJson(head);
+    return Buffer.concat([Buffer.from(text.slice(0, -1) + ',', 'utf8'), tail, Buffer.from(']')]);
   },
 };

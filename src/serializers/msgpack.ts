@@ -1,11 +1,115 @@
 // MessagePack via msgpackr. useRecords off: records are a msgpackr extension other WAMP peers
-// cannot read. Maps decode to plain objects because WAMP dicts have string keys.
+// cannot read. Maps decode to plain objects because WAMP dicts have string keys. 64-bit
+// integers beyond ±2^53 decode as BigInt (int64AsType 'auto'), so they are never rounded.
 
 import { Packr } from 'msgpackr';
+import { forMsgpack } from './binary-values';
 import type { Serializer } from './serializer';
-import { largeIntegersAsBigInt } from './large-integers';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true, encodeUndefinedAsNil: true, int64AsType: 'number' });
+// 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
+const packr = new Packr({
+  useRecords: false,
+  mapsAsObjects: true,
+  variableMapSize: true,
+  encodeUndefinedAsNil: true,
+  int64AsType: 'auto' as 'bigint',
+});
+
+/** Index after the item at `i` of a well-formed MessagePack buffer. */
+function skipItems(b: Buffer, i: number, items: number): number {
+  while (items > 0) {
+    items--;
+    const c = b[i] as number;
+    if (c <= 0x7f || c >= 0xe0 || c === 0xc0 || c === 0xc2 || c === 0xc3) i += 1;
+    else if (c <= 0x8f) {
+      i += 1;
+      items += 2 * (c & 0x0f);
+    } else if (c <= 0x9f) {
+      i += 1;
+      items += c & 0x0f;
+    } else if (c <= 0xbf) i += 1 + (c & 0x1f);
+    else
+      switch (c) {
+        case 0xc4: // bin 8, str 8
+        case 0xd9:
+          i += 2 + b.readUInt8(i + 1);
+          break;
+        case 0xc5:
+        case 0xda:
+          i += 3 + b.readUInt16BE(i + 1);
+          break;
+        case 0xc6:
+        case 0xdb:
+          i += 5 + b.readUInt32BE(i + 1);
+          break;
+        case 0xc7: // ext 8/16/32: length, type, data
+          i += 3 + b.readUInt8(i + 1);
+          break;
+        case 0xc8:
+          i += 4 + b.readUInt16BE(i + 1);
+          break;
+        case 0xc9:
+          i += 6 + b.readUInt32BE(i + 1);
+          break;
+        case 0xca:
+        case 0xce:
+        case 0xd2:
+          i += 5;
+          break;
+        case 0xcb:
+        case 0xcf:
+        case 0xd3:
+          i += 9;
+          break;
+        case 0xcc:
+        case 0xd0:
+          i += 2;
+          break;
+        case 0xcd:
+        case 0xd1:
+          i += 3;
+          break;
+        case 0xd4: // fixext 1/2/4/8/16
+          i += 3;
+          break;
+        case 0xd5:
+          i += 4;
+          break;
+        case 0xd6:
+          i += 6;
+          break;
+        case 0xd7:
+          i += 10;
+          break;
+        case 0xd8:
+          i += 18;
+          break;
+        case 0xdc:
+          items += b.readUInt16BE(i + 1);
+          i += 3;
+          break;
+        case 0xdd:
+          items += b.readUInt32BE(i + 1);
+          i += 5;
+          break;
+        case 0xde:
+          items += 2 * b.readUInt16BE(i + 1);
+          i += 3;
+          break;
+        case 0xdf:
+          items += 2 * b.readUInt32BE(i + 1);
+          i += 5;
+          break;
+        default:
+          throw new Error(`unexpected MessagePack byte 0x${c.toString(16)}`);
+      }
+  }
+  return i;
+}
+
+function arrayHeaderLength(c: number): number {
+  return c <= 0x9f ? 1 : c === 0xdc ? 3 : 5;
+}
 
 export const msgpackSerializer: Serializer = {
   name: 'msgpack',
@@ -13,9 +117,18 @@ export const msgpackSerializer: Serializer = {
   rawSocketId: 2,
   binary: true,
   encode(value) {
-    return packr.pack(largeIntegersAsBigInt(value));
+    return packr.pack(forMsgpack(value));
   },
   decode(data) {
     return packr.unpack(data);
+  },
+  tail(frame, index) {
+    return frame.subarray(skipItems(frame, arrayHeaderLength(frame[0] as number), index));
+  },
+  encodeWithTail(head, tail, count) {
+    const h = packr.pack(forMsgpack(head));
+    // A message has at most 7 elements: always a one-byte fixarray header.
+    h[0] = 0x90 | (head.length + count);
+    return Buffer.concat([h, tail]);
   },
 };

@@ -1,5 +1,7 @@
 // The one interface every serializer implements (DESIGN §1). A serializer turns the array form
-// of a message into bytes and back; it knows nothing of message semantics.
+// of a message into bytes and back; it knows nothing of message semantics. It can also cut the
+// trailing elements (the payload) out of a frame and write them again behind a new head, so a
+// payload crosses the router between peers of one serializer without being decoded again.
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
 
@@ -11,7 +13,14 @@ export interface Serializer {
   readonly rawSocketId: number;
   /** WebSocket frames: binary for msgpack/cbor, text for JSON. */
   readonly binary: boolean;
+  /** Throws NotRepresentable when a value has no exact form in this format. */
   encode(value: unknown[]): Buffer;
-  /** Throws on malformed input; callers turn that into a protocol violation. */
+  /** Throws on malformed input; callers turn that into a protocol violation. Integers beyond
+   * ±2^53 come back as BigInt, never as a rounded double. */
   decode(data: Buffer): unknown;
+  /** The encoded top-level elements from `index` to the end of `frame`, a frame `decode` has
+   * accepted (so it is well-formed and a list of more than `index` elements). */
+  tail(frame: Buffer, index: number): Buffer;
+  /** Encodes the list `head` followed by `count` elements already encoded in this format. */
+  encodeWithTail(head: unknown[], tail: Buffer, count: number): Buffer;
 }

@@ -2,9 +2,10 @@
 // giving the Peer that sessions use. The one place where frames become messages: decode, then
 // codec.fromWire; any failure becomes onProtocolViolation, never an exception.
 
-import { fromWire, toWire } from '../protocol/codec';
-import type { Message } from '../protocol/messages';
-import type { Peer, PeerListener, TransportInfo } from '../protocol/peer';
+import { fromWire, payloadIndex, toWire, toWireHead } from '../protocol/codec';
+import { setEncoded, type Message, type Payload } from '../protocol/messages';
+import type { Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
+import { NotRepresentable } from '../serializers/not-representable';
 import type { Serializer } from '../serializers/serializer';
 
 /** What a transport provides underneath: send one frame, close, report unflushed bytes. */
@@ -23,9 +24,19 @@ export function encodeCached(msg: Message, serializer: Serializer): Buffer {
   const cached = msg as Cached;
   const hit = cached[wireCache]?.[serializer.name];
   if (hit) return hit;
-  const frame = serializer.encode(toWire(msg));
+  const frame = encode(msg, serializer);
   (cached[wireCache] ??= {})[serializer.name] = frame;
   return frame;
+}
+
+/** A payload encoded by a peer of this same serializer is written back byte for byte behind
+ * the new head: no re-encoding (faster), and nothing the decoded form could lose on the way. */
+function encode(msg: Message, serializer: Serializer): Buffer {
+  const encoded = (msg as Payload).encoded;
+  if (encoded !== undefined && encoded.serializer === serializer.name) {
+    return serializer.encodeWithTail(toWireHead(msg), encoded.bytes as Buffer, encoded.count);
+  }
+  return serializer.encode(toWire(msg));
 }
 
 export class SerializedPeer implements Peer {
@@ -47,15 +58,16 @@ export class SerializedPeer implements Peer {
     return this.channel.bufferedBytes();
   }
 
-  send(msg: Message): boolean {
+  send(msg: Message): boolean | PeerRefusal {
     if (this.isClosed) return true;
     let frame: Buffer;
     try {
       frame = encodeCached(msg, this.serializer);
-    } catch {
+    } catch (err) {
       // A payload this serializer cannot carry is the sender's fault, not this connection's:
       // report it to the router, which answers the sender, and keep the connection.
-      return false;
+      const message = err instanceof NotRepresentable ? err.message : `the payload cannot be encoded in ${this.serializer.name}: ${(err as Error).message}`;
+      return { reason: 'not-representable', message };
     }
     return this.channel.writeFrame(frame) !== false;
   }
@@ -78,7 +90,18 @@ export class SerializedPeer implements Peer {
     if (this.isClosed) return;
     let msg: Message;
     try {
-      msg = fromWire(this.serializer.decode(frame));
+      const wire = this.serializer.decode(frame);
+      msg = fromWire(wire);
+      // Keep the payload's own bytes beside the decoded form (see encode above). The frame is
+      // the transport's own buffer for this message only, so a view of it is safe to keep.
+      const index = payloadIndex(msg.type);
+      if (index !== undefined && (wire as unknown[]).length > index) {
+        setEncoded(msg as Payload, {
+          serializer: this.serializer.name,
+          bytes: this.serializer.tail(frame, index),
+          count: (wire as unknown[]).length - index,
+        });
+      }
     } catch (err) {
       const reason = `malformed ${this.serializer.name} message: ${(err as Error).message}`;
       this.deliver((l) => l.onProtocolViolation(reason));

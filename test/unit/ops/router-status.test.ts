@@ -50,12 +50,16 @@ test('drops name every reason, zeros included, and follow the router counters', 
   router.stats.protocolViolations += 2;
   router.stats.authFailures += 3;
   router.stats.internalErrors += 4;
+  router.stats.eventsDroppedUnrepresentable += 6;
+  router.stats.callMessagesUnrepresentable += 7;
   assert.deepEqual(routerStatus(router).drops, {
     slow_consumer_event: 5,
     slow_consumer_disconnect: 1,
     protocol_violation: 2,
     auth_failure: 3,
     internal_error: 4,
+    unrepresentable_event: 6,
+    unrepresentable_call: 7,
   });
 });
 

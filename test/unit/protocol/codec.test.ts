@@ -144,8 +144,9 @@ test('codec: valid wire arrays with one field corrupted are rejected with Protoc
       if (wire.length < 2) return;
       const index = 1 + (pick % (wire.length - 1));
       const original = wire[index];
-      // A value of the wrong kind for every field kind (string, id/int, dict, list).
-      const corrupt = typeof original === 'string' ? 42 : typeof original === 'number' ? 'x' : Array.isArray(original) ? 'x' : ['x'];
+      // A value of the wrong kind for every field kind (string, id/int, dict, list). Not a string
+      // for a list: a lone string in the Arguments position of PUBLISH/CALL is a transparent payload.
+      const corrupt = typeof original === 'string' ? 42 : typeof original === 'number' ? 'x' : Array.isArray(original) ? 42 : ['x'];
       const bad = [...wire];
       bad[index] = corrupt;
       assert.throws(() => fromWire(bad), ProtocolViolation, `${JSON.stringify(bad)} should be rejected`);

@@ -35,12 +35,21 @@ function noNulStrings(v: unknown): boolean {
   return true;
 }
 
+/** JSON has one kind of number: an integral double beyond 2^53 is written as an integer literal
+ * and read back exactly, as a BigInt of the same value. */
+function bigIntsAsDoubles(v: unknown): unknown {
+  if (typeof v === 'bigint') return Number(v);
+  if (Array.isArray(v)) return v.map(bigIntsAsDoubles);
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bigIntsAsDoubles(x)]));
+  return v;
+}
+
 for (const s of serializers) {
   test(`${s.name}: decode(encode(message)) gives back JSON-like values and byte strings`, () => {
     fc.assert(
       fc.property(fc.array(valueArb, { maxLength: 6 }).filter(noNulStrings), (value) => {
         const decoded = s.decode(s.encode(value));
-        assert.deepStrictEqual(decoded, value);
+        assert.deepStrictEqual(s.name === 'json' ? bigIntsAsDoubles(decoded) : decoded, value);
       }),
       { numRuns: 500 },
     );

@@ -1,0 +1,163 @@
+// Exact payloads (issue 9): integers beyond 2^53 in every serializer, JSON's own big-integer
+// reading and writing, cutting a payload out of a frame and writing it behind a new head, and
+// the values a serializer refuses with NotRepresentable instead of changing them.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { cborSerializer } from '../../../src/serializers/cbor';
+import { parseJson, stringifyJson } from '../../../src/serializers/exact-json';
+import { jsonSerializer } from '../../../src/serializers/json';
+import { msgpackSerializer } from '../../../src/serializers/msgpack';
+import { NotRepresentable } from '../../../src/serializers/not-representable';
+import { serializers } from '../../../src/serializers/index';
+
+/** The integers of the issue: every one must arrive as exactly this value. */
+export const edgeIntegers: Array<number | bigint> = [
+  0,
+  2 ** 53 - 1,
+  -(2 ** 53 - 1),
+  2 ** 53,
+  -(2 ** 53),
+  2n ** 53n + 1n,
+  2n ** 63n - 1n,
+  -(2n ** 63n),
+  2n ** 64n - 1n,
+  1558266424841951553n,
+];
+
+function same(a: unknown, b: unknown): boolean {
+  // A number and a BigInt of the same integer value are the same WAMP integer.
+  if ((typeof a === 'bigint' || typeof a === 'number') && (typeof b === 'bigint' || typeof b === 'number')) {
+    return Number.isInteger(a) || typeof a === 'bigint' ? BigInt(a) === BigInt(b) : a === b;
+  }
+  return a === b;
+}
+
+for (const s of serializers) {
+  test(`${s.name}: every edge integer survives encode/decode exactly, in args and kwargs`, () => {
+    const decoded = s.decode(s.encode([16, 1, {}, 'a.b', edgeIntegers, { n: 2n ** 64n - 1n, m: -(2n ** 63n) }])) as unknown[];
+    const args = decoded[4] as unknown[];
+    edgeIntegers.forEach((v, i) => assert.ok(same(args[i], v), `${s.name}: ${String(v)} came back as ${String(args[i])}`));
+    const kwargs = decoded[5] as Record<string, unknown>;
+    assert.equal(kwargs.n, 2n ** 64n - 1n);
+    assert.equal(kwargs.m, -(2n ** 63n));
+  });
+
+  test(`${s.name}: integers up to 2^53 decode as numbers, beyond as BigInt`, () => {
+    const decoded = s.decode(s.encode([2 ** 53, -(2 ** 53), 2n ** 53n + 1n, 5])) as unknown[];
+    assert.deepEqual(decoded, [2 ** 53, -(2 ** 53), 2n ** 53n + 1n, 5]);
+  });
+
+  test(`${s.name}: tail() cuts the payload out and encodeWithTail() writes it behind a new head`, () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer(), fc.string(), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), fc.constant(null)), { maxLength: 5 }),
+        fc.option(
+          fc.dictionary(
+            fc.string({ maxLength: 4 }).filter((k) => k !== '__proto__'),
+            fc.integer(),
+            { maxKeys: 3, noNullPrototype: true },
+          ),
+          {
+            nil: undefined,
+          },
+        ),
+        fc.dictionary(
+          fc.string({ maxLength: 4 }).filter((k) => k !== '__proto__'),
+          fc.string({ maxLength: 8 }),
+          { maxKeys: 3, noNullPrototype: true },
+        ),
+        (args, kwargs, options) => {
+          const payload: unknown[] = kwargs ? [args, kwargs] : [args];
+          const frame = s.encode([16, 2 ** 40 + 7, options, 'com.example.topic', ...payload]);
+          const tail = s.tail(frame, 4);
+          const out = s.encodeWithTail([36, 9, 2 ** 53, { topic: 'x' }], tail, payload.length);
+          const expected = s.decode(s.encode([36, 9, 2 ** 53, { topic: 'x' }, ...payload]));
+          assert.deepStrictEqual(s.decode(out), expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+}
+
+test('msgpack and cbor: an unsigned 64-bit integer is re-encoded as an integer, not a float64 (issue 9: 1b15a0130eae1f5941)', () => {
+  const cborIn = Buffer.from('1b15a0130eae1f5941', 'hex');
+  const value = cborSerializer.decode(Buffer.concat([Buffer.from([0x81]), cborIn])) as unknown[];
+  assert.equal(value[0], 1558266424841951553n);
+  assert.equal(cborSerializer.encode(value).subarray(1).toString('hex'), '1b15a0130eae1f5941');
+  const packed = msgpackSerializer.encode(value);
+  assert.equal(packed.subarray(1).toString('hex'), 'cf15a0130eae1f5941'.replace(/^cf/, packed[1] === 0xd3 ? 'd3' : 'cf'));
+  assert.equal((msgpackSerializer.decode(packed) as unknown[])[0], 1558266424841951553n);
+});
+
+test('cbor: a bignum (tag 2) that fits 53 bits decodes as a number (node-cbor, hence AutobahnJS, writes 5n so)', () => {
+  assert.deepEqual(cborSerializer.decode(Buffer.from('82c24105c3410a', 'hex')), [5, -11]);
+});
+
+test('cbor: an unknown tag survives decode/encode byte for byte', () => {
+  const bytes = Buffer.from('81d903e81864', 'hex'); // [1000(100)]
+  assert.equal(cborSerializer.encode(cborSerializer.decode(bytes) as unknown[]).toString('hex'), bytes.toString('hex'));
+});
+
+test('json: parseJson agrees with JSON.parse on any JSON text without big integers, and rejects what it rejects', () => {
+  fc.assert(
+    fc.property(fc.json(), (text) => {
+      const big = JSON.stringify(JSON.parse(text)).match(/\d{16,}/);
+      if (big) return;
+      assert.deepStrictEqual(parseJson(text), JSON.parse(text));
+    }),
+    { numRuns: 1000 },
+  );
+  // The exact parser (taken when a 16-digit integer is present) is as strict as JSON.parse.
+  for (const bad of [
+    '[12345678901234567,]',
+    '[12345678901234567',
+    '{"a":12345678901234567',
+    '[1234567890123456789 1]',
+    '["\u0001",12345678901234567]',
+    '[01234567890123456789]',
+  ]) {
+    assert.throws(() => parseJson(bad), SyntaxError, bad);
+  }
+  assert.deepEqual(parseJson(' [ 12345678901234567890 , "a\\"b" , {"k": [ -9223372036854775808 ]} ] '), [
+    12345678901234567890n,
+    'a"b',
+    { k: [-9223372036854775808n] },
+  ]);
+  assert.deepEqual(parseJson('[9007199254740993, 1.5, 1e400, "\\u0000AQID"]'), [9007199254740993n, 1.5, Infinity, Buffer.from([1, 2, 3])]);
+  const proto = parseJson('{"__proto__": {"x": 1}, "n": 12345678901234567890}') as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+  assert.deepEqual(Object.keys(proto), ['__proto__', 'n']);
+});
+
+test('json: BigInt is written as an integer literal and byte strings as "\\0" + base64', () => {
+  assert.equal(
+    stringifyJson([2n ** 64n - 1n, -(2n ** 63n), Buffer.from([1, 2, 3]), { a: undefined, b: 1 }]),
+    '[18446744073709551615,-9223372036854775808,"\\u0000AQID",{"b":1}]',
+  );
+  assert.equal(jsonSerializer.encode([1, 2 ** 53]).toString(), '[1,9007199254740992]');
+});
+
+test('values a serializer cannot carry throw NotRepresentable, naming the value and the serializer', () => {
+  const cases: Array<[typeof jsonSerializer, unknown, RegExp]> = [
+    [jsonSerializer, NaN, /NaN cannot be represented in json/],
+    [jsonSerializer, Infinity, /Infinity cannot be represented in json/],
+    [jsonSerializer, cborSerializer.decode(Buffer.from('d903e81864', 'hex')), /CBOR tag 1000 value cannot be represented in json/],
+    [jsonSerializer, new Date(0), /a Date cannot be represented in json/],
+    [jsonSerializer, new Float32Array(2), /a Float32Array cannot be represented in json/],
+    [msgpackSerializer, 2n ** 64n, /the integer 18446744073709551616 \(beyond 64 bits\) cannot be represented in msgpack/],
+    [msgpackSerializer, -(2n ** 63n) - 1n, /beyond 64 bits/],
+    [msgpackSerializer, cborSerializer.decode(Buffer.from('d903e81864', 'hex')), /CBOR tag 1000 value cannot be represented in msgpack/],
+  ];
+  for (const [s, value, message] of cases) {
+    assert.throws(
+      () => s.encode([36, 1, 2, {}, [value]]),
+      (err: unknown) => err instanceof NotRepresentable && message.test(err.message),
+      `${s.name}: ${String(value)}`,
+    );
+  }
+  // CBOR carries all of them.
+  for (const [, value] of cases) assert.ok(cborSerializer.encode([36, 1, 2, {}, [value]]).length > 0);
+});
