@@ -13,8 +13,12 @@ import {
   resolveLimits,
   validateNewEntry,
   victimPriorities,
+  DEFAULT_MAX_DEAD_LETTERS,
+  entryOfDeadLetter,
   type AckTarget,
   type AppendResult,
+  type DeadLetter,
+  type DeadLetterReason,
   type DropPolicy,
   type NewEntry,
   type Outbox,
@@ -49,9 +53,14 @@ export class MemoryOutbox implements Outbox {
   private bytes = 0;
   private nextSeq = 1;
   private closed = false;
+  /** seq -> dead letter, in seq order of the moves (a retry gives a new seq, so order is by move). */
+  private readonly dead = new Map<number, Stored & { reason: DeadLetterReason; error: string; attempts: number; deadAt: number }>();
+  private deadBytes = 0;
+  private readonly maxDeadLetters: number;
 
   constructor(options: OutboxOptions = {}) {
     this.limits = resolveLimits(options);
+    this.maxDeadLetters = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
     this.dropPolicy = options.dropPolicy ?? 'drop-oldest';
     this.now = options.now ?? Date.now;
   }
@@ -151,6 +160,69 @@ export class MemoryOutbox implements Outbox {
     return n;
   }
 
+  deadLetter(seq: number, why: { reason: DeadLetterReason; error: string; attempts: number }): boolean {
+    this.assertOpen();
+    const s = this.entries.get(seq);
+    if (!s) return false;
+    this.remove(s);
+    this.dead.set(seq, { ...s, ...why, deadAt: this.now() });
+    this.deadBytes += s.bytes;
+    this.counters.deadLettered[why.reason]++;
+    for (const old of this.dead.values()) {
+      if (this.dead.size <= this.maxDeadLetters) break;
+      this.dead.delete(old.seq);
+      this.deadBytes -= old.bytes;
+      this.counters.drop('dead-letters-full', old.source);
+    }
+    return true;
+  }
+
+  deadLetters(limit: number, afterSeq = 0): DeadLetter[] {
+    this.assertOpen();
+    return [...this.dead.values()]
+      .filter((d) => d.seq > afterSeq)
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, Math.max(0, limit))
+      .map((d) => ({
+        seq: d.seq,
+        source: d.source,
+        topic: d.topic,
+        ...decodePayload(d.payload),
+        priority: d.priority,
+        bytes: d.bytes,
+        enqueuedAt: d.enqueuedAt,
+        reason: d.reason,
+        error: d.error,
+        attempts: d.attempts,
+        deadAt: d.deadAt,
+      }));
+  }
+
+  retryDeadLetters(seqs?: readonly number[]): number {
+    this.assertOpen();
+    const chosen = this.deadLetters(Number.MAX_SAFE_INTEGER).filter((d) => !seqs || seqs.includes(d.seq));
+    let n = 0;
+    for (const d of chosen) {
+      if (!this.append(entryOfDeadLetter(d)).stored) continue;
+      this.dead.delete(d.seq);
+      this.deadBytes -= d.bytes;
+      n++;
+    }
+    return n;
+  }
+
+  purgeDeadLetters(seqs?: readonly number[]): number {
+    this.assertOpen();
+    let n = 0;
+    for (const d of [...this.dead.values()]) {
+      if (seqs && !seqs.includes(d.seq)) continue;
+      this.dead.delete(d.seq);
+      this.deadBytes -= d.bytes;
+      n++;
+    }
+    return n;
+  }
+
   stats(): OutboxStats {
     const first = this.entries.values().next();
     const oldest = first.done ? null : first.value;
@@ -161,6 +233,7 @@ export class MemoryOutbox implements Outbox {
       oldestAgeMs: oldest ? Math.max(0, this.now() - oldest.enqueuedAt) : null,
       nextSeq: this.nextSeq,
       ...this.counters.snapshot(),
+      deadLetters: { count: this.dead.size, bytes: this.deadBytes, moved: { ...this.counters.deadLettered } },
     };
   }
 

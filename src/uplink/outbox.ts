@@ -27,8 +27,9 @@ export type DropPolicy = (typeof DropPolicies)[number];
  * - `disk-full`: storage refused the write (SQLITE_FULL / ENOSPC); buffering resumes once space returns.
  * - `io-error`: any other storage failure on append (also counted for corruption found at runtime).
  * - `corrupt`: entries lost when a corrupt database was moved aside at runtime (count known at the time).
+ * - `dead-letters-full`: the oldest dead letter deleted to keep the table within `maxDeadLetters`.
  */
-export const DropReasons = ['max-count', 'max-bytes', 'max-age', 'too-large', 'disk-full', 'io-error', 'corrupt'] as const;
+export const DropReasons = ['max-count', 'max-bytes', 'max-age', 'too-large', 'disk-full', 'io-error', 'corrupt', 'dead-letters-full'] as const;
 export type DropReason = (typeof DropReasons)[number];
 
 /** What a caller hands to `append`. */
@@ -61,6 +62,37 @@ export interface OutboxEntry {
   enqueuedAt: number;
 }
 
+/**
+ * Why an entry that could not be delivered was moved to the dead letters (stable names: stats,
+ * metrics, the list procedure).
+ * - `too-large`: larger than the link carries (the limit the cloud announced, or the cloud closed
+ *   the connection for its size, e.g. WebSocket 1009).
+ * - `not-encodable`: the link's serializer cannot encode it.
+ * - `refused`: the cloud answered the publication with ERROR (not authorized, invalid URI …).
+ * - `link-closed`: the cloud ended the session every time this entry was the one being sent.
+ */
+export const DeadLetterReasons = ['too-large', 'not-encodable', 'refused', 'link-closed'] as const;
+export type DeadLetterReason = (typeof DeadLetterReasons)[number];
+
+/** An entry moved out of the outbox because it could not be delivered, with why. */
+export interface DeadLetter extends OutboxEntry {
+  reason: DeadLetterReason;
+  /** The last error, e.g. the cloud's ERROR URI and message. */
+  error: string;
+  /** Send attempts made before it was given up. */
+  attempts: number;
+  /** Date.now() when it was moved (for people). */
+  deadAt: number;
+}
+
+export interface DeadLetterStats {
+  /** Dead letters held now. */
+  count: number;
+  bytes: number;
+  /** Entries moved to the dead letters since this instance was opened, by reason. */
+  moved: Record<DeadLetterReason, number>;
+}
+
 export type AppendResult = { stored: true; seq: number } | { stored: false; dropped: DropReason };
 
 /** `ack` accepts explicit sequence numbers or everything up to and including one. */
@@ -83,6 +115,7 @@ export interface OutboxStats {
   dropsBySource: Record<string, number>;
   /** True after a disk-full drop until the next successful append. */
   diskFull: boolean;
+  deadLetters: DeadLetterStats;
 }
 
 export interface OutboxLimits {
@@ -99,6 +132,8 @@ export interface OutboxLimits {
 }
 
 export interface OutboxOptions extends Partial<OutboxLimits> {
+  /** Most dead letters kept; beyond it the oldest is deleted (drop reason `dead-letters-full`). Default 10 000. */
+  maxDeadLetters?: number;
   /** Policy for entries that do not name one. Default `drop-oldest` (fresh telemetry is worth more). */
   dropPolicy?: DropPolicy;
   /** Clock for enqueuedAt and ages; tests inject one. Default Date.now. */
@@ -119,8 +154,38 @@ export interface Outbox {
   ack(target: AckTarget): number;
   /** Drop entries older than maxAgeMs, walking in seq order and stopping at the first young one. Returns how many. */
   expire(now?: number): number;
+  /**
+   * Moves one buffered entry to the dead letters (atomically: it is in exactly one of the two).
+   * Returns false when the seq is not buffered (acked, dropped, or already dead).
+   */
+  deadLetter(seq: number, why: { reason: DeadLetterReason; error: string; attempts: number }): boolean;
+  /** Up to `limit` dead letters with seq > afterSeq, lowest seq first. */
+  deadLetters(limit: number, afterSeq?: number): DeadLetter[];
+  /**
+   * Appends the given dead letters (all when omitted) to the outbox again, as new entries with new
+   * seqs (their old place in the order is gone), under the usual limits; those stored leave the dead
+   * letters. Returns how many were re-queued.
+   */
+  retryDeadLetters(seqs?: readonly number[]): number;
+  /** Deletes the given dead letters (all when omitted). Returns how many. */
+  purgeDeadLetters(seqs?: readonly number[]): number;
   stats(): OutboxStats;
   close(): void;
+}
+
+export const DEFAULT_MAX_DEAD_LETTERS = 10_000;
+
+export function emptyDeadLetterCounts(): Record<DeadLetterReason, number> {
+  return Object.fromEntries(DeadLetterReasons.map((r) => [r, 0])) as Record<DeadLetterReason, number>;
+}
+
+/** The NewEntry a dead letter goes back into the outbox as. */
+export function entryOfDeadLetter(d: DeadLetter): NewEntry {
+  const entry: NewEntry = { source: d.source, topic: d.topic, priority: d.priority };
+  if (d.args !== undefined) entry.args = d.args;
+  if (d.kwargs !== undefined) entry.kwargs = d.kwargs;
+  if (d.options !== undefined) entry.options = d.options;
+  return entry;
 }
 
 // ---- shared helpers -------------------------------------------------------------------------
@@ -241,6 +306,7 @@ export class OutboxCounters {
   /** source -> drops of that source's entries: which rule is losing data. */
   readonly dropsBySource = new Map<string, number>();
   diskFull = false;
+  readonly deadLettered = emptyDeadLetterCounts();
 
   drop(reason: DropReason, source: string | null, n = 1): void {
     if (n <= 0) return;

@@ -16,8 +16,12 @@ import {
   resolveLimits,
   validateNewEntry,
   victimPriorities,
+  DEFAULT_MAX_DEAD_LETTERS,
+  entryOfDeadLetter,
   type AckTarget,
   type AppendResult,
+  type DeadLetter,
+  type DeadLetterReason,
   type DropPolicy,
   type DropReason,
   type NewEntry,
@@ -49,7 +53,8 @@ export interface SqliteOutboxOptions extends OutboxOptions {
   logger?: Logger;
 }
 
-const SCHEMA_VERSION = 1;
+/** 2 added dead_letters; a version-1 file gets the table at open (CREATE TABLE IF NOT EXISTS). */
+const SCHEMA_VERSION = 2;
 
 /** Size the -wal file is truncated to after a checkpoint (SQLite `journal_size_limit`). */
 export const JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -78,6 +83,19 @@ CREATE TABLE IF NOT EXISTS outbox (
   payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_by_priority ON outbox (priority);
+CREATE TABLE IF NOT EXISTS dead_letters (
+  seq INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  topic TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  payload BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  error TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  dead_at INTEGER NOT NULL
+);
 `;
 
 interface Row {
@@ -88,6 +106,13 @@ interface Row {
   bytes: number;
   enqueued_at: number;
   payload: Buffer;
+}
+
+interface DeadRow extends Row {
+  reason: DeadLetterReason;
+  error: string;
+  attempts: number;
+  dead_at: number;
 }
 
 interface Prepared {
@@ -132,6 +157,16 @@ function prepareStatements(db: Database.Database) {
       'SELECT seq, source, priority, bytes, enqueued_at FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
     oldest: db.prepare<[], Pick<Row, 'seq' | 'enqueued_at'>>('SELECT seq, enqueued_at FROM outbox ORDER BY seq LIMIT 1'),
+    // Dead letters keep their seq (the primary key): the move is one INSERT … SELECT and one DELETE.
+    moveToDead: db.prepare<[string, string, number, number, number]>(
+      'INSERT INTO dead_letters (seq, source, topic, priority, bytes, enqueued_at, payload, reason, error, attempts, dead_at) ' +
+        'SELECT seq, source, topic, priority, bytes, enqueued_at, payload, ?, ?, ?, ? FROM outbox WHERE seq = ?',
+    ),
+    deadList: db.prepare<[number, number], DeadRow>(
+      'SELECT seq, source, topic, priority, bytes, enqueued_at, payload, reason, error, attempts, dead_at FROM dead_letters WHERE seq > ? ORDER BY seq LIMIT ?',
+    ),
+    deadDelete: db.prepare<[number], { source: string; bytes: number }>('DELETE FROM dead_letters WHERE seq = ? RETURNING source, bytes'),
+    deadOldest: db.prepare<[], { seq: number }>('SELECT seq FROM dead_letters ORDER BY seq LIMIT 1'),
   };
 }
 
@@ -165,9 +200,14 @@ export class SqliteOutbox implements Outbox {
   private bytes = 0;
   private nextSeq = 1;
   private closed = false;
+  /** Mirror of the dead_letters table's size, loaded at open. */
+  private deadCount = 0;
+  private deadBytes = 0;
+  private readonly maxDeadLetters: number;
 
   constructor(options: SqliteOutboxOptions) {
     this.path = options.path;
+    this.maxDeadLetters = options.maxDeadLetters ?? DEFAULT_MAX_DEAD_LETTERS;
     this.durability = options.durability ?? 'full';
     this.limits = resolveLimits(options);
     this.dropPolicy = options.dropPolicy ?? 'drop-oldest';
@@ -312,6 +352,76 @@ export class SqliteOutbox implements Outbox {
     return work.drops.length;
   }
 
+  deadLetter(seq: number, why: { reason: DeadLetterReason; error: string; attempts: number }): boolean {
+    this.assertOpen();
+    const work = this.work();
+    let moved: Pick<Row, 'priority' | 'bytes' | 'source'> | undefined;
+    const overflow: { source: string; bytes: number }[] = [];
+    try {
+      this.db.transaction(() => {
+        if (this.stmt.moveToDead.run(why.reason, why.error, why.attempts, this.now(), seq).changes === 0) return;
+        moved = this.stmt.deleteOne.get(seq);
+        if (!moved) return;
+        addToTotals(work.totals, moved.priority, -1, -moved.bytes);
+        work.count -= 1;
+        work.bytes -= moved.bytes;
+        for (let n = this.deadCount + 1; n > this.maxDeadLetters; n--) {
+          const oldest = this.stmt.deadOldest.get();
+          const gone = oldest ? this.stmt.deadDelete.get(oldest.seq) : undefined;
+          if (gone) overflow.push(gone);
+        }
+      })();
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === null) throw err;
+      // Nothing moved: the entry stays buffered and is sent again.
+      if (isCorruption(code)) this.recoverAtRuntime(err);
+      else this.log.error('outbox could not move an entry to the dead letters', { path: this.path, seq, code, err });
+      return false;
+    }
+    if (!moved) return false;
+    this.apply(work);
+    this.deadCount += 1 - overflow.length;
+    this.deadBytes += moved.bytes - overflow.reduce((sum, o) => sum + o.bytes, 0);
+    this.counters.deadLettered[why.reason]++;
+    for (const o of overflow) this.counters.drop('dead-letters-full', o.source);
+    return true;
+  }
+
+  deadLetters(limit: number, afterSeq = 0): DeadLetter[] {
+    this.assertOpen();
+    if (limit <= 0) return [];
+    return this.stmt.deadList.all(afterSeq, limit).map((r) => ({
+      seq: r.seq,
+      source: r.source,
+      topic: r.topic,
+      ...decodePayload(r.payload),
+      priority: r.priority,
+      bytes: r.bytes,
+      enqueuedAt: r.enqueued_at,
+      reason: r.reason,
+      error: r.error,
+      attempts: r.attempts,
+      deadAt: r.dead_at,
+    }));
+  }
+
+  retryDeadLetters(seqs?: readonly number[]): number {
+    this.assertOpen();
+    const chosen = seqs ? this.selectDead(seqs) : this.deadLetters(this.deadCount);
+    if (chosen.length === 0) return 0;
+    // Two transactions: a crash between them leaves the entry in both places, so it is delivered
+    // (at least once) and stays listed until purged; never lost.
+    const results = this.appendBatch(chosen.map(entryOfDeadLetter));
+    const requeued = chosen.filter((_, i) => results[i]?.stored === true).map((d) => d.seq);
+    return this.deleteDead(requeued);
+  }
+
+  purgeDeadLetters(seqs?: readonly number[]): number {
+    this.assertOpen();
+    return this.deleteDead(seqs ?? this.deadLetters(this.deadCount).map((d) => d.seq));
+  }
+
   stats(): OutboxStats {
     let oldest: Pick<Row, 'seq' | 'enqueued_at'> | undefined;
     if (!this.closed && this.count > 0) {
@@ -328,6 +438,7 @@ export class SqliteOutbox implements Outbox {
       oldestAgeMs: oldest ? Math.max(0, this.now() - oldest.enqueued_at) : null,
       nextSeq: this.nextSeq,
       ...this.counters.snapshot(),
+      deadLetters: { count: this.deadCount, bytes: this.deadBytes, moved: { ...this.counters.deadLettered } },
     };
   }
 
@@ -338,6 +449,35 @@ export class SqliteOutbox implements Outbox {
   }
 
   // ---- internals -------------------------------------------------------------------------------
+
+  private selectDead(seqs: readonly number[]): DeadLetter[] {
+    const want = new Set(seqs);
+    return this.deadLetters(this.deadCount).filter((d) => want.has(d.seq));
+  }
+
+  private deleteDead(seqs: readonly number[]): number {
+    let n = 0;
+    let bytes = 0;
+    try {
+      this.db.transaction(() => {
+        for (const seq of seqs) {
+          const gone = this.stmt.deadDelete.get(seq);
+          if (!gone) continue;
+          n++;
+          bytes += gone.bytes;
+        }
+      })();
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === null) throw err;
+      if (isCorruption(code)) this.recoverAtRuntime(err);
+      else this.log.error('outbox could not delete dead letters', { path: this.path, code, err });
+      return 0;
+    }
+    this.deadCount -= n;
+    this.deadBytes -= bytes;
+    return n;
+  }
 
   private open(seedSeq = 0): void {
     const db = new Database(this.path);
@@ -369,8 +509,11 @@ export class SqliteOutbox implements Outbox {
         bytes += t.b;
       }
       const hw = db.prepare<[], { seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").get();
+      const dead = db.prepare<[], { c: number; b: number }>('SELECT COUNT(*) AS c, COALESCE(SUM(bytes), 0) AS b FROM dead_letters').get();
       this.stmt = prepareStatements(db);
       this.db = db;
+      this.deadCount = dead?.c ?? 0;
+      this.deadBytes = dead?.b ?? 0;
       this.totals = totals;
       this.count = count;
       this.bytes = bytes;

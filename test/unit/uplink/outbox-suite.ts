@@ -313,6 +313,85 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       batch.close();
     });
 
+    test('deadLetter moves one entry out of the buffer with its reason; the others stay in order', () => {
+      const ob = create({});
+      const seqs = [1, 2, 3, 4].map((n) => stored(ob.append(e('a', n, { kwargs: { big: n === 2 } }))));
+      const before = ob.stats();
+      assert.equal(ob.deadLetter(seqs[1] as number, { reason: 'too-large', error: 'over 64 KiB', attempts: 3 }), true);
+      assert.equal(ob.deadLetter(seqs[1] as number, { reason: 'too-large', error: 'again', attempts: 3 }), false, 'not buffered any more');
+      assert.equal(ob.deadLetter(999, { reason: 'refused', error: 'x', attempts: 1 }), false, 'unknown seq');
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args),
+        [[1], [3], [4]],
+      );
+      const s = ob.stats();
+      assert.equal(s.count, 3);
+      assert.equal(s.bytes, before.bytes - sizeOf(e('a', 2, { kwargs: { big: true } })));
+      assert.deepEqual(s.deadLetters, {
+        count: 1,
+        bytes: sizeOf(e('a', 2, { kwargs: { big: true } })),
+        moved: { 'too-large': 1, 'not-encodable': 0, refused: 0, 'link-closed': 0 },
+      });
+      const [d] = ob.deadLetters(10);
+      assert.equal(d?.seq, seqs[1]);
+      assert.deepEqual(d?.args, [2]);
+      assert.deepEqual(d?.kwargs, { big: true });
+      assert.equal(d?.reason, 'too-large');
+      assert.equal(d?.error, 'over 64 KiB');
+      assert.equal(d?.attempts, 3);
+      assert.equal(d?.topic, 'com.example.a');
+      // Acking around the hole works as before.
+      assert.equal(ob.ack({ upTo: seqs[3] as number }), 3);
+      assert.equal(ob.stats().count, 0);
+      assert.equal(ob.deadLetters(10).length, 1, 'an ack range over its seq leaves the dead letter alone');
+    });
+
+    test('retryDeadLetters appends them again at the end with new seqs; purge deletes them', () => {
+      const ob = create({});
+      const seqs = [1, 2, 3, 4, 5].map((n) => stored(ob.append(e('a', n))));
+      for (const i of [0, 2, 3]) ob.deadLetter(seqs[i] as number, { reason: 'refused', error: 'wamp.error.not_authorized', attempts: 3 });
+      assert.deepEqual(
+        ob.deadLetters(10, seqs[0]).map((d) => d.seq),
+        [seqs[2], seqs[3]],
+        'afterSeq',
+      );
+      assert.equal(ob.retryDeadLetters([seqs[2] as number, 12345]), 1);
+      const tail = ob.peek(10);
+      assert.deepEqual(
+        tail.map((x) => x.args),
+        [[2], [5], [3]],
+        'the retried entry goes to the end',
+      );
+      assert.ok((tail[2]?.seq ?? 0) > (seqs[4] as number), 'with a new seq');
+      assert.equal(ob.retryDeadLetters(), 2, 'all the rest');
+      assert.deepEqual(
+        ob.peek(10).map((x) => x.args),
+        [[2], [5], [3], [1], [4]],
+      );
+      assert.equal(ob.stats().deadLetters.count, 0);
+      const again = ob.peek(10).map((x) => x.seq);
+      ob.deadLetter(again[0] as number, { reason: 'not-encodable', error: 'x', attempts: 1 });
+      ob.deadLetter(again[1] as number, { reason: 'link-closed', error: 'x', attempts: 3 });
+      assert.equal(ob.purgeDeadLetters([again[0] as number]), 1);
+      assert.equal(ob.purgeDeadLetters(), 1);
+      assert.deepEqual(ob.deadLetters(10), []);
+      assert.deepEqual(ob.stats().deadLetters, { count: 0, bytes: 0, moved: { 'too-large': 0, 'not-encodable': 1, refused: 3, 'link-closed': 1 } });
+    });
+
+    test('maxDeadLetters keeps the newest dead letters and counts the rest as dead-letters-full', () => {
+      const ob = create({ maxDeadLetters: 2 });
+      const seqs = [1, 2, 3].map((n) => stored(ob.append(e('x', n))));
+      for (const seq of seqs) ob.deadLetter(seq, { reason: 'refused', error: 'e', attempts: 1 });
+      assert.deepEqual(
+        ob.deadLetters(10).map((d) => d.args),
+        [[2], [3]],
+      );
+      const s = ob.stats();
+      assert.equal(s.deadLetters.count, 2);
+      assert.equal(s.drops['dead-letters-full'], 1);
+      assert.equal(s.dropsBySource.x, 1);
+    });
+
     test('property: behaves like a simple reference model over random append/peek/ack/expire', () => {
       fc.assert(
         fc.property(limitsArb, fc.array(opArb, { minLength: 1, maxLength: 40 }), (limits, ops) => {
@@ -385,7 +464,7 @@ class ReferenceModel {
   private nextSeq = 1;
   private appended = 0;
   private acked = 0;
-  private drops: Record<string, number> = { 'max-count': 0, 'max-bytes': 0, 'max-age': 0, 'too-large': 0, 'disk-full': 0, 'io-error': 0, corrupt: 0 };
+  private drops: Record<string, number> = { 'max-count': 0, 'max-bytes': 0, 'max-age': 0, 'too-large': 0, 'disk-full': 0, 'io-error': 0, corrupt: 0, 'dead-letters-full': 0 };
   private bySource: Record<string, number> = {};
 
   constructor(

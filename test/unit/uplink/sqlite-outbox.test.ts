@@ -59,6 +59,30 @@ describe('SqliteOutbox storage', () => {
     c.close();
   });
 
+  test('reopen: dead letters are kept in the same file and their totals reloaded', () => {
+    const file = freshPath();
+    const a = open({ path: file });
+    for (let i = 1; i <= 3; i++) a.append({ source: 's', topic: 't', args: [i] });
+    a.deadLetter(2, { reason: 'too-large', error: 'over the link limit', attempts: 3 });
+    const before = a.stats().deadLetters;
+    a.close();
+    const b = open({ path: file });
+    assert.deepEqual(
+      b.stats().deadLetters,
+      { ...before, moved: { 'too-large': 0, 'not-encodable': 0, refused: 0, 'link-closed': 0 } },
+      'moved counts restart with the process',
+    );
+    assert.deepEqual(
+      b.peek(10).map((x) => x.seq),
+      [1, 3],
+    );
+    assert.deepEqual(
+      b.deadLetters(10).map((d) => [d.seq, d.reason, d.args]),
+      [[2, 'too-large', [2]]],
+    );
+    b.close();
+  });
+
   test('reopen: priority totals are reloaded, so eviction after restart still picks the lowest priority', () => {
     const file = freshPath();
     const a = open({ path: file, maxCount: 3 });
