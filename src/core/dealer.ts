@@ -80,6 +80,18 @@ export class Dealer {
       return;
     }
     let reg = this.index.get(msg.procedure, match);
+    if (reg && msg.options.force_reregister === true && this.mayTakeOver(session, reg)) {
+      // Crossbar.io's `force_reregister`: a client that reconnected takes over what its previous,
+      // not yet detected dead session still holds, so callers are not routed into the dead one.
+      // Only from sessions of the same authid and authrole: never another principal's procedure.
+      for (const old of [...reg.callees]) this.revoke(old, reg);
+      this.log.info('registration taken over by a new session of the same principal', {
+        procedure: msg.procedure,
+        authid: session.authid,
+        session: session.id,
+      });
+      reg = this.index.get(msg.procedure, match);
+    }
     const created = !reg;
     if (reg) {
       // spec "Shared Registration": joining needs the same policy, and never for `single`.
@@ -267,6 +279,19 @@ export class Dealer {
     this.byInvocation.get(p.callee)?.delete(p.invocationRequest);
     const calls = this.byCall.get(p.caller);
     if (calls?.get(p.callRequest) === p) calls.delete(p.callRequest);
+  }
+
+  private mayTakeOver(session: Session, reg: Registration): boolean {
+    return reg.callees.length > 0 && reg.callees.every((c) => c !== session && c.authid === session.authid && c.authrole === session.authrole);
+  }
+
+  /** Removes a callee from a registration on the router's initiative (spec: Registration Revocation). */
+  private revoke(callee: Session, reg: Registration): void {
+    this.byCallee.get(callee)?.delete(reg);
+    this.detach(callee, reg);
+    if (callee.supports('callee', 'registration_revocation')) {
+      callee.send({ type: MessageType.UNREGISTERED, request: 0 as RequestId, details: { registration: reg.id, reason: ErrorUri.registrationTakenOver } });
+    }
   }
 
   private detach(session: Session, reg: Registration): void {

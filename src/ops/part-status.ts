@@ -18,7 +18,7 @@
 //     { state, since, lastError        as above
 //       url: string                    credentials are stripped here anyway
 //       realm: string
-//       buffer: { depth, bytes, oldestAgeSeconds, drops, capacityBytes? }   (OutboxStatus)
+//       buffer: { depth, bytes, oldestAgeSeconds, drops, capacityBytes?, deadLetters? }   (OutboxStatus)
 //            or the Outbox's own stats(): { count, bytes, oldestAgeMs, drops: { reason: n } } }
 
 import type { BridgeStatus, LinkState, OutboxStatus, UplinkStatus } from './status-types';
@@ -138,6 +138,12 @@ function toBuffer(raw: unknown): OutboxStatus | undefined {
   const b: OutboxStatus = { depth, bytes: finite(raw.bytes) ? raw.bytes : 0, oldestAgeSeconds, drops };
   const cap = finite(raw.capacityBytes) ? raw.capacityBytes : finite(raw.maxBytes) ? raw.maxBytes : undefined;
   if (cap !== undefined) b.capacityBytes = cap;
+  const dead = raw.deadLetters;
+  if (isObj(dead) && finite(dead.count)) {
+    const moved: Record<string, number> = {};
+    if (isObj(dead.moved)) for (const [reason, n] of Object.entries(dead.moved)) if (finite(n)) moved[reason] = n;
+    b.deadLetters = { count: dead.count, moved };
+  }
   return b;
 }
 

@@ -121,6 +121,12 @@ export function renderPrometheus(status: GatewayStatus): string {
       r.add('wampgate_uplink_buffer_oldest_age_seconds', 'gauge', 'Age of the oldest unacknowledged buffered message.', b.oldestAgeSeconds ?? 0);
       r.add('wampgate_uplink_buffer_dropped_total', 'counter', 'Messages discarded because the uplink buffer was full.', b.drops);
       r.add('wampgate_uplink_buffer_capacity_bytes', 'gauge', 'Configured uplink buffer cap.', b.capacityBytes);
+      if (b.deadLetters) {
+        r.add('wampgate_uplink_dead_letters', 'gauge', 'Upward events held as dead letters (undeliverable, moved out of the buffer).', b.deadLetters.count);
+        for (const [reason, n] of Object.entries(b.deadLetters.moved)) {
+          r.add('wampgate_uplink_dead_lettered_total', 'counter', 'Upward events moved to the dead letters, by reason.', n, { reason });
+        }
+      }
     }
   }
 

@@ -235,7 +235,7 @@ export function formatStatus(s: GatewayStatus, base: string): string {
     row(
       'Buffer',
       b
-        ? `${plural(b.depth, 'message')}, ${formatBytes(b.bytes)}${b.capacityBytes !== undefined ? ` of ${formatBytes(b.capacityBytes)}` : ''}, oldest ${b.oldestAgeSeconds === null ? '–' : formatDuration(b.oldestAgeSeconds)}, ${num(b.drops)} dropped`
+        ? `${plural(b.depth, 'message')}, ${formatBytes(b.bytes)}${b.capacityBytes !== undefined ? ` of ${formatBytes(b.capacityBytes)}` : ''}, oldest ${b.oldestAgeSeconds === null ? '–' : formatDuration(b.oldestAgeSeconds)}, ${num(b.drops)} dropped${b.deadLetters?.count ? `, ${num(b.deadLetters.count)} dead letters` : ''}`
         : '–',
     );
   }

@@ -143,7 +143,7 @@ const SCRIPT = `
       if (buf) {
         uc.appendChild(el('h3', null, 'Buffer'));
         kv(uc, [['Waiting', num(buf.depth) + ' msg', 'buffer-depth'], ['Size', bytes(buf.bytes) + (buf.capacityBytes ? ' of ' + bytes(buf.capacityBytes) : '')],
-          ['Oldest', buf.oldestAgeSeconds === null ? 'empty' : dur(buf.oldestAgeSeconds)], ['Dropped', num(buf.drops)]]);
+          ['Oldest', buf.oldestAgeSeconds === null ? 'empty' : dur(buf.oldestAgeSeconds)], ['Dropped', num(buf.drops)], ['Dead letters', num(buf.deadLetters?.count ?? 0)]]);
       }
       frag.appendChild(uc);
     }

@@ -103,4 +103,6 @@ export interface OutboxStatus {
   drops: number;
   /** The configured cap, when there is one. */
   capacityBytes?: number;
+  /** Events held as dead letters now (undeliverable, moved aside), and how many were moved since start by reason. */
+  deadLetters?: { count: number; moved: Record<string, number> };
 }

@@ -37,6 +37,9 @@ export const ErrorUri = {
   /** wampgate's own: a client message could not cross its transport (over the limit the other end
    * announced, or not encodable by the serializer), so no answer will come. */
   notSendable: 'wampgate.error.not_sendable',
+  /** wampgate's own: reason of a registration revoked because a session of the same principal
+   * registered the procedure with `force_reregister`. */
+  registrationTakenOver: 'wampgate.error.registration_taken_over',
 } as const;
 
 export type ErrorUriValue = (typeof ErrorUri)[keyof typeof ErrorUri];

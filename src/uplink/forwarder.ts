@@ -1,12 +1,15 @@
 // The outbox side of the uplink: accepts upward events (appended on the next turn of the event
 // loop, one transaction per turn), sends them to the cloud in seq order within the in-flight
-// window and the replay rate, and deletes them once PUBLISHED came back. It does not connect,
-// match rules or rewrite URIs: it is handed a remote session while the link is online.
+// window and the replay rate, deletes them once PUBLISHED came back, and moves an entry that
+// cannot be delivered (poison) to the dead letters after a bounded number of attempts so the
+// entries behind it keep flowing. It does not connect, match rules or rewrite URIs: it is handed
+// a remote session while the link is online.
 
 import type { WampClient } from '../client/wamp-client';
 import { WampError, errorText } from '../client/wamp-error';
+import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
-import type { NewEntry, Outbox } from './outbox';
+import type { DeadLetterReason, NewEntry, Outbox, OutboxEntry } from './outbox';
 import type { ResolvedUplinkConfig } from './uplink-config';
 
 export interface ReplayProgress {
@@ -30,8 +33,10 @@ export interface ForwarderCounters {
   refused: number;
   /** Publications the cloud acknowledged. */
   publishedUp: number;
-  /** Publications the cloud answered with ERROR (not authorized, invalid URI): dropped, never retried. */
+  /** Publication attempts the cloud answered with ERROR (not authorized, invalid URI): retried, then dead letters. */
   rejectedUp: number;
+  /** Publication attempts that could not be sent at all (over the cloud's limit, not encodable). */
+  unsendable: number;
 }
 
 interface InflightEntry {
@@ -40,6 +45,14 @@ interface InflightEntry {
 }
 
 export type ForwarderBuffer = ResolvedUplinkConfig['buffer'];
+
+export interface ForwarderOptions {
+  /** Whether the link's serializer can encode this entry: tells `not-encodable` from `too-large`. */
+  encodable(row: OutboxEntry): boolean;
+}
+
+/** A close the gateway detected itself says nothing about what was being sent. */
+const LOCAL_CLOSE = /keepalive timeout|uplink stopping|goodbye/;
 
 export class Forwarder {
   private stopping = false;
@@ -62,13 +75,23 @@ export class Forwarder {
   private rateTimer: NodeJS.Timeout | undefined;
   private expireTimer: NodeJS.Timeout | undefined;
   private readonly replay: ReplayProgress;
-  private readonly counters: ForwarderCounters = { accepted: 0, refused: 0, publishedUp: 0, rejectedUp: 0 };
-  private lastRejectLog = 0;
+  private readonly counters: ForwarderCounters = { accepted: 0, refused: 0, publishedUp: 0, rejectedUp: 0, unsendable: 0 };
+  /** seq -> failed attempts of an entry in flight (ERROR or not sendable): bounded by buffer.maxAttempts. */
+  private readonly attempts = new Map<number, number>();
+  /**
+   * The oldest unacknowledged entry when the cloud ended the last session(s), and how many sessions
+   * in a row ended with it there. While set, it is sent alone first: if the cloud closes on it
+   * again, it is the cause (a message the cloud refuses by closing, like WebSocket 1009).
+   */
+  private suspect: { seq: number; strikes: number } | undefined;
+  /** Dead-letter reasons already logged: one WARN line per reason, the rest are counted. */
+  private readonly loggedReasons = new Set<DeadLetterReason>();
 
   constructor(
     private readonly buffer: ForwarderBuffer,
     private readonly outbox: Outbox,
     private readonly log: Logger,
+    private readonly options: ForwarderOptions = { encodable: () => true },
   ) {
     this.replay = {
       active: false,
@@ -121,8 +144,10 @@ export class Forwarder {
   }
 
   /** The remote session closed: acks that arrived are kept; everything else in flight goes again later. */
-  offline(): void {
+  offline(reason = ''): void {
     this.flushAcks();
+    this.noteClose(reason);
+    this.attempts.clear();
     this.client = undefined;
     this.generation++;
     this.inflight = [];
@@ -133,6 +158,12 @@ export class Forwarder {
 
   get inflightCount(): number {
     return this.inflight.length;
+  }
+
+  /** Entries came back into the outbox outside append (dead letters retried): look again. */
+  wake(): void {
+    this.idle = false;
+    this.pump();
   }
 
   replayProgress(): ReplayProgress {
@@ -186,8 +217,10 @@ export class Forwarder {
     if (!client || this.stopping || this.idle) return;
     const window = this.buffer.inflightWindow;
     const rate = this.buffer.replayRatePerSecond;
-    while (this.inflight.length < window) {
-      let room = window - this.inflight.length;
+    // A suspect goes alone until the cloud acknowledged it (see noteClose).
+    const limit = this.suspect ? 1 : window;
+    while (this.inflight.length < limit) {
+      let room = limit - this.inflight.length;
       const limited = rate > 0 && this.cursor < this.replay.untilSeq;
       if (limited) {
         const now = Date.now();
@@ -208,6 +241,11 @@ export class Forwarder {
         }
       }
       const rows = this.outbox.peek(room, this.cursor);
+      // The suspect left the buffer another way (evicted, expired, acked late): stop isolating.
+      if (this.suspect && this.inflight.length === 0 && (rows[0]?.seq ?? Infinity) > this.suspect.seq) {
+        this.suspect = undefined;
+        continue;
+      }
       if (rows.length === 0) {
         this.idle = true;
         // The rest of the backlog left by eviction or expiry before it was sent.
@@ -220,36 +258,91 @@ export class Forwarder {
         this.inflight.push(entry);
         this.cursor = row.seq;
         if (limited) this.tokens--;
-        client.publish(row.topic, row.args, row.kwargs, { ...row.options, acknowledge: true, exclude_me: true }).then(
-          () => {
-            if (generation !== this.generation) return;
-            entry.done = true;
-            this.counters.publishedUp++;
-            this.scheduleAcks();
-          },
-          (err: unknown) => {
-            if (generation !== this.generation) return;
-            // The session closing rejects with canceled: the entry stays and goes again later.
-            if (!(err instanceof WampError) || err.error === 'wamp.error.canceled') return;
-            entry.done = true;
-            this.counters.rejectedUp++;
-            if (Date.now() - this.lastRejectLog > 10_000) {
-              this.lastRejectLog = Date.now();
-              this.log.error('the cloud router refused a publication: dropped (counted in counters.rejectedUp)', {
-                topic: row.topic,
-                error: err.error,
-                source: row.source,
-              });
-            }
-            this.scheduleAcks();
-          },
-        );
+        this.send(client, generation, entry, row);
       }
       if (rows.length < room) {
         this.idle = true;
         return;
       }
     }
+  }
+
+  private send(client: WampClient, generation: number, entry: InflightEntry, row: OutboxEntry): void {
+    client.publish(row.topic, row.args, row.kwargs, { ...row.options, acknowledge: true, exclude_me: true }).then(
+      () => {
+        if (generation !== this.generation) return;
+        entry.done = true;
+        this.attempts.delete(row.seq);
+        if (this.suspect?.seq === row.seq) this.suspect = undefined;
+        this.counters.publishedUp++;
+        this.scheduleAcks();
+      },
+      (err: unknown) => {
+        if (generation !== this.generation) return;
+        // The session closing rejects with canceled: the entry stays and goes again later.
+        if (!(err instanceof WampError) || err.error === ErrorUri.canceled) return;
+        const unsendable = err.error === ErrorUri.notSendable;
+        if (unsendable) this.counters.unsendable++;
+        else this.counters.rejectedUp++;
+        const reason: DeadLetterReason = !unsendable ? 'refused' : this.options.encodable(row) ? 'too-large' : 'not-encodable';
+        const attempts = (this.attempts.get(row.seq) ?? 0) + 1;
+        if (attempts < this.buffer.maxAttempts && !client.closed) {
+          // Bounded retry in the same window slot: the entries behind it are already on their way,
+          // and nothing is deleted past it until it is settled one way or the other.
+          this.attempts.set(row.seq, attempts);
+          this.send(client, generation, entry, row);
+          return;
+        }
+        this.attempts.delete(row.seq);
+        this.bury(row, reason, errorText(err), attempts);
+        entry.done = true;
+        this.scheduleAcks();
+      },
+    );
+  }
+
+  /**
+   * After a session the cloud ended: the oldest entry it had not acknowledged is the suspect. The
+   * cloud answers in order, so everything before it was processed; if it is the oldest again when
+   * the next sessions end (sent alone), it is what the cloud closes on.
+   */
+  private noteClose(reason: string): void {
+    if (this.stopping || LOCAL_CLOSE.test(reason)) return;
+    const head = this.inflight.find((e) => !e.done);
+    // A session that ended before sending anything says nothing about any entry.
+    if (!head) return;
+    this.suspect = this.suspect?.seq === head.seq ? { seq: head.seq, strikes: this.suspect.strikes + 1 } : { seq: head.seq, strikes: 1 };
+    if (this.suspect.strikes < this.buffer.maxAttempts) return;
+    const [row] = this.outbox.peek(1, head.seq - 1);
+    const strikes = this.suspect.strikes;
+    this.suspect = undefined;
+    if (row?.seq !== head.seq) return;
+    // WebSocket 1009 "message too big"; other closes name no cause.
+    this.bury(row, /\b1009\b|too big|too large/i.test(reason) ? 'too-large' : 'link-closed', `the cloud closed the link: ${reason}`, strikes);
+  }
+
+  /** Moves one entry to the dead letters: counted by reason (outbox stats), logged once per reason. */
+  private bury(row: OutboxEntry, reason: DeadLetterReason, error: string, attempts: number): void {
+    if (this.suspect?.seq === row.seq) this.suspect = undefined;
+    let moved = false;
+    try {
+      moved = this.outbox.deadLetter(row.seq, { reason, error, attempts });
+    } catch (err) {
+      this.log.error('uplink could not move an entry to the dead letters (bug)', { seq: row.seq, error: errorText(err) });
+    }
+    if (!moved) return;
+    if (this.loggedReasons.has(reason)) return;
+    this.loggedReasons.add(reason);
+    this.log.warn('uplink moved an event it cannot deliver to the dead letters; forwarding goes on (list, retry or purge with wampgate.uplink.dead_letters*)', {
+      reason,
+      error,
+      attempts,
+      seq: row.seq,
+      topic: row.topic,
+      source: row.source,
+      bytes: row.bytes,
+      note: 'logged once per reason; see outbox.deadLetters in wampgate.uplink.status',
+    });
   }
 
   private scheduleAcks(): void {

@@ -19,7 +19,7 @@ const PAGE_BYTES = 4096;
 
 export function openOutbox(config: ResolvedUplinkConfig, ctx: Pick<PartContext, 'logger'>): Outbox {
   const b = config.buffer;
-  const limits = { maxCount: b.maxCount, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, dropPolicy: b.dropPolicy };
+  const limits = { maxCount: b.maxCount, maxBytes: b.maxBytes, maxAgeMs: b.maxAgeMs, dropPolicy: b.dropPolicy, maxDeadLetters: b.maxDeadLetters };
   if (b.storage === 'memory') return new MemoryOutbox(limits);
   mkdirSync(dirname(b.path), { recursive: true });
   // Loaded only when an uplink is configured: better-sqlite3 is a native module.

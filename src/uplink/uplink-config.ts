@@ -79,6 +79,10 @@ export interface UplinkBufferConfig {
   inflightWindow?: number;
   /** Most events appended in one transaction. Default 500. */
   maxBatch?: number;
+  /** Attempts to deliver one event (ERROR from the cloud, not sendable, the cloud closing on it) before it becomes a dead letter. Default 3. */
+  maxAttempts?: number;
+  /** Dead letters kept in the buffer file; beyond it the oldest is deleted (counted). Default 10 000. */
+  maxDeadLetters?: number;
   /** How often entries older than maxAgeMs are dropped. Default min(60 s, maxAgeMs / 4). */
   expireIntervalMs?: number;
 }
@@ -149,6 +153,8 @@ export const uplinkDefaults = {
     replayRatePerSecond: 0,
     inflightWindow: 100,
     maxBatch: 500,
+    maxAttempts: 3,
+    maxDeadLetters: 10_000,
   },
   reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5, healthyAfterMs: 30_000 },
   keepalive: { intervalMs: 15_000, timeoutMs: 10_000 },
@@ -192,6 +198,8 @@ const bufferKeys = [
   'replayRatePerSecond',
   'inflightWindow',
   'maxBatch',
+  'maxAttempts',
+  'maxDeadLetters',
   'expireIntervalMs',
 ];
 const tlsKeys = ['ca', 'cert', 'key', 'servername'];
@@ -340,7 +348,8 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
       keys(p, b, bufferKeys, `${path}.buffer`);
       oneOf(p, b.storage, `${path}.buffer.storage`, ['sqlite', 'memory']);
       str(p, b.path, `${path}.buffer.path`, 'a file path');
-      for (const k of ['maxCount', 'maxBytes', 'inflightWindow', 'maxBatch', 'expireIntervalMs'] as const) int(p, b[k], `${path}.buffer.${k}`, 1);
+      for (const k of ['maxCount', 'maxBytes', 'inflightWindow', 'maxBatch', 'expireIntervalMs', 'maxAttempts', 'maxDeadLetters'] as const)
+        int(p, b[k], `${path}.buffer.${k}`, 1);
       for (const k of ['maxAgeMs', 'replayRatePerSecond'] as const) int(p, b[k], `${path}.buffer.${k}`, 0);
       int(p, b.maxFileBytes, `${path}.buffer.maxFileBytes`, 64 * 1024);
       oneOf(p, b.durability, `${path}.buffer.durability`, SqliteDurabilities);
@@ -444,6 +453,8 @@ export function resolveUplinkConfig(
       replayRatePerSecond: b.replayRatePerSecond ?? d.buffer.replayRatePerSecond,
       inflightWindow: b.inflightWindow ?? d.buffer.inflightWindow,
       maxBatch: b.maxBatch ?? d.buffer.maxBatch,
+      maxAttempts: b.maxAttempts ?? d.buffer.maxAttempts,
+      maxDeadLetters: b.maxDeadLetters ?? d.buffer.maxDeadLetters,
       expireIntervalMs: b.expireIntervalMs ?? Math.max(1000, Math.min(60_000, Math.floor(maxAgeMs / 4) || 60_000)),
     },
     reconnect: { ...d.reconnect, ...raw.reconnect },

@@ -6,8 +6,12 @@
 import { SessionKeeper, type SessionKeeperOptions } from '../client/session-keeper';
 import { Result, type CallResult, type InvocationHandler, type WampClient } from '../client/wamp-client';
 import { WampError } from '../client/wamp-error';
+import { ErrorUri } from '../protocol/error-uris';
+import { MessageType } from '../protocol/message-types';
 import type { Dict } from '../protocol/messages';
+import { toWire } from '../protocol/codec';
 import type { Peer } from '../protocol/peer';
+import { serializerByName } from '../serializers';
 import { quietLogger, type Logger } from '../util/logger';
 import { buildClientAuth } from './client-auth';
 import { Forwarder, type ForwarderCounters, type ReplayProgress } from './forwarder';
@@ -22,6 +26,12 @@ export type { ReplayProgress } from './forwarder';
 /** URIs the uplink offers on the local realm. */
 export const UplinkUri = {
   status: 'wampgate.uplink.status',
+  /** List dead letters: kwargs { limit (default 100), after (seq) } -> { deadLetters, count }. */
+  deadLetters: 'wampgate.uplink.dead_letters',
+  /** Re-queue dead letters: args [seqs] or none for all -> { requeued }. */
+  retryDeadLetters: 'wampgate.uplink.retry_dead_letters',
+  /** Delete dead letters: args [seqs], or kwargs { all: true } -> { purged }. */
+  purgeDeadLetters: 'wampgate.uplink.purge_dead_letters',
   onState: 'wampgate.uplink.on_state',
   onStats: 'wampgate.uplink.on_stats',
   /** A downward call while the link is down (and did not come back within offlineCallTimeoutMs). */
@@ -87,7 +97,27 @@ export class Uplink {
   ) {
     this.log = (deps.logger ?? quietLogger).child('uplink');
     this.outbox = deps.outbox;
-    this.forwarder = new Forwarder(config.buffer, deps.outbox, this.log);
+    const serializer = serializerByName(config.serializer);
+    this.forwarder = new Forwarder(config.buffer, deps.outbox, this.log, {
+      // Only asked after a send failed: was it the size, or the payload itself?
+      encodable: (row) => {
+        try {
+          serializer?.encode(
+            toWire({
+              type: MessageType.PUBLISH,
+              request: 1 as never,
+              options: {},
+              topic: row.topic,
+              ...(row.args ? { args: row.args } : {}),
+              ...(row.kwargs ? { kwargs: row.kwargs } : {}),
+            }),
+          );
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    });
     this.remote = new RemoteLink(
       config,
       {
@@ -155,6 +185,25 @@ export class Uplink {
   /** Runs on every local join: the status procedure and the local half of every rule. */
   private async setupLocal(local: WampClient): Promise<void> {
     await local.register(UplinkUri.status, () => this.status());
+    await local.register(UplinkUri.deadLetters, (_args, kwargs) => {
+      const limit = kwargs.limit === undefined ? 100 : kwargs.limit;
+      const after = kwargs.after === undefined ? 0 : kwargs.after;
+      if (!Number.isSafeInteger(limit) || (limit as number) < 1 || !Number.isSafeInteger(after))
+        throw new WampError(ErrorUri.invalidArgument, ['kwargs limit (a positive integer) and after (a seq) are optional integers']);
+      return new Result([], { deadLetters: this.outbox.deadLetters(limit as number, after as number), count: this.outbox.stats().deadLetters.count });
+    });
+    await local.register(UplinkUri.retryDeadLetters, (args) => {
+      const requeued = this.outbox.retryDeadLetters(seqsArgument(args, false));
+      if (requeued > 0) this.log.info('uplink dead letters re-queued', { count: requeued });
+      this.forwarder.wake();
+      return new Result([], { requeued });
+    });
+    await local.register(UplinkUri.purgeDeadLetters, (args, kwargs) => {
+      const seqs = seqsArgument(args, kwargs.all === true);
+      const purged = this.outbox.purgeDeadLetters(seqs);
+      if (purged > 0) this.log.info('uplink dead letters purged', { count: purged });
+      return new Result([], { purged });
+    });
     for (const rule of this.config.forward) {
       const match = matchOption(rule);
       if (rule.direction === 'up' && rule.type === 'event') {
@@ -238,7 +287,7 @@ export class Uplink {
   }
 
   private remoteOffline(reason: string): void {
-    this.forwarder.offline();
+    this.forwarder.offline(reason);
     if (this.stopping) return;
     this.log.warn('uplink offline', { url: this.config.url, reason, buffered: this.outbox.stats().count });
   }
@@ -251,15 +300,28 @@ export class Uplink {
       const local = this.keeper.session;
       if (!local) throw new WampError('wamp.error.unavailable', ['the gateway is not serving its local realm']);
       this.counters.callsUp++;
-      const r = await local.call(localProcedure, args, kwargs, forwardCallOptions(details));
-      return new Result(r.args, r.kwargs);
+      try {
+        const r = await local.call(localProcedure, args, kwargs, forwardCallOptions(details));
+        return new Result(r.args, r.kwargs);
+      } catch (err) {
+        throw cloudSafeError(err, procedure);
+      }
     };
     try {
       await client.register(rule.remote, handler, matchOption(rule));
     } catch (err) {
       // After a network cut the cloud may still hold our previous session (until its own
-      // keepalive notices): its registration blocks ours for a while. Retry rather than fail.
-      if (!(err instanceof WampError) || err.error !== 'wamp.error.procedure_already_exists') throw err;
+      // keepalive notices): its registration blocks ours, and cloud callers would be routed into
+      // the dead session. Take it over where the cloud supports `force_reregister` (Crossbar.io,
+      // wampgate: same principal only); otherwise retry until the cloud drops the old session.
+      if (!(err instanceof WampError) || err.error !== ErrorUri.procedureAlreadyExists) throw err;
+      try {
+        await client.register(rule.remote, handler, { ...matchOption(rule), force_reregister: true });
+        this.log.info('uplink took over its registration from a previous session', { rule: rule.name, procedure: rule.remote });
+        return;
+      } catch (forced) {
+        if (!(forced instanceof WampError) || forced.error !== ErrorUri.procedureAlreadyExists) throw forced;
+      }
       this.log.warn('uplink registration still held upstream, retrying', { rule: rule.name, procedure: rule.remote });
       const retry = setInterval(() => {
         if (client.closed || this.stopping) return clearInterval(retry);
@@ -285,4 +347,45 @@ export class Uplink {
     // an event forwarded down is not forwarded up again.
     this.publishLocal(localTopic, args, kwargs);
   }
+}
+
+/** Seqs from a procedure's args[0]: an array of integers; undefined (= all) only where allowed. */
+function seqsArgument(args: unknown[], allowAll: boolean): number[] | undefined {
+  const v = args[0];
+  if (v === undefined) {
+    if (allowAll) return undefined;
+    throw new WampError(ErrorUri.invalidArgument, ['give the seqs as args[0] (an array of integers), or kwargs { all: true }']);
+  }
+  if (!Array.isArray(v) || !v.every((n) => Number.isSafeInteger(n)))
+    throw new WampError(ErrorUri.invalidArgument, ['args[0] must be an array of seqs (integers)']);
+  return v as number[];
+}
+
+/**
+ * Errors the gateway's router raised for an upward call name the local procedure (its message
+ * says which URI had no callee, was not authorized …). The cloud caller gets the same error URI
+ * with a message about the procedure it called, never the gateway's local URIs. Errors a device
+ * raised itself are its own answer and pass unchanged.
+ */
+const routerErrors = new Set<string>([
+  ErrorUri.noSuchProcedure,
+  ErrorUri.notAuthorized,
+  ErrorUri.invalidUri,
+  ErrorUri.noEligibleCallee,
+  ErrorUri.optionNotAllowed,
+  ErrorUri.payloadSizeExceeded,
+  ErrorUri.limitExceeded,
+  ErrorUri.notSendable,
+  ErrorUri.timeout,
+  ErrorUri.unavailable,
+]);
+
+function cloudSafeError(err: unknown, remoteProcedure: string): WampError {
+  if (err instanceof WampError && !routerErrors.has(err.error)) return err;
+  const uri = err instanceof WampError ? err.error : ErrorUri.unavailable;
+  const text: Record<string, string> = {
+    [ErrorUri.noSuchProcedure]: `no device procedure behind ${remoteProcedure} on this gateway`,
+    [ErrorUri.notAuthorized]: `the gateway does not allow calling ${remoteProcedure}`,
+  };
+  return new WampError(uri, [text[uri] ?? `${remoteProcedure} failed at the gateway (${uri})`]);
 }

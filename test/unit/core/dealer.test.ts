@@ -5,6 +5,8 @@ import { MessageType } from '../../../src/protocol/message-types';
 import type { Dict } from '../../../src/protocol/messages';
 import { basicRoles, joinRecording, startRouter, type RecordedSession } from '../../helpers/local-router';
 import type { Router } from '../../../src/core/router';
+import { WampClient } from '../../../src/client/wamp-client';
+import { WampError } from '../../../src/client/wamp-error';
 
 let nextRequest = 1;
 
@@ -579,4 +581,40 @@ test("an INVOCATION the callee's transport cannot carry → the caller gets ERRO
   expectError(caller, MessageType.CALL, request, ErrorUri.payloadSizeExceeded);
   assert.equal(router.realms.get('realm1')!.dealer.pendingCalls(router.sessions.get(caller.id)!), 0);
   await router.close();
+});
+
+test('force_reregister: a session of the same authid and authrole takes over a registration; another principal cannot', async () => {
+  const { router } = await startRouter();
+  const join = (authid: string, authrole = 'gateway'): Promise<WampClient> =>
+    WampClient.connect(router.attachLocal(authid, { authid, authrole }), { realm: 'realm1' });
+  const stale = await join('gw1');
+  const fresh = await join('gw1');
+  const other = await join('gw2');
+  const sameIdOtherRole = await join('gw1', 'admin');
+  const app = await join('app');
+  try {
+    await stale.register('site.gw1.dev.ping', () => 'stale');
+    // Without the option the procedure is taken.
+    await assert.rejects(
+      fresh.register('site.gw1.dev.ping', () => 'fresh'),
+      (e: unknown) => e instanceof WampError && e.error === ErrorUri.procedureAlreadyExists,
+    );
+    // Another principal (or the same authid in another role) cannot take it, option or not.
+    for (const s of [other, sameIdOtherRole]) {
+      await assert.rejects(
+        s.register('site.gw1.dev.ping', () => 'hijack', { force_reregister: true }),
+        (e: unknown) => e instanceof WampError && e.error === ErrorUri.procedureAlreadyExists,
+      );
+    }
+    assert.deepEqual((await app.call('site.gw1.dev.ping')).args, ['stale']);
+    await fresh.register('site.gw1.dev.ping', () => 'fresh', { force_reregister: true });
+    assert.deepEqual((await app.call('site.gw1.dev.ping')).args, ['fresh'], 'calls go to the new session');
+    // The stale session's UNREGISTER now finds nothing of its own.
+    const metaReg = (await app.call('wamp.registration.lookup', ['site.gw1.dev.ping'])).args[0] as number;
+    const callees = (await app.call('wamp.registration.list_callees', [metaReg])).args[0] as number[];
+    assert.deepEqual(callees, [fresh.sessionId]);
+  } finally {
+    await Promise.allSettled([stale, fresh, other, sameIdOtherRole, app].map((c) => c.close()));
+    await router.close();
+  }
 });

@@ -464,7 +464,16 @@ class ReferenceModel {
   private nextSeq = 1;
   private appended = 0;
   private acked = 0;
-  private drops: Record<string, number> = { 'max-count': 0, 'max-bytes': 0, 'max-age': 0, 'too-large': 0, 'disk-full': 0, 'io-error': 0, corrupt: 0, 'dead-letters-full': 0 };
+  private drops: Record<string, number> = {
+    'max-count': 0,
+    'max-bytes': 0,
+    'max-age': 0,
+    'too-large': 0,
+    'disk-full': 0,
+    'io-error': 0,
+    corrupt: 0,
+    'dead-letters-full': 0,
+  };
   private bySource: Record<string, number> = {};
 
   constructor(
