@@ -1,7 +1,8 @@
 // The command line as a user runs it (`node bin/wampgate.js …`, what `npx wampgate` runs once
 // the package is installed): version, init, check with every problem listed, start serving an
-// AutobahnJS session and stopping on SIGTERM with GOODBYE system_shutdown, a busy port, and the
-// built-in default config when its fixed ports (8080/8081) are free on this machine.
+// AutobahnJS session and stopping on SIGTERM with GOODBYE system_shutdown, and a busy port. The
+// built-in default config (fixed ports 8080/8081/8089) is tested in a container with its own
+// network (test/systemd/service.test.ts): no test here binds a fixed port.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +10,7 @@ import { closeSync, fstatSync, openSync, readFileSync, writeFileSync } from 'nod
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
 import { join } from 'node:path';
-import { deferred, freePort, portIsFree, tempDir, within } from '../support/gateway';
-import { DEFAULT_STATUS_PORT } from '../../../src/ops/ops-part';
+import { deferred, freePort, tempDir, within } from '../support/gateway';
 import { BIN, REPO, runCli, startCli } from '../support/cli';
 import { openAutobahn, type AbClient } from '../support/third-party';
 
@@ -225,30 +225,6 @@ test('start on a busy port exits 1 and names the cause', async () => {
   } finally {
     await gw.stop().catch(() => undefined);
     await new Promise<void>((r) => blocker.close(() => r()));
-    dir.remove();
-  }
-});
-
-test('start without --config (built-in default: ws://127.0.0.1:8080/ws, rawsocket 8081, status page 8089) serves AutobahnJS', async (t) => {
-  const fixed = [8080, 8081, DEFAULT_STATUS_PORT];
-  const busy: number[] = [];
-  for (const port of fixed) if (!(await portIsFree(port))) busy.push(port);
-  if (busy.length > 0) {
-    t.skip(`port ${busy.join(', ')} in use on this machine; the default config needs ${fixed.join(', ')}`);
-    return;
-  }
-  const dir = tempDir('wampgate-cli-');
-  const gw = startCli(['start'], { cwd: dir.path });
-  try {
-    await gw.waitFor(/\bready\b/, 'the "ready" log line');
-    const ab = await openAutobahn({ url: 'ws://127.0.0.1:8080/ws', serializer: 'json' });
-    await publishAndCall(ab);
-    await ab.close();
-    const rs = await openAutobahn({ rawsocket: { host: '127.0.0.1', port: 8081 } });
-    await rs.close();
-    assert.equal((await gw.stop()).code, 0);
-  } finally {
-    await gw.stop().catch(() => undefined);
     dir.remove();
   }
 });

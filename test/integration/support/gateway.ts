@@ -174,12 +174,3 @@ export function freePort(): Promise<number> {
     });
   });
 }
-
-/** Whether something can bind 127.0.0.1:port right now. */
-export function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port }, () => s.close(() => resolve(true)));
-  });
-}

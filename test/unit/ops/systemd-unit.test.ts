@@ -67,6 +67,8 @@ test('the unit carries the settings the gateway relies on', () => {
   assert.equal(one('StateDirectory'), 'wampgate');
   assert.equal(one('RuntimeDirectory'), 'wampgate');
   assert.ok(one('MemoryMax'));
+  // The V8 limits chosen from the memory figures in hardware-notes.md.
+  assert.ok(settings.get('Environment')?.includes('"NODE_OPTIONS=--max-old-space-size=128 --max-semi-space-size=2"'));
   assert.ok(one('LoadCredential'));
   // Regression: by name (char-ttyUSB) the rule was empty when the service started before the
   // first USB-serial adapter was plugged in (the driver, and its /proc/devices line, came later).
