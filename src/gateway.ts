@@ -13,6 +13,7 @@ import type { ListenAddress, TransportServer } from './transports/transport-serv
 import { startRawSocketServer } from './transports/rawsocket/server';
 import { startWebSocketServer } from './transports/websocket/server';
 import type { TransportLimits } from './transports/limits';
+import { ConnectionGuard } from './transports/connection-guard';
 import { createLogger, type Logger } from './util/logger';
 
 export interface RunningListener {
@@ -39,11 +40,16 @@ export class Gateway {
   readonly parts: GatewayPart[] = [];
   private stopping: Promise<void> | undefined;
 
+  /** One for all listeners: the pending-connection caps and the buffer budget are per process. */
+  readonly guard: ConnectionGuard;
+
   private constructor(
     readonly config: GatewayConfig,
     readonly router: Router,
     readonly logger: Logger,
-  ) {}
+  ) {
+    this.guard = new ConnectionGuard(config.limits, logger, (reason) => router.stats.countClose(reason));
+  }
 
   static async start(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const logger = options.logger ?? createLogger({ level: config.log.level });
@@ -92,7 +98,14 @@ export class Gateway {
   private async listen(l: ListenerConfig): Promise<void> {
     const limits: TransportLimits = this.config.limits;
     const serializers: Serializer[] = l.serializers ? l.serializers.map((s) => serializerByName(s) as Serializer) : [...allSerializers];
-    const common = { name: l.name, onPeer: (peer: import('./protocol/peer').Peer) => this.router.attach(peer), serializers, limits, logger: this.logger };
+    const common = {
+      name: l.name,
+      onPeer: (peer: import('./protocol/peer').Peer) => this.router.attach(peer),
+      serializers,
+      limits,
+      logger: this.logger,
+      guard: this.guard,
+    };
     const maxConnections = l.maxConnections !== undefined ? { maxConnections: l.maxConnections } : {};
     const tls = l.tls ? { tls: l.tls } : {};
     let server: TransportServer;

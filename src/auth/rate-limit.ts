@@ -99,6 +99,7 @@ export class AuthRateLimiter {
       kind: 'deny',
       reason: ErrorUri.notAuthorized,
       message: `too many failed authentication attempts from this address; try again in ${Math.ceil(left / 1000)} s`,
+      logged: true,
     };
   }
 

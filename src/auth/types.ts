@@ -33,6 +33,8 @@ export interface AuthDeny {
   reason: string;
   /** Human text for ABORT.Details.message; never says which part of a credential was wrong. */
   message: string;
+  /** Already logged by whoever denied (a blocked address, logged once per block). */
+  logged?: boolean;
 }
 
 export interface AuthChallenge {

@@ -42,7 +42,7 @@ export function starterConfig(principalsFile: string): string {
 
   // Limits sized for a board with 512 MB of RAM. Every value is optional.
   "limits": {
-    "maxMessageBytes": 1048576,      // largest message a client may send
+    "maxMessageBytes": 16777216,     // largest message a client may send (RawSocket's maximum)
     "maxQueueBytes": 1048576,        // outbound bytes per session before EVENTs are dropped
     "slowConsumerPolicy": "drop",    // or "disconnect"
     "helloTimeoutMs": 10000,         // a connection must say HELLO within this time

@@ -6,10 +6,7 @@ import { defaultTransportLimits } from '../transports/limits';
 import type { GatewayConfig, LimitsConfig } from './types';
 
 export const defaultLimits: LimitsConfig = {
-  maxMessageBytes: defaultTransportLimits.maxMessageBytes,
-  handshakeTimeoutMs: defaultTransportLimits.handshakeTimeoutMs,
-  keepaliveIntervalMs: defaultTransportLimits.keepaliveIntervalMs,
-  keepaliveTimeoutMs: defaultTransportLimits.keepaliveTimeoutMs,
+  ...defaultTransportLimits,
   ...defaultSessionLimits,
 };
 

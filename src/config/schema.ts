@@ -164,6 +164,12 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
         }
       }
       if (limits.hardQueueBytes < limits.maxQueueBytes) p.add('limits.hardQueueBytes', 'must be ≥ limits.maxQueueBytes');
+      // RawSocket cannot announce more than 2^24 bytes (spec: "RawSocket Transport").
+      if (limits.maxMessageBytes > 2 ** 24) p.add('limits.maxMessageBytes', "must be ≤ 16777216 (RawSocket's maximum, 2^24)");
+      if (limits.preAuthMaxMessageBytes > limits.maxMessageBytes) p.add('limits.preAuthMaxMessageBytes', 'must be ≤ limits.maxMessageBytes');
+      if (limits.preAuthBufferBytes > limits.inboundBufferBytes) p.add('limits.preAuthBufferBytes', 'must be ≤ limits.inboundBufferBytes');
+      if (limits.maxPendingConnectionsPerAddress > limits.maxPendingConnections)
+        p.add('limits.maxPendingConnectionsPerAddress', 'must be ≤ limits.maxPendingConnections');
     }
   }
 

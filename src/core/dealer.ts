@@ -8,7 +8,7 @@ import { SequentialIds, type RegistrationId, type RequestId } from '../protocol/
 import { MessageType } from '../protocol/message-types';
 import type { Call, Cancel, Dict, ErrorMessage, Invocation, Register, Result, Unregister, Yield } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
-import type { Logger } from '../util/logger';
+import { describeValue, type Logger } from '../util/logger';
 import type { SessionLimits } from './limits';
 import { copyPassthru, copyPayload } from './payload-passthru';
 import type { Realm } from './realm';
@@ -69,7 +69,7 @@ export class Dealer {
   register(session: Session, msg: Register, match: MatchPolicy): void {
     const invoke = msg.options.invoke ?? 'single';
     if (!invokePolicies.includes(invoke as InvokePolicy)) {
-      session.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [`unknown invocation policy ${JSON.stringify(invoke)}`]);
+      session.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [`unknown invocation policy ${describeValue(invoke)}`]);
       return;
     }
     const mine = this.byCallee.get(session);
@@ -248,7 +248,7 @@ export class Dealer {
     if (!pending || pending.canceled) return; // already answered: nothing to cancel (spec)
     const requested = msg.options.mode ?? 'killnowait';
     if (requested !== 'skip' && requested !== 'kill' && requested !== 'killnowait') {
-      caller.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [`unknown cancel mode ${JSON.stringify(requested)}`]);
+      caller.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [`unknown cancel mode ${describeValue(requested)}`]);
       return;
     }
     // spec: a callee without call_canceling gets `skip` whatever the caller asked.

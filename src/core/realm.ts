@@ -9,7 +9,7 @@ import type { SessionId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
 import type { ClientToRouter, Dict } from '../protocol/messages';
 import { isReserved, isValidPattern, isValidUri, parseMatch, type MatchPolicy, type UriCheck } from '../protocol/uri';
-import type { Logger } from '../util/logger';
+import { describeValue, RateLimitedLog, type Logger } from '../util/logger';
 import { Broker, refuse, type Subscription } from './broker';
 import { Dealer, type Registration } from './dealer';
 import { defaultRealmLimits, type RealmLimits, type SessionLimits } from './limits';
@@ -46,12 +46,15 @@ export class Realm {
   readonly listeners = new Set<RealmListener>();
   authorizer: Authorizer;
   private readonly log: Logger;
+  /** A client can repeat a denied action at will; its log lines are rate-limited. */
+  private readonly deniedLog: RateLimitedLog;
 
   constructor(options: RealmOptions, sessionLimits: SessionLimits, logger: Logger) {
     this.name = options.name;
     this.uriCheck = options.uriCheck ?? 'loose';
     this.authorizer = options.authorizer ?? allowAll;
     this.log = logger.child('realm');
+    this.deniedLog = new RateLimitedLog(this.log);
     const limits = { ...defaultRealmLimits, ...options.limits };
     this.broker = new Broker(this, limits, sessionLimits);
     this.dealer = new Dealer(this, sessionLimits, logger);
@@ -140,16 +143,16 @@ export class Realm {
   private checkUri(session: Session, type: number, request: number, options: Dict, uri: string, rawMatch: unknown, action: Action): MatchPolicy | undefined {
     const match = parseMatch(rawMatch);
     if (!match) {
-      refuse(session, type, request, options, ErrorUri.invalidArgument, [`unknown match policy ${JSON.stringify(rawMatch)}`]);
+      refuse(session, type, request, options, ErrorUri.invalidArgument, [`unknown match policy ${describeValue(rawMatch)}`]);
       return undefined;
     }
     const valid = match === 'exact' ? isValidUri(uri, this.uriCheck) : isValidPattern(uri, match, this.uriCheck);
     if (!valid) {
-      refuse(session, type, request, options, ErrorUri.invalidUri, [`invalid ${match === 'exact' ? 'URI' : match + ' pattern'} "${uri}"`]);
+      refuse(session, type, request, options, ErrorUri.invalidUri, [`invalid ${match === 'exact' ? 'URI' : match + ' pattern'} ${describeValue(uri)}`]);
       return undefined;
     }
     if ((action === 'publish' || action === 'register') && isReserved(uri) && !session.trusted) {
-      refuse(session, type, request, options, ErrorUri.invalidUri, [`"${uri}" is in the router's reserved wamp. namespace`]);
+      refuse(session, type, request, options, ErrorUri.invalidUri, [`${describeValue(uri)} is in the router's reserved wamp. namespace`]);
       return undefined;
     }
     return match;
@@ -176,8 +179,8 @@ export class Realm {
     const apply = (d: Decision): void => {
       if (!session.established || session.realm !== this) return;
       if (d.allow) return then(d);
-      this.log.warn('not authorized', { session: session.id, authid: session.authid, authrole: session.authrole, action, uri });
-      refuse(session, type, request, options, ErrorUri.notAuthorized, [`session is not authorized to ${action} "${uri}"`]);
+      this.deniedLog.warn('not_authorized', 'not authorized', { session: session.id, authid: session.authid, authrole: session.authrole, action, uri });
+      refuse(session, type, request, options, ErrorUri.notAuthorized, [`session is not authorized to ${action} ${describeValue(uri)}`]);
     };
     if (decision instanceof Promise) {
       return decision.then(apply, (err: unknown) => {

@@ -9,7 +9,7 @@ import type { SessionId } from '../protocol/ids';
 import type { Dict } from '../protocol/messages';
 import type { Peer, TransportInfo } from '../protocol/peer';
 import { createLocalPair } from '../transports/local';
-import { quietLogger, type Logger } from '../util/logger';
+import { quietLogger, RateLimitedLog, type Logger } from '../util/logger';
 import { defaultSessionLimits, type SessionLimits } from './limits';
 import { MetaApi } from './meta-api';
 import { Realm, type RealmOptions } from './realm';
@@ -44,10 +44,12 @@ export class Router implements SessionHost {
   private readonly authenticatorFor: (transport: TransportInfo) => Authenticator | undefined;
   private readonly defaultAuthenticator = anonymousOnLoopback();
   private readonly log: Logger;
+  readonly floodLog: RateLimitedLog;
 
   constructor(private readonly options: RouterOptions = {}) {
     this.logger = options.logger ?? quietLogger;
     this.log = this.logger.child('router');
+    this.floodLog = new RateLimitedLog(this.logger.child('session'));
     this.limits = { ...defaultSessionLimits, ...options.limits };
     this.authenticatorFor = options.authenticatorFor ?? (() => this.defaultAuthenticator);
     for (const r of options.realms ?? []) this.addRealm(r);

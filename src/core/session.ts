@@ -10,7 +10,7 @@ import type { Dict, Message, ClientToRouter } from '../protocol/messages';
 import { isClientToRouter } from '../protocol/messages';
 import type { Peer, PeerListener, TransportInfo } from '../protocol/peer';
 import { isValidUri } from '../protocol/uri';
-import type { Logger } from '../util/logger';
+import { describeValue, type Logger, type RateLimitedLog } from '../util/logger';
 import { clientSupports, routerRoles } from './features';
 import type { SessionLimits } from './limits';
 import type { Realm } from './realm';
@@ -25,6 +25,8 @@ type State = 'hello' | 'authenticating' | 'established' | 'closing' | 'closed';
 /** What a session needs from the router; keeps session.ts free of Router's details. */
 export interface SessionHost {
   readonly logger: Logger;
+  /** For events an outsider can repeat at will (timeouts, violations, denials): rate-limited. */
+  readonly floodLog: RateLimitedLog;
   readonly limits: SessionLimits;
   readonly stats: RouterStats;
   readonly agent: string;
@@ -130,8 +132,13 @@ export class Session implements PeerListener {
   send(msg: Message): SendResult {
     if (this.peer.closed) return 'closed';
     if (this.peer.bufferedBytes() > this.host.limits.hardQueueBytes) {
-      this.log.warn('outbound queue over hard limit, closing', this.logFields());
+      this.host.floodLog.warn('slow_consumer', 'outbound queue over hard limit, closing', {
+        ...this.logFields(),
+        bytes: this.peer.bufferedBytes(),
+        limit: this.host.limits.hardQueueBytes,
+      });
       this.host.stats.slowConsumersDisconnected++;
+      this.host.stats.countClose('slow_consumer');
       this.peer.close('outbound queue over hard limit');
       return 'closed';
     }
@@ -154,8 +161,13 @@ export class Session implements PeerListener {
     if (this.peer.closed) return 'closed';
     if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) {
       if (this.host.limits.slowConsumerPolicy === 'disconnect') {
-        this.log.warn('slow consumer disconnected', this.logFields());
+        this.host.floodLog.warn('slow_consumer', 'slow consumer disconnected', {
+          ...this.logFields(),
+          bytes: this.peer.bufferedBytes(),
+          limit: this.host.limits.maxQueueBytes,
+        });
         this.host.stats.slowConsumersDisconnected++;
+        this.host.stats.countClose('slow_consumer');
         this.peer.close('slow consumer');
         return 'closed';
       }
@@ -213,7 +225,8 @@ export class Session implements PeerListener {
     if (this.peer.closed) return;
     if (reason === ErrorUri.protocolViolation) {
       this.host.stats.protocolViolations++;
-      this.log.warn('protocol violation', { ...this.logFields(), message });
+      this.host.stats.countClose('protocol_violation');
+      this.host.floodLog.warn('protocol_violation', 'protocol violation, connection closed', { ...this.logFields(), message });
     }
     this.peer.send({ type: MessageType.ABORT, details: { message }, reason });
     this.leaveRealm();
@@ -271,7 +284,7 @@ export class Session implements PeerListener {
     } catch (err) {
       // An internal bug (DESIGN §3): log with context, keep serving everyone else.
       this.host.stats.internalErrors++;
-      this.log.error('internal error while handling message', { ...this.logFields(), type: msg.type, error: (err as Error).stack ?? String(err) });
+      this.log.error('internal error while handling message', { ...this.logFields(), type: msg.type, error: errorText(err) });
     }
   }
 
@@ -281,7 +294,7 @@ export class Session implements PeerListener {
     pending
       .catch((err: unknown) => {
         this.host.stats.internalErrors++;
-        this.log.error('internal error in awaited step', { ...this.logFields(), error: (err as Error).stack ?? String(err) });
+        this.log.error('internal error in awaited step', { ...this.logFields(), error: errorText(err) });
       })
       .finally(() => {
         this.busy = false;
@@ -429,14 +442,16 @@ export class Session implements PeerListener {
     if (this.peer.closed) return;
     if (result.kind === 'deny') {
       this.host.authFailed(this.transport, details.authid);
-      this.log.warn('authentication denied', {
-        peer: this.transport.peer,
-        listener: this.transport.listener,
-        realm: realmName,
-        authid: details.authid,
-        authmethods: details.authmethods,
-        reason: result.reason,
-      });
+      // A blocked address was logged once when its block began, not on every attempt.
+      if (!result.logged)
+        this.host.floodLog.warn('authentication_denied', 'authentication denied', {
+          peer: this.transport.peer,
+          listener: this.transport.listener,
+          realm: realmName,
+          authid: details.authid,
+          authmethods: details.authmethods,
+          reason: result.reason,
+        });
       return this.abort(result.reason, result.message);
     }
     this.welcome(result.realm ?? realmName, result);
@@ -457,19 +472,35 @@ export class Session implements PeerListener {
     this.realm = realm;
     this.state = 'established';
     this.joinedAt = Date.now();
+    // A serial device or a RawSocket peer announcing the spec's minimum (512 bytes) has a
+    // receive buffer of a few hundred bytes; the full feature list alone is ~450 bytes of CBOR.
+    // Their roles stay announced, the features are all available.
+    const compact = this.transport.type === 'serial' || (this.peer.sendLimit ?? Infinity) < COMPACT_WELCOME_BELOW;
     const welcomeDetails: Dict = {
       realm: realm.name,
       authid: this.authid,
       authrole: this.authrole,
       authmethod: this.authmethod,
       authprovider: this.authprovider,
-      // A serial device may have a receive buffer of a few hundred bytes; the full feature list
-      // alone is ~450 bytes of CBOR. Its roles stay announced, the features are all available.
-      roles: this.transport.type === 'serial' ? { broker: {}, dealer: {} } : routerRoles(),
+      roles: compact ? { broker: {}, dealer: {} } : routerRoles(),
       agent: this.host.agent,
     };
     if (this.authextra) welcomeDetails.authextra = this.authextra;
-    this.send({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails });
+    if (this.peer.send({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails }) !== true) {
+      // Silence would leave the client waiting forever for a session that cannot work.
+      this.state = 'hello';
+      this.realm = undefined;
+      this.host.stats.countClose('welcome_too_large');
+      this.host.floodLog.warn('welcome_too_large', 'WELCOME does not fit the peer, session refused', {
+        ...this.logFields(),
+        limit: this.peer.sendLimit,
+      });
+      return this.abort(
+        ErrorUri.payloadSizeExceeded,
+        `WELCOME does not fit the ${this.peer.sendLimit ?? 'announced'}-byte maximum message length your transport announced`,
+      );
+    }
+    this.countOut({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails });
     this.host.sessionOpened(this);
     realm.join(this);
     // The router's own sessions (meta API, ops) would only be noise at info level.
@@ -494,7 +525,12 @@ export class Session implements PeerListener {
     clearTimeout(this.helloTimer);
     this.helloTimer = setTimeout(() => {
       if (this.state === 'hello' || this.state === 'authenticating' || this.state === 'closed') {
-        this.log.info('handshake timeout, closing', { peer: this.transport.peer, listener: this.transport.listener });
+        this.host.stats.countClose('hello_timeout');
+        this.host.floodLog.warn('hello_timeout', 'handshake timeout, connection closed', {
+          peer: this.transport.peer,
+          listener: this.transport.listener,
+          limit: this.host.limits.helloTimeoutMs,
+        });
         this.peer.close('handshake timeout');
       }
     }, this.host.limits.helloTimeoutMs);
@@ -515,6 +551,13 @@ export class Session implements PeerListener {
       peer: this.transport.peer,
     };
   }
+}
+
+/** Below this announced limit the WELCOME leaves out the feature list (see welcome()). */
+const COMPACT_WELCOME_BELOW = 4096;
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : describeValue(err);
 }
 
 function isDictLike(v: unknown): v is Dict {

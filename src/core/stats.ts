@@ -28,6 +28,14 @@ export class RouterStats {
     else this.callMessagesUnrepresentable++;
   }
 
+  /** reason -> connections the router refused or closed on its own (transports' reasons from
+   * transports/connection-guard.ts, sessions' own: hello_timeout, protocol_violation…). */
+  readonly connectionsClosed: Record<string, number> = {};
+
+  countClose(reason: string): void {
+    this.connectionsClosed[reason] = (this.connectionsClosed[reason] ?? 0) + 1;
+  }
+
   countIn(type: number): void {
     this.messagesIn[type] = (this.messagesIn[type] ?? 0) + 1;
   }

@@ -96,6 +96,9 @@ export function renderPrometheus(status: GatewayStatus): string {
     for (const [reason, n] of Object.entries(router.drops ?? {})) {
       r.add('wampgate_messages_dropped_total', 'counter', 'Messages dropped by the router, by reason.', n, { reason });
     }
+    for (const [reason, n] of Object.entries(router.connectionsClosed ?? {})) {
+      r.add('wampgate_connections_closed_total', 'counter', 'Connections the router refused or closed on its own, by reason.', n, { reason });
+    }
     for (const q of router.queues ?? []) {
       const labels = { session: String(q.sessionId), realm: q.realm, authid: q.authid ?? '', transport: q.transport };
       r.add('wampgate_session_queue_bytes', 'gauge', 'Outbound queue bytes of the sessions with the deepest queues (top N).', q.queuedBytes, labels);

@@ -83,6 +83,7 @@ export function routerStatus(router: Router, options: RouterStatusOptions = {}):
     messagesIn: stats.byTypeName(stats.messagesIn) as Partial<Record<MessageTypeName, number>>,
     messagesOut: stats.byTypeName(stats.messagesOut) as Partial<Record<MessageTypeName, number>>,
     drops,
+    connectionsClosed: { ...stats.connectionsClosed },
     queues,
   };
 }

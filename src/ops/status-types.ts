@@ -35,6 +35,9 @@ export interface RouterStatus {
   messagesOut?: Partial<Record<MessageTypeName, number>>;
   /** Drop reason ("queue_full", "too_large", "not_authorized"…) -> count since start. */
   drops?: Record<string, number>;
+  /** Connections the router refused or closed on its own, by reason ("pending_limit",
+   * "message_too_large", "hello_timeout"…), since start. */
+  connectionsClosed?: Record<string, number>;
   /** The sessions with the deepest outbound queues, deepest first; the router picks N. */
   queues?: SessionQueueStatus[];
 }

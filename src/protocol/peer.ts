@@ -55,4 +55,7 @@ export interface Peer {
   /** Exactly one listener; messages that arrive before it is set wait for it. */
   setListener(listener: PeerListener): void;
   readonly closed: boolean;
+  /** The largest message the other end accepts, when it announced one (RawSocket's handshake,
+   * a serial link's frame size); the session trims WELCOME to fit it. */
+  readonly sendLimit?: number | undefined;
 }

@@ -2,8 +2,21 @@
 // board. Owns only the numbers and how partial config is completed; the transports enforce them.
 
 export interface TransportLimits {
-  /** Largest inbound message (frame payload) accepted; bigger fails the connection. */
+  /** Largest inbound message (frame payload) of an authenticated session; bigger fails the
+   * connection (WebSocket close 1009, RawSocket close). */
   maxMessageBytes: number;
+  /** Largest inbound message before WELCOME: HELLO and AUTHENTICATE are small, and a
+   * connection nobody has authenticated must not make the router buffer megabytes. */
+  preAuthMaxMessageBytes: number;
+  /** Connections not yet authenticated (from TCP accept to WELCOME), whole process. */
+  maxPendingConnections: number;
+  /** Of those, from one remote address (IP; all Unix-socket clients count as one). */
+  maxPendingConnectionsPerAddress: number;
+  /** Bytes held in partially received messages, whole process; a connection that would take
+   * more is closed (WebSocket 1013 "try again later", RawSocket close). */
+  inboundBufferBytes: number;
+  /** The share of inboundBufferBytes connections before WELCOME may hold together. */
+  preAuthBufferBytes: number;
   /** Time from accept to a completed transport handshake (TLS + RawSocket / HTTP upgrade). */
   handshakeTimeoutMs: number;
   /** How often an idle connection is probed with a PING; 0 turns keepalive off. */
@@ -13,8 +26,15 @@ export interface TransportLimits {
 }
 
 export const defaultTransportLimits: Readonly<TransportLimits> = Object.freeze({
-  // ws defaults to 100 MiB, which a handful of clients could use to exhaust a Pi's memory.
-  maxMessageBytes: 1024 * 1024,
+  // ws defaults to 100 MiB. 16 MiB is RawSocket's own ceiling (2^24): a 1 MiB camera snapshot
+  // or firmware chunk passes with room to spare, and inboundBufferBytes bounds how many such
+  // messages the process holds at once.
+  maxMessageBytes: 16 * 1024 * 1024,
+  preAuthMaxMessageBytes: 64 * 1024,
+  maxPendingConnections: 256,
+  maxPendingConnectionsPerAddress: 32,
+  inboundBufferBytes: 64 * 1024 * 1024,
+  preAuthBufferBytes: 4 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   keepaliveIntervalMs: 30_000,
   keepaliveTimeoutMs: 10_000,

@@ -6,6 +6,7 @@ import { fromWire, payloadIndex, toWire, toWireHead } from '../protocol/codec';
 import { setEncoded, type Message, type Payload } from '../protocol/messages';
 import type { Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
 import { NotRepresentable } from '../serializers/not-representable';
+import { MessageType } from '../protocol/message-types';
 import type { Serializer } from '../serializers/serializer';
 
 /** What a transport provides underneath: send one frame, close, report unflushed bytes. */
@@ -14,6 +15,11 @@ export interface FrameChannel {
   writeFrame(frame: Buffer): boolean | void;
   close(reason: string): void;
   bufferedBytes(): number;
+  /** Called with the session ID just before WELCOME is written: the transport lifts its
+   * pre-authentication limits (connection-guard.ts). */
+  onWelcome?(session: number): void;
+  /** The largest frame the other end accepts, when it announced one (RawSocket, serial). */
+  readonly sendLimit?: number;
 }
 
 /** Fan-out sends one message object to many peers; each serializer encodes it only once. */
@@ -54,6 +60,10 @@ export class SerializedPeer implements Peer {
     return this.isClosed;
   }
 
+  get sendLimit(): number | undefined {
+    return this.channel.sendLimit;
+  }
+
   bufferedBytes(): number {
     return this.channel.bufferedBytes();
   }
@@ -68,6 +78,11 @@ export class SerializedPeer implements Peer {
       // report it to the router, which answers the sender, and keep the connection.
       const message = err instanceof NotRepresentable ? err.message : `the payload cannot be encoded in ${this.serializer.name}: ${(err as Error).message}`;
       return { reason: 'not-representable', message };
+    }
+    if (msg.type === MessageType.WELCOME) {
+      // Only once it fits: a WELCOME the peer cannot receive authenticates nothing.
+      if (this.channel.sendLimit !== undefined && frame.length > this.channel.sendLimit) return false;
+      this.channel.onWelcome?.(msg.session);
     }
     return this.channel.writeFrame(frame) !== false;
   }

@@ -8,7 +8,7 @@ import { errorText } from '../client/wamp-error';
 import type { Peer } from '../protocol/peer';
 import { serializerByName, type Serializer } from '../serializers';
 import { connectRawSocket } from '../transports/rawsocket/client';
-import type { TransportLimits } from '../transports/limits';
+import { defaultTransportLimits, type TransportLimits } from '../transports/limits';
 import { connectWebSocket } from '../transports/websocket/client';
 import { Backoff } from '../util/backoff';
 import type { Logger } from '../util/logger';
@@ -158,6 +158,7 @@ export class RemoteLink {
     const target = parseUplinkUrl(this.config.url);
     if (!target) return Promise.reject(new Error(`bad uplink url ${this.config.url}`));
     const limits: TransportLimits = {
+      ...defaultTransportLimits,
       maxMessageBytes: this.config.maxMessageBytes,
       handshakeTimeoutMs: this.config.connectTimeoutMs,
       // No transport pings: Crossbar.io (Autobahn|Python's RawSocket) reads a RawSocket PING header

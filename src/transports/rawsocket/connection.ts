@@ -11,7 +11,9 @@ import { Keepalive } from '../keepalive';
 import type { TransportLimits } from '../limits';
 import { SerializedPeer } from '../serialized-peer';
 import { CLOSE_GRACE_MS } from '../transport-server';
-import { encodeFrameHeader, RawSocketFramer, type FrameKindName } from './framer';
+import { encodeFrameHeader, RawSocketFramer, type FrameKindName, type FramerError } from './framer';
+import type { AdmissionTicket, CloseReason, ConnectionGuard } from '../connection-guard';
+import { sniffMessageType } from '../message-sniff';
 
 export interface RawSocketConnectionOptions {
   socket: Socket;
@@ -25,6 +27,8 @@ export interface RawSocketConnectionOptions {
   logger: Logger;
   /** Called at most once, when the connection fails for a transport reason. */
   onTransportError(reason: string): void;
+  /** Router side: the process-wide bounds and this connection's share of them. */
+  admission?: { guard: ConnectionGuard; ticket: AdmissionTicket };
 }
 
 export class RawSocketConnection {
@@ -40,7 +44,9 @@ export class RawSocketConnection {
 
   constructor(private readonly options: RawSocketConnectionOptions) {
     this.socket = options.socket;
-    this.framer = new RawSocketFramer({ maxLength: options.receiveLimit });
+    this.framer = new RawSocketFramer({
+      maxLength: options.admission ? Math.min(options.receiveLimit, options.admission.ticket.maxMessageBytes) : options.receiveLimit,
+    });
     this.keepalive = new Keepalive({
       intervalMs: options.limits.keepaliveIntervalMs,
       timeoutMs: options.limits.keepaliveTimeoutMs,
@@ -49,13 +55,54 @@ export class RawSocketConnection {
         payload.writeUInt32BE(this.pingCounter++ >>> 0, 0);
         this.write('ping', payload);
       },
-      onTimeout: () => this.fail('keepalive timeout: no PONG'),
+      onTimeout: () => {
+        this.routerClose('keepalive_timeout', { detail: 'no PONG' });
+        this.fail('keepalive timeout: no PONG');
+      },
     });
     this.peer = new SerializedPeer(options.info, options.serializer, {
       writeFrame: (frame) => this.writeMessage(frame),
       close: (reason) => this.end(reason),
       bufferedBytes: () => this.socket.writableLength,
+      sendLimit: options.sendLimit,
+      onWelcome: (session) => {
+        const admission = this.options.admission;
+        if (!admission) return;
+        admission.ticket.authenticate(session);
+        this.framer.setMaxLength(Math.min(this.options.receiveLimit, admission.ticket.maxMessageBytes));
+      },
     });
+  }
+
+  /** Counts and logs (rate-limited) a close the router decided on its own. */
+  private routerClose(reason: CloseReason, detail: { bytes?: number; limit?: number; messageType?: string; detail?: string }): void {
+    const admission = this.options.admission;
+    if (!admission || this.ending) return;
+    const session = admission.ticket.session;
+    admission.guard.closed(reason, {
+      peer: this.options.info.peer,
+      listener: this.options.info.listener,
+      ...(session !== undefined ? { session } : {}),
+      ...detail,
+    });
+  }
+
+  private framerFailed(error: FramerError): void {
+    if (error.code === 'oversized') {
+      const ticket = this.options.admission?.ticket;
+      const messageType = error.head ? sniffMessageType(this.options.serializer.name, error.head) : undefined;
+      this.routerClose(
+        ticket?.authenticated === false && (error.length ?? 0) <= this.options.receiveLimit ? 'pre_auth_message_too_large' : 'message_too_large',
+        {
+          ...(messageType ? { messageType } : {}),
+          ...(error.length !== undefined ? { bytes: error.length } : {}),
+          ...(error.limit !== undefined ? { limit: error.limit } : {}),
+        },
+      );
+    } else {
+      this.routerClose('bad_frame', { detail: error.message });
+    }
+    this.fail(error.message);
   }
 
   /** Attaches to the socket and starts keepalive. */
@@ -66,6 +113,7 @@ export class RawSocketConnection {
       if (!this.ending) this.fail(`socket error: ${err.code ?? err.message}`);
     });
     this.socket.on('close', () => {
+      this.options.admission?.ticket.release();
       this.keepalive.stop();
       if (this.graceTimer) clearTimeout(this.graceTimer);
       this.notifyClosed(this.closeReason ?? 'connection closed by peer');
@@ -85,7 +133,12 @@ export class RawSocketConnection {
         // Spec: reply to each PING with exactly one PONG echoing its payload.
         else if (frame.kind === 'ping') this.write('pong', frame.payload);
       }
-      if (error) this.fail(error.message);
+      if (error) return this.framerFailed(error);
+      const admission = this.options.admission;
+      if (admission && !admission.ticket.hold(this.framer.bufferedBytes)) {
+        this.routerClose('buffer_budget_full', { bytes: this.framer.bufferedBytes, limit: admission.guard.limits.inboundBufferBytes });
+        this.fail('inbound buffer budget full');
+      }
     } catch (err) {
       // A bug above us (a listener that threw) must cost this connection, not the process.
       this.options.logger.error('rawsocket: handler threw; closing connection', { peer: this.options.info.peer, error: err });

@@ -22,6 +22,12 @@ export type FramerErrorCode = 'oversized' | 'reserved-bits' | 'reserved-type';
 export interface FramerError {
   code: FramerErrorCode;
   message: string;
+  /** `oversized`: the length the header announced, and the limit it broke. */
+  length?: number;
+  limit?: number;
+  /** `oversized`: the first payload bytes that came with the header (up to 16), so the log
+   * can name the message type without the router ever buffering the frame. */
+  head?: Buffer;
 }
 
 export interface FeedResult {
@@ -57,7 +63,7 @@ export interface FramerOptions {
 }
 
 export class RawSocketFramer {
-  private readonly maxLength: number;
+  private maxLength: number;
   // Header octets may straddle chunks; 4 bytes are cheap to copy, payloads are not.
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
@@ -70,6 +76,12 @@ export class RawSocketFramer {
 
   constructor(options: FramerOptions) {
     this.maxLength = Math.min(options.maxLength, MAX_FRAME_PAYLOAD);
+  }
+
+  /** Changes the inbound limit for frames whose header is still to come (a connection gets the
+   * full limit once authenticated). */
+  setMaxLength(maxLength: number): void {
+    this.maxLength = Math.min(maxLength, MAX_FRAME_PAYLOAD);
   }
 
   /** Bytes held for an incomplete frame. */
@@ -91,6 +103,7 @@ export class RawSocketFramer {
         this.headerFill = 0;
         const error = this.startFrame();
         if (error) {
+          if (error.code === 'oversized') error.head = Buffer.from(chunk.subarray(offset, offset + 16));
           this.failed = error;
           return { frames, error };
         }
@@ -107,7 +120,10 @@ export class RawSocketFramer {
         continue;
       }
       const take = Math.min(need, available);
-      this.parts.push(chunk.subarray(offset, offset + take));
+      // A slice keeps its whole chunk alive; copy partial ones so the bytes held are the bytes
+      // counted (a 10-byte tail must not pin a 64 KiB read buffer per stalled connection).
+      const part = chunk.subarray(offset, offset + take);
+      this.parts.push(take === chunk.length ? part : Buffer.from(part));
       this.partsBytes += take;
       offset += take;
       if (this.partsBytes === length) {
@@ -136,7 +152,7 @@ export class RawSocketFramer {
       length = low24;
     }
     if (length > this.maxLength) {
-      return { code: 'oversized', message: `frame of ${length} bytes exceeds the limit of ${this.maxLength}` };
+      return { code: 'oversized', message: `frame of ${length} bytes exceeds the limit of ${this.maxLength}`, length, limit: this.maxLength };
     }
     this.current = { kind, length };
     return undefined;

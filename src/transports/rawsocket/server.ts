@@ -20,7 +20,8 @@ import {
   adoptConnection,
 } from '../transport-server';
 import { RawSocketConnection } from './connection';
-import { HANDSHAKE_BYTES, negotiateAsRouter } from './handshake';
+import { buildErrorReply, HANDSHAKE_BYTES, negotiateAsRouter, RawSocketHandshakeError } from './handshake';
+import { ConnectionGuard, type AdmissionTicket } from '../connection-guard';
 
 interface RawSocketServerCommon {
   /** Listener name from config; reported in TransportInfo.listener. */
@@ -32,6 +33,8 @@ interface RawSocketServerCommon {
   /** Beyond this many open sessions a client gets handshake error 4 (spec). */
   maxConnections?: number;
   logger?: Logger;
+  /** Process-wide admission and buffer bounds (one per gateway); its own one when absent. */
+  guard?: ConnectionGuard;
 }
 
 export type RawSocketServerOptions = RawSocketServerCommon &
@@ -81,6 +84,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
   /** peer -> settles when its socket is gone: close() ends these in order (queued frames flush) and waits. */
   const sessions = new Map<Peer, Promise<void>>();
   let closing = false;
+  const guard = options.guard ?? new ConnectionGuard(limits, logger);
 
   // With TLS the RawSocket handshake timer starts once TLS is up; the TLS handshake before it is
   // bounded by the same timeout, so a stalled client is gone within twice handshakeTimeoutMs.
@@ -101,6 +105,17 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
       return;
     }
     const remote = unixPath !== undefined ? `unix:${unixPath}` : describeRemote(socket.remoteAddress, socket.remotePort);
+    const admitted = guard.admit(remote, options.name);
+    if (typeof admitted === 'string') {
+      // The cheapest refusal: the spec's "maximum connection count reached" at once, without
+      // reading anything.
+      socket.on('error', () => undefined);
+      socket.end(buildErrorReply(RawSocketHandshakeError.maxConnectionCount));
+      setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      return;
+    }
+    const ticket: AdmissionTicket = admitted;
+    socket.once('close', () => ticket.release());
     if (unixPath === undefined) socket.setNoDelay(true);
     handshaking.add(socket);
     let received: Buffer = Buffer.alloc(0);
@@ -127,7 +142,10 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
       // Errors after we gave up on the socket (a reset, EPIPE) are not new failures.
       socket.on('error', () => undefined);
     };
-    const timer = setTimeout(() => reject(`handshake timeout after ${limits.handshakeTimeoutMs} ms`), limits.handshakeTimeoutMs).unref();
+    const timer = setTimeout(() => {
+      guard.closed('handshake_timeout', { peer: remote, listener: options.name, limit: limits.handshakeTimeoutMs, detail: 'no RawSocket handshake in time' });
+      reject(`handshake timeout after ${limits.handshakeTimeoutMs} ms`);
+    }, limits.handshakeTimeoutMs).unref();
     const onError = (err: NodeJS.ErrnoException): void => {
       if (!settled) reject(`socket error during handshake: ${err.code ?? err.message}`);
     };
@@ -137,6 +155,8 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
     const onData = (chunk: Buffer): void => {
       try {
         received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+        // Whatever came behind the 4 octets goes to the framer, which enforces the limits; a
+        // chunk is at most one socket read (64 KiB), and the handshake completes on the first.
         if (received.length < HANDSHAKE_BYTES) return;
         const result = negotiateAsRouter(received.subarray(0, HANDSHAKE_BYTES), {
           supportedSerializerIds,
@@ -144,6 +164,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
           refuseConnectionCount: options.maxConnections !== undefined && stats.active >= options.maxConnections,
         });
         if (!result.ok) {
+          guard.closed('bad_handshake', { peer: remote, listener: options.name, detail: result.reason });
           reject(result.reason, result.reply);
           return;
         }
@@ -154,7 +175,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
         }
         finish();
         socket.write(result.reply);
-        startSession(socket, serializer, remote, result, received.subarray(HANDSHAKE_BYTES));
+        startSession(socket, serializer, remote, result, received.subarray(HANDSHAKE_BYTES), ticket);
       } catch (err) {
         logger.error('handshake handler threw; closing connection', { peer: remote, error: err });
         if (!settled) reject('internal error');
@@ -172,6 +193,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
     remote: string,
     negotiated: { receiveLimit: number; sendLimit: number },
     rest: Buffer,
+    ticket: AdmissionTicket,
   ): void => {
     const info: TransportInfo = {
       type: 'rawsocket',
@@ -190,6 +212,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
       limits,
       logger,
       onTransportError: (reason) => countError(reason, remote),
+      admission: { guard, ticket },
     });
     const adopted = adoptConnection({
       stats,

@@ -12,6 +12,7 @@ import { Keepalive } from '../keepalive';
 import type { TransportLimits } from '../limits';
 import { SerializedPeer } from '../serialized-peer';
 import { CLOSE_GRACE_MS } from '../transport-server';
+import type { AdmissionTicket, CloseReason, ConnectionGuard } from '../connection-guard';
 
 export interface WebSocketConnectionOptions {
   ws: WebSocket;
@@ -21,10 +22,38 @@ export interface WebSocketConnectionOptions {
   logger: Logger;
   /** Called at most once, when the connection fails for a transport reason. */
   onTransportError(reason: string): void;
+  /** Router side: the process-wide bounds and this connection's share of them. */
+  admission?: { guard: ConnectionGuard; ticket: AdmissionTicket };
 }
 
-/** RFC 6455 close codes we send. */
-export const WsCloseCode = { normal: 1000, internalError: 1011 } as const;
+/** RFC 6455 close codes we send (1013: IANA registry, "Try Again Later"). */
+export const WsCloseCode = { normal: 1000, internalError: 1011, tooBig: 1009, tryAgainLater: 1013 } as const;
+
+/**
+ * The parts of ws's Receiver that per-connection limits need: ws takes maxPayload once per
+ * server, but a connection before WELCOME must get a smaller one, and the bytes it buffers for an
+ * unfinished message must be charged to the process budget. test/unit/transports/websocket
+ * checks these fields exist, so a ws upgrade that renames them fails a test, not production.
+ */
+export interface WsReceiverInternals {
+  _maxPayload: number;
+  _bufferedBytes: number;
+  _totalPayloadLength: number;
+  _fragments: Buffer[];
+}
+
+export function wsReceiver(ws: WebSocket): WsReceiverInternals | undefined {
+  const r = (ws as unknown as { _receiver?: Partial<WsReceiverInternals> })._receiver;
+  if (!r || typeof r._maxPayload !== 'number' || typeof r._bufferedBytes !== 'number' || !Array.isArray(r._fragments)) return undefined;
+  return r as WsReceiverInternals;
+}
+
+/** Bytes ws holds for messages not yet complete: unparsed input plus fragments so far. */
+function heldBytes(r: WsReceiverInternals): number {
+  let n = r._bufferedBytes;
+  for (const f of r._fragments) n += f.length;
+  return n;
+}
 
 /** A close reason is limited to 123 UTF-8 bytes (RFC 6455 §5.5); cut on a character boundary. */
 function closeReasonText(reason: string): string {
@@ -55,7 +84,10 @@ export class WebSocketConnection {
       sendPing: () => {
         if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
       },
-      onTimeout: () => this.fail('keepalive timeout: no pong'),
+      onTimeout: () => {
+        this.routerClose('keepalive_timeout', undefined, { detail: 'no pong' });
+        this.fail('keepalive timeout: no pong');
+      },
     });
     const sendOptions = { binary: options.serializer.binary };
     // ws keeps its net.Socket private; batching needs it (see write-batching.ts).
@@ -68,7 +100,60 @@ export class WebSocketConnection {
       },
       close: (reason) => this.end(reason, WsCloseCode.normal),
       bufferedBytes: () => this.ws.bufferedAmount,
+      onWelcome: (session) => {
+        const admission = this.options.admission;
+        if (!admission) return;
+        admission.ticket.authenticate(session);
+        if (this.receiver) this.receiver._maxPayload = admission.ticket.maxMessageBytes;
+      },
     });
+    this.receiver = wsReceiver(this.ws);
+    if (options.admission) {
+      if (this.receiver) this.receiver._maxPayload = options.admission.ticket.maxMessageBytes;
+      // Fails loudly in tests (see WsReceiverInternals); in production the connection keeps
+      // ws's server-wide maxPayload rather than failing.
+      else options.logger.error('websocket: ws internals changed; pre-authentication limits are off');
+    }
+  }
+
+  private readonly receiver: WsReceiverInternals | undefined;
+  /** Set when the router closes the connection on its own, so it is counted once. */
+  private routerClosed = false;
+
+  private routerClose(reason: CloseReason, code: number | undefined, detail: { bytes?: number; limit?: number; detail?: string }): void {
+    const admission = this.options.admission;
+    if (!admission || this.routerClosed) return;
+    this.routerClosed = true;
+    const session = admission.ticket.session;
+    admission.guard.closed(reason, {
+      peer: this.options.info.peer,
+      listener: this.options.info.listener,
+      ...(session !== undefined ? { session } : {}),
+      ...detail,
+      detail: code === undefined ? (detail.detail ?? reason) : `${detail.detail ?? reason}; websocket close ${code}`,
+    });
+  }
+
+  /** After ws consumed a chunk: charge what it still holds, close when the budget is full. */
+  private checkHeld(): void {
+    const admission = this.options.admission;
+    if (!admission || !this.receiver || this.ending) return;
+    const held = heldBytes(this.receiver);
+    if (admission.ticket.hold(held)) return;
+    this.routerClose('buffer_budget_full', WsCloseCode.tryAgainLater, { bytes: held, limit: admission.guard.limits.inboundBufferBytes });
+    this.ending = true;
+    this.closeReason = 'inbound buffer budget full';
+    this.keepalive.stop();
+    this.options.onTransportError(this.closeReason);
+    try {
+      this.ws.close(WsCloseCode.tryAgainLater, 'server busy: inbound buffer budget full');
+    } catch {
+      // Not open yet or already closing: terminate below does it.
+    }
+    this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
+    // ws keeps reading until the close handshake ends; what it buffers meanwhile is dropped.
+    this.receiver._maxPayload = 1;
+    this.notifyClosed(this.closeReason);
   }
 
   start(): void {
@@ -88,8 +173,24 @@ export class WebSocketConnection {
     // ws reports protocol errors (oversized message, bad frame, invalid UTF-8) here and then
     // closes the connection with the matching close code itself.
     this.ws.on('error', (err: Error & { code?: string }) => {
-      if (!this.ending) this.fail(`websocket error: ${err.code ?? err.message}`);
+      if (this.ending) return;
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        const ticket = this.options.admission?.ticket;
+        this.routerClose(ticket?.authenticated === false ? 'pre_auth_message_too_large' : 'message_too_large', WsCloseCode.tooBig, {
+          ...(this.receiver ? { bytes: this.receiver._totalPayloadLength } : {}),
+          ...(ticket ? { limit: ticket.maxMessageBytes } : {}),
+          detail: 'message over the limit (type not read: refused at its frame header)',
+        });
+      } else {
+        this.routerClose('bad_frame', undefined, { detail: `${err.code ?? 'error'}: ${err.message}` });
+      }
+      this.fail(`websocket error: ${err.code ?? err.message}`);
     });
+    if (this.options.admission) {
+      // Registered after ws's own 'data' listener, so ws has parsed the chunk by now.
+      (this.ws as unknown as { _socket?: Socket })._socket?.on('data', () => this.checkHeld());
+      this.ws.once('close', () => this.options.admission?.ticket.release());
+    }
     this.ws.on('close', (code: number, reason: Buffer) => {
       this.keepalive.stop();
       if (this.graceTimer) clearTimeout(this.graceTimer);

@@ -13,11 +13,12 @@ import * as tls from 'node:tls';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Peer, TransportInfo } from '../../protocol/peer';
 import { serializers as allSerializers, type Serializer } from '../../serializers';
-import { quietLogger, type Logger } from '../../util/logger';
+import { describeValue, quietLogger, type Logger } from '../../util/logger';
 import { resolveTransportLimits, type TransportLimits } from '../limits';
 import { loadServerTlsOptions, tlsInfoFromSocket, type TlsOptions } from '../tls';
 import { describeRemote, isLoopbackAddress, type ListenAddress, type TransportServer, type TransportServerStats, adoptConnection } from '../transport-server';
 import { WebSocketConnection } from './connection';
+import { ConnectionGuard, type AdmissionTicket } from '../connection-guard';
 
 export interface WebSocketServerOptions {
   /** Listener name from config; reported in TransportInfo.listener. */
@@ -41,6 +42,8 @@ export interface WebSocketServerOptions {
   /** Beyond this many open sessions the upgrade is refused with 503. */
   maxConnections?: number;
   logger?: Logger;
+  /** Process-wide admission and buffer bounds (one per gateway); its own one when absent. */
+  guard?: ConnectionGuard;
 }
 
 export const DEFAULT_WEBSOCKET_PATH = '/ws';
@@ -74,6 +77,16 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
   const owned = options.server === undefined;
   /** socket -> its handshake timer: sockets of an owned server not yet upgraded, closed on timeout or close(). */
   const handshaking = new Map<Duplex, NodeJS.Timeout>();
+  const guard = options.guard ?? new ConnectionGuard(limits, logger);
+  /** socket -> its admission, from accept (owned server) or upgrade (shared server) to close. */
+  const tickets = new WeakMap<Duplex, AdmissionTicket>();
+  const admit = (socket: Duplex, remote: string): AdmissionTicket | undefined => {
+    const ticket = guard.admit(remote, options.name);
+    if (typeof ticket === 'string') return undefined;
+    tickets.set(socket, ticket);
+    socket.once('close', () => ticket.release());
+    return ticket;
+  };
   /** peer -> settles when its socket is gone: close() waits for these. */
   const sessions = new Map<Peer, Promise<void>>();
   let closing = false;
@@ -102,7 +115,9 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
     handleProtocols: (protocols) => chooseSerializer([...protocols].join(','))?.subprotocol ?? false,
   });
   wss.on('wsClientError', (err, socket, req) => {
-    countError(`bad WebSocket upgrade: ${err.message}`, describeRemote(req.socket.remoteAddress, req.socket.remotePort));
+    const remote = describeRemote(req.socket.remoteAddress, req.socket.remotePort);
+    countError(`bad WebSocket upgrade: ${err.message}`, remote);
+    guard.closed('bad_handshake', { peer: remote, listener: options.name, detail: `bad WebSocket upgrade: ${err.message}` });
     refuse(socket, 400, err.message);
   });
 
@@ -130,7 +145,16 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       listener: options.name,
     };
     if (socket instanceof tls.TLSSocket) info.tls = tlsInfoFromSocket(socket);
-    const connection = new WebSocketConnection({ ws, serializer, info, limits, logger, onTransportError: (reason) => countError(reason, remote) });
+    const ticket = tickets.get(socket);
+    const connection = new WebSocketConnection({
+      ws,
+      serializer,
+      info,
+      limits,
+      logger,
+      onTransportError: (reason) => countError(reason, remote),
+      ...(ticket ? { admission: { guard, ticket } } : {}),
+    });
     adoptConnection({
       stats,
       open: sessions,
@@ -151,6 +175,7 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
         // On a shared server another handler may own this path.
         if (!owned) return;
         countError(`upgrade on unknown path ${pathname}`, remote);
+        guard.closed('bad_handshake', { peer: remote, listener: options.name, detail: `upgrade on unknown path ${pathname}` });
         refuse(socket, 404, `no WebSocket endpoint at ${pathname}; use ${path}`);
         return;
       }
@@ -163,8 +188,15 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       }
       const serializer = chooseSerializer(req.headers['sec-websocket-protocol']);
       if (!serializer) {
-        countError(`no supported subprotocol in ${JSON.stringify(req.headers['sec-websocket-protocol'] ?? '')}`, remote);
+        const offeredByClient = req.headers['sec-websocket-protocol'] ?? '';
+        countError(`no supported subprotocol in ${describeValue(offeredByClient)}`, remote);
+        guard.closed('bad_handshake', { peer: remote, listener: options.name, detail: 'no supported WAMP subprotocol' });
         refuse(socket, 400, `no supported WAMP subprotocol; offer one of: ${offered.map((s) => s.subprotocol).join(', ')}`);
+        return;
+      }
+      // A shared server's sockets are admitted here, at the first point we see them.
+      if (!tickets.has(socket) && !admit(socket, remote)) {
+        refuse(socket, 503, 'too many connections waiting for authentication; try again later');
         return;
       }
       if (options.maxConnections !== undefined && stats.active >= options.maxConnections) {
@@ -191,9 +223,16 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
       socket.destroy();
       return;
     }
+    const remote = describeRemote(socket.remoteAddress, socket.remotePort);
+    if (!admit(socket, remote)) {
+      // The cheapest refusal: an answer written at once, without reading the request.
+      refuse(socket, 503, 'too many connections waiting for authentication; try again later');
+      return;
+    }
     const timer = setTimeout(() => {
       handshaking.delete(socket);
-      countError(`handshake timeout after ${limits.handshakeTimeoutMs} ms`, describeRemote(socket.remoteAddress, socket.remotePort));
+      countError(`handshake timeout after ${limits.handshakeTimeoutMs} ms`, remote);
+      guard.closed('handshake_timeout', { peer: remote, listener: options.name, limit: limits.handshakeTimeoutMs, detail: 'no WebSocket upgrade in time' });
       socket.destroy();
     }, limits.handshakeTimeoutMs).unref();
     handshaking.set(socket, timer);

@@ -15,7 +15,7 @@ import type { Peer } from '../../../src/protocol/peer';
 import { serializerByName, type Serializer } from '../../../src/serializers';
 import { connectRawSocket } from '../../../src/transports/rawsocket/client';
 import { connectWebSocket } from '../../../src/transports/websocket/client';
-import { quietLogger } from '../../../src/util/logger';
+import { quietLogger, type Logger } from '../../../src/util/logger';
 
 export const WAIT_MS = 10_000;
 export const transportNames = ['websocket', 'rawsocket-tcp', 'rawsocket-unix'] as const;
@@ -106,12 +106,16 @@ export function testConfig(unixPath: string, limits: Partial<LimitsConfig> = {},
   return config;
 }
 
-export async function startTestGateway(limits: Partial<LimitsConfig> = {}, realms?: GatewayConfig['realms']): Promise<TestGateway> {
+export async function startTestGateway(
+  limits: Partial<LimitsConfig> = {},
+  realms?: GatewayConfig['realms'],
+  options: { logger?: Logger } = {},
+): Promise<TestGateway> {
   const dir = tempDir('wampgate-gw-');
   const unixPath = join(dir.path, 'wamp.sock');
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start(testConfig(unixPath, limits, realms), { logger: quietLogger });
+    gateway = await Gateway.start(testConfig(unixPath, limits, realms), { logger: options.logger ?? quietLogger });
   } catch (err) {
     dir.remove();
     throw err;
