@@ -52,8 +52,10 @@ test('the fake ping-blind router ends a RawSocket link at the first transport PI
   const proxy = await new PingBlindRawSocketProxy(c.port).listen();
   try {
     const peer = await connectRawSocket({ host: '127.0.0.1', port: proxy.port }, cborSerializer, { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 5000 });
-    const client = await WampClient.connect(peer, { realm: 'cloud' });
-    await until(() => client.closed, 'the proxy to close the link after a PING');
+    // On a busy machine the first PING may even go out before WELCOME arrives: the join then
+    // fails, which is the same drop. What matters is that the PING ended the link.
+    await WampClient.connect(peer, { realm: 'cloud' }).catch(() => undefined);
+    await until(() => peer.closed, 'the proxy to close the link after a PING');
     assert.deepEqual(proxy.closedForLength, [0x01000004], 'PING header read as a 16 MiB + 4 length');
   } finally {
     await proxy.close();
