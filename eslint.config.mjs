@@ -1,6 +1,50 @@
 // Lint rules that catch the costliest bugs in a network server: unhandled promises and
-// switches that forget a message type. Type-aware, so it reads tsconfig.json.
+// switches that forget a message type. Type-aware, so it reads tsconfig.json. Also keeps the
+// dependency direction of DESIGN §1 true: each folder of src/ may import only the ones below it.
 import tseslint from 'typescript-eslint';
+
+// src folder (or top-level module) -> the src folders/modules it may import besides itself.
+// DESIGN §1: protocol needs nothing; serializers and core need protocol (and util); transports
+// need protocol and serializers; auth and client build on core and transports; bridges, uplink
+// and ops on client and the part seam; gateway.ts wires them; cli drives the gateway.
+const layers = {
+  protocol: [],
+  util: [],
+  serializers: ['protocol', 'util'],
+  core: ['protocol', 'serializers', 'util'],
+  transports: ['protocol', 'serializers', 'util'],
+  client: ['protocol', 'serializers', 'transports', 'util'],
+  config: ['protocol', 'serializers', 'transports', 'core', 'util'],
+  auth: ['protocol', 'serializers', 'transports', 'core', 'client', 'config', 'util'],
+  meta: ['protocol', 'transports', 'core', 'client', 'util'],
+  'gateway-part': ['protocol', 'transports', 'core', 'config', 'util'],
+  bridges: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
+  uplink: ['protocol', 'serializers', 'transports', 'client', 'auth', 'config', 'gateway-part', 'util'],
+  ops: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'core', 'util'],
+  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'gateway-part', 'util'],
+};
+const everything = [...Object.keys(layers), 'cli', 'index'];
+
+/** One config block per layer and file depth: a relative import climbing to src/ and naming a
+ * folder the layer may not use is an error. Per depth, so `../config` inside src/bridges/mqtt
+ * (bridges' own config.ts) is not mistaken for src/config. */
+function layerRules() {
+  const topLevelFiles = ['gateway-part', 'gateway'];
+  const blocks = [];
+  for (const [layer, allowed] of Object.entries(layers)) {
+    const forbidden = everything.filter((f) => f !== layer && !allowed.includes(f));
+    const message = `DESIGN §1: src/${layer} may import only ${allowed.length ? allowed.join(', ') : 'nothing else in src'} (and itself)`;
+    // depth 0: a top-level file (src/gateway.ts imports './core/…'); n: src/<layer>/ n-1 folders down.
+    const depths = topLevelFiles.includes(layer) ? [0] : [1, 2, 3];
+    for (const depth of depths) {
+      const files = depth === 0 ? [`src/${layer}.ts`] : [`src/${layer}/${'*/'.repeat(depth - 1)}*.ts`];
+      const up = depth === 0 ? '\\./' : `(\\.\\./){${depth}}`;
+      const regex = `^${up}(${forbidden.join('|')})(/|$)`;
+      blocks.push({ files, rules: { 'no-restricted-imports': ['error', { patterns: [{ regex, message }] }] } });
+    }
+  }
+  return blocks;
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'firmware-bridge/**', '.bench/**', 'bin/**', 'eslint.config.mjs'] },
@@ -16,6 +60,7 @@ export default tseslint.config(
       '@typescript-eslint/no-require-imports': 'off',
     },
   },
+  ...layerRules(),
   {
     // node:test's test() returns a promise the runner tracks itself.
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -8,6 +8,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { MqttBridge } from '../src/bridges/mqtt/mqtt-bridge';
 import { quietLogger } from '../src/util/logger';
 import { startMosquitto, startRouter, wampClient } from '../test/integration/bridges/mqtt-helpers';
+import { localSessions } from '../src/gateway-part';
 
 type QoS = 0 | 1;
 
@@ -117,7 +118,7 @@ async function main(): Promise<void> {
             broker: { url: broker.url, protocolVersion: 5 },
             topics: [{ mqtt: `bench/bridge${run}/+`, wamp: `bench.bridge${run}.{1}`, qos }],
           },
-          { router, logger: quietLogger },
+          { router: localSessions(router), logger: quietLogger },
         );
         await bridge.start();
         const wamp = await wampClient(router, 'bench-subscriber');

@@ -17,6 +17,8 @@ import { cborSerializer } from '../src/serializers/cbor';
 import { FrameDecoder, encodeFrame } from '../src/transports/serial/frame-codec';
 import { createLocalPair } from '../src/transports/local';
 import { PtyPair, waitFor } from '../test/integration/bridges/serial-support';
+import { localSessions } from '../src/gateway-part';
+import { anonymousOnLoopback } from '../src/auth/anonymous';
 
 type Mode = 'frame' | 'line';
 const BATCH = 64;
@@ -64,14 +66,17 @@ interface Figure {
 async function measure(mode: Mode, count: number, dir: string): Promise<Figure> {
   const pty = new PtyPair(dir, mode);
   await pty.plug();
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  await router.ready();
+  const anonymous = anonymousOnLoopback();
+  const router = new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous });
   const bridge =
     mode === 'frame'
-      ? new FramePort({ name: 'bench', path: pty.a, mode: 'frame', realm: 'realm1', authid: 'bench-device', authrole: 'device' }, { router })
+      ? new FramePort(
+          { name: 'bench', path: pty.a, mode: 'frame', realm: 'realm1', authid: 'bench-device', authrole: 'device' },
+          { router: localSessions(router) },
+        )
       : new LineBridge(
           { name: 'bench', path: pty.a, mode: 'line', realm: 'realm1', rules: [{ match: '^T=(?<v>\\d+)$', topic: 'bench.lines', args: ['{v:int}'] }] },
-          { router },
+          { router: localSessions(router) },
         );
   if (bridge instanceof LineBridge) await bridge.start();
   else bridge.start();

@@ -3,11 +3,12 @@
 // config file says is everything that runs.
 
 import { GatewayAuth } from './auth/gateway-auth';
-import type { GatewayPart, PartContext, PartFactory } from './gateway-part';
+import { localSessions, type GatewayPart, type PartContext, type PartFactory } from './gateway-part';
 import { resolve as resolvePath } from 'node:path';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
-import type { TransportInfo } from './protocol/peer';
+import { startMetaApi, type MetaApis } from './meta/meta-api';
+import type { Peer, TransportInfo } from './protocol/peer';
 import { serializerByName, serializers as allSerializers, type Serializer } from './serializers';
 import type { ListenAddress, TransportServer } from './transports/transport-server';
 import { startRawSocketServer } from './transports/rawsocket/server';
@@ -47,6 +48,7 @@ export class Gateway {
     readonly config: GatewayConfig,
     readonly router: Router,
     readonly logger: Logger,
+    private readonly metaApi: MetaApis,
   ) {
     this.guard = new ConnectionGuard(config.limits, logger, (reason) => router.stats.countClose(reason));
   }
@@ -70,11 +72,13 @@ export class Gateway {
       onAuthFailure: (t: TransportInfo) => auth.onAuthFailure(t),
     });
     auth.attach(router);
-    const gateway = new Gateway(config, router, logger);
+    const gateway = new Gateway(config, router, logger, startMetaApi(router));
     try {
-      await router.ready();
+      await gateway.metaApi.ready;
       for (const l of config.listeners) await gateway.listen(l);
       const ctx: PartContext = {
+        sessions: localSessions(router),
+        realms: config.realms.map((r) => r.name),
         router,
         config,
         logger,
@@ -100,7 +104,7 @@ export class Gateway {
     const serializers: Serializer[] = l.serializers ? l.serializers.map((s) => serializerByName(s) as Serializer) : [...allSerializers];
     const common = {
       name: l.name,
-      onPeer: (peer: import('./protocol/peer').Peer) => this.router.attach(peer),
+      onPeer: (peer: Peer) => this.router.attach(peer),
       serializers,
       limits,
       logger: this.logger,
@@ -139,6 +143,7 @@ export class Gateway {
           this.logger.child('gateway').error('part failed to stop', { part: part.name, error: String(err) });
         }
       }
+      this.metaApi.stop();
       await this.router.close();
       await Promise.allSettled(this.listeners.map((l) => l.server.close()));
     })();

@@ -12,14 +12,17 @@ export { validateConfig } from './config/schema';
 export { loadConfigFile } from './config/load';
 export { ConfigError, type ConfigProblem } from './config/problem';
 export type { GatewayConfig } from './config/types';
-export { createLocalPair } from './transports/local';
+export { attachLocal, createLocalPair } from './transports/local';
 export { startWebSocketServer } from './transports/websocket/server';
 export { startRawSocketServer } from './transports/rawsocket/server';
 export { connectWebSocket } from './transports/websocket/client';
 export { connectRawSocket } from './transports/rawsocket/client';
 export { ErrorUri } from './protocol/error-uris';
 export type { Peer, TransportInfo } from './protocol/peer';
-export type { Authenticator, Authorizer } from './auth/types';
+export type { Authenticator, Authorizer, LocalIdentity } from './core/ports';
+export { anonymousOnLoopback } from './auth/anonymous';
+export { startMetaApi, type MetaApis } from './meta/meta-api';
+export { AGENT, VERSION } from './util/version';
 export { createLogger, type Logger } from './util/logger';
 
 import { Gateway } from './gateway';
@@ -27,6 +30,7 @@ import { defaultConfig } from './config/defaults';
 import type { GatewayConfig } from './config/types';
 import { WampClient } from './client/wamp-client';
 import type { Router } from './core/router';
+import { attachLocal } from './transports/local';
 
 /** Starts a gateway in this process (default config unless given). */
 export function startGateway(config: GatewayConfig = defaultConfig(), options?: import('./gateway').GatewayOptions): Promise<Gateway> {
@@ -35,6 +39,6 @@ export function startGateway(config: GatewayConfig = defaultConfig(), options?: 
 
 /** Joins `realm` as an in-process session with the given identity: no sockets, no serialization. */
 export function connectLocal(router: Router, options: { realm: string; authid: string; authrole: string; name?: string }): Promise<WampClient> {
-  const peer = router.attachLocal(options.name ?? options.authid, { authid: options.authid, authrole: options.authrole });
+  const peer = attachLocal(router, options.name ?? options.authid, { authid: options.authid, authrole: options.authrole });
   return WampClient.connect(peer, { realm: options.realm });
 }

@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { ErrorUri } from '../protocol/error-uris';
-import type { Authenticator, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 
 export function requestedMethods(details: Record<string, unknown>): string[] | undefined {
   const m = details.authmethods;

@@ -5,7 +5,7 @@
 import { UriIndex } from '../core/uri-index';
 import type { Dict } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
-import type { Action, Authorizer, Decision, SessionIdentity } from './types';
+import type { Action, Authorizer, Decision, SessionIdentity } from '../core/ports';
 
 export interface PermissionRule {
   uri: string;

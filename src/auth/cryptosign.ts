@@ -8,7 +8,7 @@ import { ErrorUri } from '../protocol/error-uris';
 import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
 import { credentialsRejected, roleFor, type PrincipalStore } from './principals';
-import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface CryptosignAuthOptions {
   store: PrincipalStore;

@@ -8,7 +8,7 @@ import { ErrorUri } from '../protocol/error-uris';
 import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
 import { credentialsRejected } from './principals';
-import type { AuthAccept, Authenticator, AuthResult, HelloContext, HelloOutcome } from './types';
+import type { AuthAccept, Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
 /** How auth/ calls a procedure: WampClient.call fits. Rejects with an Error carrying `error`
  * (a WAMP error URI) when the callee answers ERROR. */

@@ -7,7 +7,7 @@ import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
 import { matchOf, type RoleAuthorizer } from './authorizer';
 import { withTimeout, type CallFunction } from './dynamic-authenticator';
-import type { Action, Authorizer, Decision, SessionIdentity } from './types';
+import type { Action, Authorizer, Decision, SessionIdentity } from '../core/ports';
 
 export interface DynamicAuthorizerOptions {
   procedure: string;

@@ -6,8 +6,9 @@ import { WampClient } from '../client/wamp-client';
 import type { GatewayConfig, ListenerConfig, RealmConfig } from '../config/types';
 import { ConfigError, type ConfigProblem } from '../config/problem';
 import { isLoopbackHost } from '../config/schema';
-import type { Router } from '../core/router';
+import type { LocalIdentity } from '../core/ports';
 import type { TransportInfo } from '../protocol/peer';
+import { attachLocal, type PeerAcceptor } from '../transports/local';
 import type { Logger } from '../util/logger';
 import { anonymousOnLoopback } from './anonymous';
 import { RoleAuthorizer, type RoleConfig } from './authorizer';
@@ -15,7 +16,7 @@ import type { ListenerAuthConfig, DynamicAuthorizerConfig } from './config';
 import type { CallFunction } from './dynamic-authenticator';
 import { DynamicAuthorizer } from './dynamic-authorizer';
 import { buildListenerAuth, type ListenerAuth } from './listener-auth';
-import type { Authenticator, Authorizer } from './types';
+import type { Authenticator, Authorizer } from '../core/ports';
 
 export function isListenerLoopback(l: ListenerConfig): boolean {
   return l.unixPath !== undefined || isLoopbackHost(l.host);
@@ -26,7 +27,7 @@ export class GatewayAuth {
   private readonly listeners = new Map<string, ListenerAuth>();
   /** realm name -> the trusted session dynamic auth calls through, connected on first use */
   private readonly callers = new Map<string, Promise<WampClient>>();
-  private router: Router | undefined;
+  private router: PeerAcceptor<LocalIdentity> | undefined;
   private readonly localDefault = anonymousOnLoopback();
 
   /** Throws ConfigError with every problem (e.g. a secret's environment variable is unset). */
@@ -56,7 +57,7 @@ export class GatewayAuth {
   }
 
   /** The router the trusted caller sessions join; set once it exists. */
-  attach(router: Router): void {
+  attach(router: PeerAcceptor<LocalIdentity>): void {
     this.router = router;
   }
 
@@ -95,7 +96,7 @@ export class GatewayAuth {
       if (!client) {
         const router = this.router;
         if (!router) throw new Error('router not started');
-        const peer = router.attachLocal(`auth:${realm}`, { authid: 'wampgate.auth', authrole: 'wampgate.auth', trusted: true, hidden: true });
+        const peer = attachLocal(router, `auth:${realm}`, { authid: 'wampgate.auth', authrole: 'wampgate.auth', trusted: true, hidden: true });
         client = WampClient.connect(peer, { realm });
         this.callers.set(realm, client);
         // A closed session (router shutdown) is replaced on next use.

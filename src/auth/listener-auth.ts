@@ -13,7 +13,7 @@ import { loadPrincipals, PrincipalStore, processSecretEnv, type PrincipalSources
 import { AuthRateLimiter } from './rate-limit';
 import { ticketAuthenticator } from './ticket';
 import { tlsCertAuthenticator } from './tls-cert';
-import type { Authenticator, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 import { wampcraAuthenticator } from './wampcra';
 
 export interface ListenerAuthDeps {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../config/problem';
 import { ErrorUri } from '../protocol/error-uris';
-import type { AuthDeny } from './types';
+import type { AuthDeny } from '../core/ports';
 
 /** The one answer to any credential problem (unknown authid, wrong secret, wrong realm or
  * role): it must not tell an attacker which part was wrong. */

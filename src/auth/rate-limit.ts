@@ -5,7 +5,7 @@
 import { ErrorUri } from '../protocol/error-uris';
 import type { TransportInfo } from '../protocol/peer';
 import type { Logger } from '../util/logger';
-import type { AuthDeny, Authenticator, HelloContext, HelloOutcome } from './types';
+import type { AuthDeny, Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface RateLimitOptions {
   /** Failures allowed within the window before the address is blocked. Default 5. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
 import { credentialsRejected, roleFor, ticketMatches, type PrincipalStore, type StoredSecret } from './principals';
-import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface TicketAuthOptions {
   store: PrincipalStore;

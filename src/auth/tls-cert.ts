@@ -6,7 +6,7 @@ import { ErrorUri } from '../protocol/error-uris';
 import type { TlsInfo } from '../protocol/peer';
 import type { Logger } from '../util/logger';
 import { credentialsRejected } from './principals';
-import type { Authenticator, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface TlsPrincipalConfig {
   /** Match by subject common name … */

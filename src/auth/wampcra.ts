@@ -8,7 +8,7 @@ import { randomId } from '../protocol/ids';
 import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
 import { constantTimeEqual, craSignature, credentialsRejected, roleFor, type CraKey, type PrincipalStore } from './principals';
-import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from './types';
+import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface WampCraAuthOptions {
   store: PrincipalStore;

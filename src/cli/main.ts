@@ -8,7 +8,7 @@ import { loadConfigFile } from '../config/load';
 import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import { describeAddress, Gateway } from '../gateway';
-import { AGENT } from '../core/router';
+import { AGENT, VERSION } from '../util/version';
 import { createNotifier, startWatchdog } from '../ops/systemd-notify';
 import { runStatusCommand } from '../ops/status-command';
 import { createLogger, isJournalStream, withJournalPriority, type LogLevel } from '../util/logger';
@@ -226,7 +226,7 @@ export function main(argv: string[]): void {
       return check(args);
     case 'version':
     case '--version':
-      process.stdout.write(`${AGENT.replace('wampgate-', 'wampgate ')}\n`);
+      process.stdout.write(`wampgate ${VERSION}\n`);
       return;
     case undefined:
     case 'help':

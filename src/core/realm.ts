@@ -2,8 +2,6 @@
 // every action. `dispatch` is the one switch every established session's message goes through.
 // Realms share nothing: no message, subscription or registration ever crosses one.
 
-import type { Action, Authorizer, Decision } from '../auth/types';
-import { allowAll } from '../auth/types';
 import { ErrorUri } from '../protocol/error-uris';
 import type { SessionId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
@@ -13,6 +11,7 @@ import { describeValue, RateLimitedLog, type Logger } from '../util/logger';
 import { Broker, refuse, type Subscription } from './broker';
 import { Dealer, type Registration } from './dealer';
 import { defaultRealmLimits, type RealmLimits, type SessionLimits } from './limits';
+import { allowAll, type Action, type Authorizer, type Decision } from './ports';
 import type { Session, Testament } from './session';
 
 /** Realm lifecycle events, used by the meta API (and metrics). All methods optional. */

@@ -1,28 +1,27 @@
-// The router: realms by name, every session on every realm, and the attach points for
-// transports (a Peer from a socket) and in-process clients (a local pair). Owns nothing about
-// routing itself (Realm, Broker, Dealer) nor about how connections arrive (transports/).
+// The router: realms by name, every session on every realm, and the one attach point for
+// connections (a Peer, from a socket or an in-process pair). Owns nothing about routing itself
+// (Realm, Broker, Dealer), how connections arrive (transports/), nor which authenticator a
+// connection meets: the composition root passes `authenticatorFor` (auth/ implements it).
 
-import { anonymousOnLoopback } from '../auth/anonymous';
-import type { Authenticator, HelloOutcome } from '../auth/types';
 import { ErrorUri } from '../protocol/error-uris';
 import type { SessionId } from '../protocol/ids';
 import type { Dict } from '../protocol/messages';
 import type { Peer, TransportInfo } from '../protocol/peer';
-import { createLocalPair } from '../transports/local';
 import { quietLogger, RateLimitedLog, type Logger } from '../util/logger';
+import { AGENT } from '../util/version';
 import { defaultSessionLimits, type SessionLimits } from './limits';
-import { MetaApi } from './meta-api';
 import { Realm, type RealmOptions } from './realm';
-import { Session, type LocalIdentity, type SessionHost } from './session';
+import type { Authenticator, HelloOutcome, LocalIdentity } from './ports';
+import { Session, type SessionHost } from './session';
 import { RouterStats } from './stats';
-
-export const AGENT = 'wampgate-0.1.0';
 
 export interface RouterOptions {
   realms?: RealmOptions[];
   logger?: Logger;
   limits?: Partial<SessionLimits>;
-  /** Picks the authenticator for a connection (per listener). Default: anonymous on loopback only. */
+  /** Picks the authenticator for a connection (per listener); undefined denies the HELLO. Without
+   * it every HELLO is denied: only sessions attached with a preset identity join (attachLocal),
+   * so a bare Router is never open. Pass e.g. `() => anonymousOnLoopback()` (auth/anonymous). */
   authenticatorFor?: (transport: TransportInfo) => Authenticator | undefined;
   /** Called on every failed authentication (for rate limiting by remote address). */
   onAuthFailure?: (transport: TransportInfo, authid: unknown) => void;
@@ -40,9 +39,7 @@ export class Router implements SessionHost {
   readonly sessions = new Map<SessionId, Session>();
   /** every attached connection, established or not: shutdown must reach all of them. */
   private readonly attached = new Set<Session>();
-  private readonly metaApis = new Map<string, MetaApi>();
-  private readonly authenticatorFor: (transport: TransportInfo) => Authenticator | undefined;
-  private readonly defaultAuthenticator = anonymousOnLoopback();
+  private readonly authenticatorFor: ((transport: TransportInfo) => Authenticator | undefined) | undefined;
   private readonly log: Logger;
   readonly floodLog: RateLimitedLog;
 
@@ -51,7 +48,7 @@ export class Router implements SessionHost {
     this.log = this.logger.child('router');
     this.floodLog = new RateLimitedLog(this.logger.child('session'));
     this.limits = { ...defaultSessionLimits, ...options.limits };
-    this.authenticatorFor = options.authenticatorFor ?? (() => this.defaultAuthenticator);
+    this.authenticatorFor = options.authenticatorFor;
     for (const r of options.realms ?? []) this.addRealm(r);
   }
 
@@ -59,13 +56,7 @@ export class Router implements SessionHost {
     if (this.realms.has(options.name)) throw new Error(`realm "${options.name}" already exists`);
     const realm = new Realm(options, this.limits, this.logger);
     this.realms.set(realm.name, realm);
-    this.metaApis.set(realm.name, new MetaApi(this, realm));
     return realm;
-  }
-
-  /** Resolves once every realm's meta API has registered its procedures. */
-  async ready(): Promise<void> {
-    await Promise.all([...this.metaApis.values()].map((m) => m.ready));
   }
 
   findRealm(name: string): Realm | undefined {
@@ -73,23 +64,18 @@ export class Router implements SessionHost {
   }
 
   /** A new connection from a transport. With `identity`, the connection skips authentication
-   * and joins as that identity (a serial device whose port config names it). */
+   * and joins as that identity (an in-process session, see transports/local.ts attachLocal; a
+   * serial device whose port config names it). */
   attach(peer: Peer, identity?: LocalIdentity): Session {
     const session = new Session(peer, this, identity);
     this.attached.add(session);
     return session;
   }
 
-  /** An in-process client session (bridge, uplink, meta API, embedding app): returns the
-   * client end of a local pair; send HELLO on it (WampClient does) to join with `identity`. */
-  attachLocal(name: string, identity: LocalIdentity): Peer {
-    const pair = createLocalPair(name);
-    const session = new Session(pair.routerSide, this, identity);
-    this.attached.add(session);
-    return pair.clientSide;
-  }
-
   authenticate(transport: TransportInfo, realm: string, details: Dict, session: number): HelloOutcome | Promise<HelloOutcome> {
+    if (!this.authenticatorFor) {
+      return { kind: 'deny', reason: ErrorUri.notAuthorized, message: 'this router authenticates no one (no authenticatorFor): only preset identities join' };
+    }
     const authenticator = this.authenticatorFor(transport);
     if (!authenticator) {
       return { kind: 'deny', reason: ErrorUri.notAuthorized, message: `listener "${transport.listener}" accepts no authentication method` };
@@ -123,7 +109,6 @@ export class Router implements SessionHost {
 
   /** Closes every session with GOODBYE system_shutdown and waits (bounded) for them to go. */
   async close(): Promise<void> {
-    for (const meta of this.metaApis.values()) meta.stop();
     // Connections without a session first: after realm.shutdown the sessions it sent GOODBYE
     // are not `established` either, and closing them would not wait for their reply.
     for (const s of this.attached) if (!s.established) s.peer.close('router shutting down');

@@ -2,7 +2,6 @@
 // → WELCOME → … → GOODBYE/ABORT), protocol-violation handling, the outbound queue policy, and
 // in-order inbound processing when authorization awaits. Routing itself belongs to Realm.
 
-import type { AuthResult, HelloOutcome, SessionIdentity } from '../auth/types';
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type RequestId, type SessionId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
@@ -13,6 +12,7 @@ import { isValidUri } from '../protocol/uri';
 import { describeValue, type Logger, type RateLimitedLog } from '../util/logger';
 import { clientSupports, routerRoles } from './features';
 import type { SessionLimits } from './limits';
+import type { AuthResult, HelloOutcome, LocalIdentity, SessionIdentity } from './ports';
 import type { Realm } from './realm';
 import type { RouterStats } from './stats';
 
@@ -43,18 +43,6 @@ export interface Testament {
   args?: unknown[];
   kwargs?: Dict;
   options: Dict;
-}
-
-/** A pre-established identity for in-process sessions (bridges, uplink, meta API). */
-export interface LocalIdentity {
-  authid: string;
-  authrole: string;
-  /** May use `wamp.` URIs and ask for caller disclosure; only the router's own sessions. */
-  trusted?: boolean;
-  /** Not listed by the session meta API (the meta API's own session). */
-  hidden?: boolean;
-  /** The only realm this identity may join (a serial port's config names it). */
-  realm?: string;
 }
 
 export class Session implements PeerListener {

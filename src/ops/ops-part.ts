@@ -14,7 +14,7 @@ import { isLoopbackHost } from '../config/schema';
 import type { GatewayConfig } from '../config/types';
 import { SessionKeeper } from '../client/session-keeper';
 import { Result } from '../client/wamp-client';
-import { AGENT } from '../core/router';
+import { VERSION } from '../util/version';
 import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
 import { isValidUri } from '../protocol/uri';
 import type { Logger } from '../util/logger';
@@ -240,7 +240,7 @@ export class OpsPart implements GatewayPart {
       realm,
       // Hidden: the gateway's own session is not a "session" to the operator (counts, meta API).
       identity: { authid: OPS_AUTHID, authrole: OPS_AUTHROLE, hidden: true, realm },
-      router: ctx.router,
+      router: ctx.sessions,
       logger: log,
       setup: async (client) => {
         const register = async (procedure: string, handler: () => unknown): Promise<void> => {
@@ -301,7 +301,7 @@ export class OpsPart implements GatewayPart {
   /** The full status for the page, /status.json, /metrics and wampgate.status.get. */
   gatewayStatus(): GatewayStatus {
     const ctx = this.ctx;
-    if (!ctx) return { generatedAt: Date.now(), version: AGENT.replace(/^wampgate-/, ''), ready: false };
+    if (!ctx) return { generatedAt: Date.now(), version: VERSION, ready: false };
     const parts = ctx.partStatus();
     const perListener = sessionsByListener(ctx.router);
     const listeners: ListenerStatus[] = ctx.config.listeners.map((l) => ({
@@ -312,7 +312,7 @@ export class OpsPart implements GatewayPart {
     }));
     const status: GatewayStatus = {
       generatedAt: Date.now(),
-      version: AGENT.replace(/^wampgate-/, ''),
+      version: VERSION,
       ready: this.running && !this.stopped,
       router: routerStatus(ctx.router, { uptimeSeconds: (performance.now() - this.routerStartMono) / 1000 }),
       listeners,

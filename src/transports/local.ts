@@ -1,5 +1,6 @@
 // The in-process transport: a pair of Peers that hand message objects to each other with no
-// serialization. Delivery is deferred to a microtask so that a handler that sends while it is
+// serialization, and `attachLocal`, which hands one end to the router as a connection with a
+// preset identity. Delivery is deferred to a microtask so that a handler that sends while it is
 // being called never re-enters routing (routing steps stay atomic). Receivers must treat
 // messages as read-only: fan-out shares one object between subscribers.
 
@@ -84,4 +85,19 @@ export function createLocalPair(name: string, listener = 'local'): LocalPair {
   routerSide.other = clientSide;
   clientSide.other = routerSide;
   return { routerSide, clientSide };
+}
+
+/** What attachLocal needs of the router: attach a connection with a preset identity (core's
+ * Router.attach). Generic in the identity so this transport knows nothing of core's types. */
+export interface PeerAcceptor<Identity> {
+  attach(peer: Peer, identity: Identity): unknown;
+}
+
+/** An in-process client session (bridge, uplink, meta API, embedding app): attaches the router
+ * end of a new local pair with `identity` and returns the client end; send HELLO on it
+ * (WampClient.connect does) to join as that identity, with no authentication. */
+export function attachLocal<Identity>(router: PeerAcceptor<Identity>, name: string, identity: Identity): Peer {
+  const pair = createLocalPair(name);
+  router.attach(pair.routerSide, identity);
+  return pair.clientSide;
 }

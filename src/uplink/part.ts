@@ -51,7 +51,7 @@ export class UplinkPart implements GatewayPart {
     }
     const outbox = openOutbox(config, ctx);
     const { Uplink } = require('./uplink') as typeof import('./uplink');
-    const uplink = new Uplink(config, { router: ctx.router, outbox, logger: ctx.logger });
+    const uplink = new Uplink(config, { router: ctx.sessions, outbox, logger: ctx.logger });
     try {
       await uplink.start();
     } catch (err) {

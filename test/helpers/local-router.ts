@@ -13,6 +13,8 @@ import type { TransportInfo } from '../../src/protocol/peer';
 import { createLocalPair } from '../../src/transports/local';
 import { createLogger, type LogLevel, type Logger } from '../../src/util/logger';
 import { RecordingPeer, type MessageOf } from './recording-peer';
+import { anonymousOnLoopback } from '../../src/auth/anonymous';
+import { startMetaApi } from '../../src/meta/meta-api';
 
 export interface LogEntry {
   level: LogLevel;
@@ -32,12 +34,14 @@ export interface TestRouter {
   logs: LogEntry[];
 }
 
-/** A router with the given realms (default one, "realm1"), its meta API ready. */
+/** A router with the given realms (default one, "realm1"), its meta API ready, and anonymous
+ * access on loopback unless `authenticatorFor` says otherwise (as the gateway's default). */
 export async function startRouter(options: Omit<RouterOptions, 'realms' | 'logger'> & { realms?: Array<string | RealmOptions> } = {}): Promise<TestRouter> {
   const { logger, entries } = captureLogger();
   const realms = (options.realms ?? ['realm1']).map((r) => (typeof r === 'string' ? { name: r } : r));
-  const router = new Router({ ...options, realms, logger });
-  await router.ready();
+  const anonymous = anonymousOnLoopback();
+  const router = new Router({ authenticatorFor: () => anonymous, ...options, realms, logger });
+  await startMetaApi(router).ready;
   return { router, logs: entries };
 }
 

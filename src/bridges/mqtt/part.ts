@@ -14,7 +14,7 @@ export const mqttPartFactory: PartFactory = (config) => {
       async start(ctx) {
         // Loaded only when a bridge is configured: the mqtt package costs memory and start-up time.
         const { MqttBridge } = require('./mqtt-bridge') as typeof import('./mqtt-bridge');
-        bridge = new MqttBridge(entry, { router: ctx.router, logger: ctx.logger });
+        bridge = new MqttBridge(entry, { router: ctx.sessions, logger: ctx.logger });
         await bridge.start();
       },
       async stop() {

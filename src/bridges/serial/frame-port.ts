@@ -3,7 +3,7 @@
 // names, so the device joins without authentication and only on that realm. No routing here.
 
 import type { Peer } from '../../protocol/peer';
-import type { LocalIdentity } from '../../core/session';
+import type { LocalIdentity } from '../../gateway-part';
 import { SerialLink, type SerialLinkCounters, type SerialLinkState } from '../../transports/serial/serial-link';
 import { quietLogger, type Logger } from '../../util/logger';
 import { serialBridgeDefaults as D, type SerialFrameConfig } from './config';

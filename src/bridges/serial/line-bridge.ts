@@ -4,7 +4,7 @@
 
 import { SessionKeeper, type KeptSessionState } from '../../client/session-keeper';
 import { Result, type WampClient } from '../../client/wamp-client';
-import type { LocalIdentity } from '../../core/session';
+import type { LocalIdentity } from '../../gateway-part';
 import { WampError } from '../../client/wamp-error';
 import type { Peer } from '../../protocol/peer';
 import { ReopeningPort, type ReopeningPortState } from '../../transports/serial/reopening-port';

@@ -20,8 +20,8 @@ export class SerialPart implements GatewayPart {
   async start(ctx: PartContext): Promise<void> {
     // The section validator sees only its own section; the realm list is checked here so a
     // typo fails the start with a clear message instead of a device that never joins.
-    if (!ctx.router.findRealm(this.config.realm)) throw new Error(`serial port "${this.config.name}": no realm "${this.config.realm}" is configured`);
-    const deps = { router: ctx.router, logger: ctx.logger };
+    if (!ctx.realms.includes(this.config.realm)) throw new Error(`serial port "${this.config.name}": no realm "${this.config.realm}" is configured`);
+    const deps = { router: ctx.sessions, logger: ctx.logger };
     if (this.config.mode === 'frame') {
       // Loaded only when a port is configured: serialport's native binding costs memory.
       const { FramePort } = require('./frame-port') as typeof import('./frame-port');

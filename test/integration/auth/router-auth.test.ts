@@ -12,7 +12,8 @@ import { WampClient, type ConnectOptions } from '../../../src/client/wamp-client
 import { WampError } from '../../../src/client/wamp-error';
 import { Router } from '../../../src/core/router';
 import type { Dict } from '../../../src/protocol/messages';
-import { createLocalPair } from '../../../src/transports/local';
+import { attachLocal, createLocalPair } from '../../../src/transports/local';
+import { startMetaApi } from '../../../src/meta/meta-api';
 
 const nacl = require('tweetnacl') as {
   sign: { keyPair: { fromSeed(seed: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } }; detached(msg: Uint8Array, sk: Uint8Array): Uint8Array };
@@ -303,9 +304,9 @@ test('dynamic authenticator and authorizer through a trusted session calling pro
   let la: ListenerAuth | undefined;
   const router = new Router({ realms: [{ name: 'sys' }, { name: 'realm1' }], authenticatorFor: () => la?.authenticator });
   try {
-    await router.ready();
+    await startMetaApi(router).ready;
     // the trusted session that hosts the authenticator/authorizer (an app would register these)
-    const host = await WampClient.connect(router.attachLocal('auth-host', { authid: 'auth-host', authrole: 'trusted', trusted: true }), { realm: 'sys' });
+    const host = await WampClient.connect(attachLocal(router, 'auth-host', { authid: 'auth-host', authrole: 'trusted', trusted: true }), { realm: 'sys' });
     await host.register('com.example.authenticate', (args) => {
       const [, authid, details] = args as [string, string, Dict];
       trustedCalls.push(`authn:${authid}`);
@@ -318,7 +319,7 @@ test('dynamic authenticator and authorizer through a trusted session calling pro
       return { allow: uri.startsWith(`home.${String(session.authid)}.`), disclose: false };
     });
     // the gateway's caller: a trusted session on the realm where the procedures live
-    const caller = await WampClient.connect(router.attachLocal('auth-caller', { authid: 'router', authrole: 'trusted', trusted: true }), { realm: 'sys' });
+    const caller = await WampClient.connect(attachLocal(router, 'auth-caller', { authid: 'router', authrole: 'trusted', trusted: true }), { realm: 'sys' });
     const call = (p: string, a: unknown[], k: Dict, o: { timeout: number }) => caller.call(p, a, k, { timeout: o.timeout });
     la = buildListenerAuth({ dynamic: { procedure: 'com.example.authenticate', realm: 'sys' } }, { listener: 'test', loopback: true, call });
     const realm1 = router.findRealm('realm1');

@@ -7,6 +7,7 @@ import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
 import { quietLogger } from '../../../src/util/logger';
 import { device, startAedes, startRouter, waitFor, wampClient } from './mqtt-helpers';
 import { bridgeSuite } from './mqtt-suite';
+import { localSessions } from '../../../src/gateway-part';
 
 bridgeSuite('aedes/3.1.1', 4, startAedes);
 
@@ -24,7 +25,7 @@ test('aedes/3.1.1: more than 65,535 QoS 1 messages on one connection, both ways,
         { mqtt: 'down/+', wamp: 'down.{1}', qos: 1, direction: 'wamp-to-mqtt' },
       ],
     },
-    { router, logger: quietLogger },
+    { router: localSessions(router), logger: quietLogger },
   );
   const wamp = await wampClient(router);
   t.after(async () => {

@@ -14,6 +14,7 @@ import { createLocalPair } from '../../../src/transports/local';
 import type { RequestId } from '../../../src/protocol/ids';
 import { MessageType } from '../../../src/protocol/message-types';
 import type { Message } from '../../../src/protocol/messages';
+import { anonymousOnLoopback } from '../../../src/auth/anonymous';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 
@@ -121,10 +122,10 @@ export async function waitFor(cond: () => boolean, opts: { timeoutMs?: number; w
   }
 }
 
-export async function startRouter(): Promise<Router> {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  await router.ready();
-  return router;
+/** A bare router: anonymous on loopback (test clients join through local pairs), no meta API. */
+export function startRouter(): Promise<Router> {
+  const anonymous = anonymousOnLoopback();
+  return Promise.resolve(new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous }));
 }
 
 export async function wampClient(router: Router, name = 'test'): Promise<WampClient> {

@@ -8,6 +8,7 @@ import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
 import { quietLogger } from '../../../src/util/logger';
 import { collect, device, freePort, startMosquitto, startRouter, waitFor, wampClient } from './mqtt-helpers';
 import { bridgeSuite } from './mqtt-suite';
+import { localSessions } from '../../../src/gateway-part';
 
 bridgeSuite('mosquitto/5', 5, () => startMosquitto());
 
@@ -24,7 +25,7 @@ test('mosquitto/5: the bridge reconnects and re-subscribes after a broker restar
         { mqtt: 'cmd/+', wamp: 'cmd.{1}', qos: 1, direction: 'wamp-to-mqtt' },
       ],
     },
-    { router, logger: quietLogger },
+    { router: localSessions(router), logger: quietLogger },
   );
   const wamp = await wampClient(router);
   // A device streaming one message every 5 ms, reconnecting on its own.
@@ -82,7 +83,7 @@ test('mosquitto/5: a broker that is down at start does not block start(); the br
       broker: { url: `mqtt://127.0.0.1:${port}`, protocolVersion: 5, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
       topics: [{ mqtt: 'late/+', wamp: 'late.{1}' }],
     },
-    { router, logger: quietLogger },
+    { router: localSessions(router), logger: quietLogger },
   );
   const started: { broker?: Awaited<ReturnType<typeof startMosquitto>> } = {};
   t.after(async () => {

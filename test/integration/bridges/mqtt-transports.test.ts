@@ -13,6 +13,7 @@ import type { Router } from '../../../src/core/router';
 import { quietLogger } from '../../../src/util/logger';
 import { collect, device, startRouter, waitFor, wampClient } from './mqtt-helpers';
 import { startSecureMosquitto, type SecureMosquitto } from './mqtt-tls-helpers';
+import { localSessions } from '../../../src/gateway-part';
 
 const fastRetry = { reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, connectTimeoutMs: 5000 };
 
@@ -27,7 +28,7 @@ function bridgeFor(router: Router, name: string, broker: MqttBrokerConfig): Mqtt
         { mqtt: `${name}/down/+`, wamp: `${name}.down.{1}`, direction: 'wamp-to-mqtt', qos: 1 },
       ],
     },
-    { router, logger: quietLogger },
+    { router: localSessions(router), logger: quietLogger },
   );
 }
 

@@ -15,7 +15,7 @@ import { serialPartFactory } from '../../../src/bridges/serial/part';
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
 import type { SerialFrameConfig } from '../../../src/bridges/serial/config';
 import type { GatewayConfig } from '../../../src/config/types';
-import type { PartContext } from '../../../src/gateway-part';
+import { localSessions, type PartContext } from '../../../src/gateway-part';
 import { assertServesFreshSession, collectEvents, connectClient, startRouter } from '../../helpers/local-router';
 import { bridgesFromParts } from '../../../src/ops/part-status';
 import { HostProcess, PtyPair, buildWampdevHost, injectBytes, waitFor } from './serial-support';
@@ -54,7 +54,15 @@ test('a firmware device joins as the configured identity, publishes, is called, 
   assert.equal(parts.length, 1);
   const part = parts[0]!;
   assert.equal(part.name, 'serial:dev7');
-  const ctx: PartContext = { router, config, logger: router.logger, dataDir: dir, partStatus: () => ({}) };
+  const ctx: PartContext = {
+    sessions: localSessions(router),
+    realms: [...router.realms.keys()],
+    router,
+    config,
+    logger: router.logger,
+    dataDir: dir,
+    partStatus: () => ({}),
+  };
   await part.start(ctx);
   cleanups.push(() => part.stop());
   const status = () => part.status!() as FramePortStatus;
@@ -168,6 +176,17 @@ test('a frame port on a realm that is not configured fails its start with a clea
   const portConfig: SerialFrameConfig = { name: 'x', path: path.join(dir, 'none'), mode: 'frame', realm: 'nope', authid: 'a', authrole: 'b' };
   const config = { bridges: { serial: [portConfig] } } as unknown as GatewayConfig;
   const part = serialPartFactory(config)[0]!;
-  await assert.rejects(part.start({ router, config, logger: router.logger, dataDir: dir, partStatus: () => ({}) }), /no realm "nope"/);
+  await assert.rejects(
+    part.start({
+      sessions: localSessions(router),
+      realms: [...router.realms.keys()],
+      router,
+      config,
+      logger: router.logger,
+      dataDir: dir,
+      partStatus: () => ({}),
+    }),
+    /no realm "nope"/,
+  );
   assert.equal((part.status!() as { state: string }).state, 'closed');
 });

@@ -12,6 +12,7 @@ import { LineBridge } from '../../../src/bridges/serial/line-bridge';
 import type { SerialLineConfig } from '../../../src/bridges/serial/config';
 import { assertServesFreshSession, collectEvents, connectClient, startRouter } from '../../helpers/local-router';
 import { PtyPair, RawDevice, waitFor } from './serial-support';
+import { localSessions } from '../../../src/gateway-part';
 
 let dir = '';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -46,7 +47,7 @@ async function setup(name: string, extra: Partial<SerialLineConfig> = {}) {
     ],
     ...extra,
   };
-  const bridge = new LineBridge(config, { router, logger: router.logger });
+  const bridge = new LineBridge(config, { router: localSessions(router), logger: router.logger });
   cleanups.push(() => bridge.stop());
   await bridge.start();
   await waitFor('the port open', () => bridge.status().state === 'open');
@@ -123,7 +124,7 @@ test('a port path that does not exist never crashes; the bridge keeps retrying a
   cleanups.push(() => router.close());
   const bridge = new LineBridge(
     { name: 'ghost', path: path.join(dir, 'nothing-here'), mode: 'line', realm: 'realm1', rules: [], reopen: { minMs: 50, maxMs: 200 } },
-    { router },
+    { router: localSessions(router) },
   );
   cleanups.push(() => bridge.stop());
   await bridge.start();

@@ -16,6 +16,7 @@ import type { GatewayStatus } from '../../../src/ops/status-types';
 import { jsonSerializer } from '../../../src/serializers/json';
 import { connectWebSocket } from '../../../src/transports/websocket/client';
 import { captureLogger } from '../../helpers/local-router';
+import { attachLocal } from '../../../src/transports/local';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI ? `${CHROMIUM} not installed (apt-get install chromium)` : false;
@@ -41,7 +42,7 @@ function get(path: string): Promise<{ status: number; body: string }> {
 async function localClient(): Promise<WampClient> {
   // An in-process client as an embedding app would attach it (the gateway authenticates only
   // connections that arrive on a configured listener).
-  const peer = gateway.router.attachLocal('ops-test', { authid: `test-${clients.length}`, authrole: 'test' });
+  const peer = attachLocal(gateway.router, 'ops-test', { authid: `test-${clients.length}`, authrole: 'test' });
   const c = await WampClient.connect(peer, { realm: 'realm1', timeoutMs: 5000 });
   clients.push(c);
   return c;

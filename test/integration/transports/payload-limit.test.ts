@@ -11,10 +11,11 @@ import { createLocalPair } from '../../../src/transports/local';
 import { startRawSocketServer } from '../../../src/transports/rawsocket/server';
 import { connectRawSocket } from '../../../src/transports/rawsocket/client';
 import { cborSerializer } from '../../../src/serializers/cbor';
+import { anonymousOnLoopback } from '../../../src/auth/anonymous';
 
 test("a result over the RawSocket caller's announced max length → ERROR wamp.error.payload_size_exceeded; smaller results still arrive", async () => {
-  const router = new Router({ realms: [{ name: 'realm1' }] });
-  await router.ready();
+  const anonymous = anonymousOnLoopback();
+  const router = new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous });
   const server = await startRawSocketServer({ name: 'rs', host: '127.0.0.1', port: 0, onPeer: (peer) => router.attach(peer) });
   const pair = createLocalPair('callee');
   router.attach(pair.routerSide);

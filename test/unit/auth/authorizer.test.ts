@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RoleAuthorizer, type PermissionRule, type RoleConfig } from '../../../src/auth/authorizer';
-import type { Action, SessionIdentity } from '../../../src/auth/types';
+import type { Action, SessionIdentity } from '../../../src/core/ports';
 import type { MatchPolicy } from '../../../src/protocol/uri';
 import { transport } from './support';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { RoleAuthorizer } from '../../../src/auth/authorizer';
 import type { CallFunction } from '../../../src/auth/dynamic-authenticator';
 import { DynamicAuthorizer } from '../../../src/auth/dynamic-authorizer';
-import type { SessionIdentity } from '../../../src/auth/types';
+import type { SessionIdentity } from '../../../src/core/ports';
 import type { Dict } from '../../../src/protocol/messages';
 import { transport } from './support';
 

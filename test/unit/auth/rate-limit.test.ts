@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AuthRateLimiter, remoteAddress } from '../../../src/auth/rate-limit';
-import type { Authenticator } from '../../../src/auth/types';
+import type { Authenticator } from '../../../src/core/ports';
 import { ctx, transport } from './support';
 
 test('remoteAddress drops the port, keeps other transports whole', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import type { Dict } from '../../../src/protocol/messages';
 import type { TransportInfo } from '../../../src/protocol/peer';
-import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../../../src/auth/types';
+import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../../../src/core/ports';
 
 export function transport(overrides: Partial<TransportInfo> = {}): TransportInfo {
   return { type: 'websocket', serializer: 'json', peer: '10.0.0.7:40000', loopback: false, listener: 'test', ...overrides };

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashSecret, loadPrincipals, PrincipalStore } from '../../../src/auth/principals';
 import { ticketAuthenticator } from '../../../src/auth/ticket';
-import type { Authenticator } from '../../../src/auth/types';
+import type { Authenticator } from '../../../src/core/ports';
 import { assertAccepted, assertRejected, authenticate, ctx } from './support';
 
 const senv = {

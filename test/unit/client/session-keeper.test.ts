@@ -7,6 +7,7 @@ import { SessionKeeper } from '../../../src/client/session-keeper';
 import { WampError } from '../../../src/client/wamp-error';
 import { connectClient, startRouter } from '../../helpers/local-router';
 import { quietLogger } from '../../../src/util/logger';
+import { localSessions } from '../../../src/gateway-part';
 
 async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 250; i++) {
@@ -23,7 +24,7 @@ test('a kept session killed through the meta API rejoins and runs its setup agai
     name: 'bridge',
     realm: 'realm1',
     identity: { authid: 'bridge-1', authrole: 'bridge' },
-    router,
+    router: localSessions(router),
     setup: async (wamp) => {
       setups++;
       await wamp.register('bridge.ping', () => 'pong');
@@ -62,7 +63,7 @@ test('a failing first setup rejects start() and leaves no session in the realm',
     name: 'bridge',
     realm: 'realm1',
     identity: { authid: 'bridge-2', authrole: 'bridge' },
-    router,
+    router: localSessions(router),
     setup: (wamp) => wamp.register('wamp.not_allowed', () => 1).then(() => undefined),
     logger: quietLogger,
   });

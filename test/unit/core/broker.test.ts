@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Authenticator } from '../../../src/auth/types';
+import type { Authenticator } from '../../../src/core/ports';
 import { ErrorUri } from '../../../src/protocol/error-uris';
 import { MessageType } from '../../../src/protocol/message-types';
 import type { Dict } from '../../../src/protocol/messages';

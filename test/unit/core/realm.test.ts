@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Authorizer, Decision } from '../../../src/auth/types';
+import type { Authorizer, Decision } from '../../../src/core/ports';
 import { ErrorUri } from '../../../src/protocol/error-uris';
 import { MessageType } from '../../../src/protocol/message-types';
 import { WampError } from '../../../src/client/wamp-error';

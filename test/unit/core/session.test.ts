@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brokerFeatures, dealerFeatures } from '../../../src/core/features';
-import { AGENT } from '../../../src/core/router';
+import { AGENT } from '../../../src/util/version';
 import { ErrorUri } from '../../../src/protocol/error-uris';
 import { MAX_ID } from '../../../src/protocol/ids';
 import { MessageType } from '../../../src/protocol/message-types';

@@ -4,13 +4,14 @@ import { routerStatus, sessionsByListener, DROP_REASONS } from '../../../src/ops
 import { WampClient } from '../../../src/client/wamp-client';
 import { MessageType } from '../../../src/protocol/message-types';
 import { connectClient, flush, joinRecording, startRouter } from '../../helpers/local-router';
+import { attachLocal } from '../../../src/transports/local';
 
 test('realms count sessions by transport; hidden sessions (meta API, ops) are not counted', async () => {
   const { router } = await startRouter({ realms: ['realm1', 'realm2'] });
   const a = joinRecording(router, 'realm1', undefined, { type: 'websocket', listener: 'ws' });
   joinRecording(router, 'realm1', undefined, { type: 'websocket', listener: 'ws' });
   joinRecording(router, 'realm1', undefined, { type: 'rawsocket', listener: 'raw' });
-  const hidden = await WampClient.connect(router.attachLocal('ops', { authid: 'wampgate.ops', authrole: 'wampgate.ops', hidden: true }), { realm: 'realm2' });
+  const hidden = await WampClient.connect(attachLocal(router, 'ops', { authid: 'wampgate.ops', authrole: 'wampgate.ops', hidden: true }), { realm: 'realm2' });
   const visible = await connectClient(router, 'realm2');
 
   const s = routerStatus(router);

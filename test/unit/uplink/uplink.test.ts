@@ -17,6 +17,8 @@ import { Uplink } from '../../../src/uplink/uplink';
 import { resolveUplinkConfig, type UplinkConfig } from '../../../src/uplink/uplink-config';
 import { connectClient } from '../../helpers/local-router';
 import { waitFor } from '../../fixtures/uplink-harness';
+import { localSessions } from '../../../src/gateway-part';
+import { anonymousOnLoopback } from '../../../src/auth/anonymous';
 
 const seed = generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
 const pubkey = ed25519FromSeedHex(seed).publicKeyHex;
@@ -32,8 +34,8 @@ async function routers(): Promise<{ cloud: Router; gateway: Router }> {
     { listener: 'cloud', loopback: true },
   );
   const cloud = new Router({ realms: [{ name: 'cloud' }], authenticatorFor: () => auth.authenticator });
-  const gateway = new Router({ realms: [{ name: 'realm1' }] });
-  await Promise.all([cloud.ready(), gateway.ready()]);
+  const anonymous = anonymousOnLoopback();
+  const gateway = new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous });
   return { cloud, gateway };
 }
 
@@ -43,7 +45,7 @@ function makeUplink(cloud: Router, gateway: Router, raw: Partial<UplinkConfig>, 
     { dataDir: '/nonexistent', firstRealm: 'realm1', maxMessageBytes: 1 << 20, hostname: 'test' },
   );
   return new Uplink(config, {
-    router: gateway,
+    router: localSessions(gateway),
     outbox: new MemoryOutbox(),
     connect: (): Promise<Peer> => {
       if (!allowLink()) return Promise.reject(new Error('ECONNREFUSED (test)'));

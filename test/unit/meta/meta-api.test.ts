@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Authorizer } from '../../../src/auth/types';
+import type { Authorizer } from '../../../src/core/ports';
 import { WampError } from '../../../src/client/wamp-error';
 import type { WampClient } from '../../../src/client/wamp-client';
 import { ErrorUri } from '../../../src/protocol/error-uris';

@@ -1,8 +1,9 @@
 // The WAMP meta API of one realm (spec: "Session Meta API", "Subscription Meta API",
-// "Registration Meta API", "Session Testament") as an ordinary in-process session: it registers
-// the wamp.* procedures and publishes the wamp.* meta events, so every call to it goes through
-// the same dealer and authorization as any client's. It reads realm state; it never changes
-// broker or dealer state except by killing sessions the caller named.
+// "Registration Meta API", "Session Testament") as a service session the composition root
+// starts (startMetaApi): it registers the wamp.* procedures and publishes the wamp.* meta events
+// from an ordinary in-process session, so every call to it goes through the same dealer and
+// authorization as any client's. It reads realm state; it never changes broker or dealer state
+// except by killing sessions the caller named. Not in core/: it is a client of the router.
 
 import { WampClient, type InvocationHandler } from '../client/wamp-client';
 import { WampError } from '../client/wamp-error';
@@ -10,12 +11,14 @@ import { ErrorUri } from '../protocol/error-uris';
 import type { SessionId } from '../protocol/ids';
 import type { Dict } from '../protocol/messages';
 import { isReserved, isValidUri } from '../protocol/uri';
+import { attachLocal } from '../transports/local';
 import type { Logger } from '../util/logger';
-import type { Subscription } from './broker';
-import type { Registration } from './dealer';
-import type { Realm, RealmListener } from './realm';
-import type { LocalIdentity, Session } from './session';
-import type { Router } from './router';
+import type { Subscription } from '../core/broker';
+import type { Registration } from '../core/dealer';
+import type { LocalIdentity } from '../core/ports';
+import type { Realm, RealmListener } from '../core/realm';
+import type { Router } from '../core/router';
+import type { Session } from '../core/session';
 
 const identity: LocalIdentity = { authid: 'wampgate.meta', authrole: 'wampgate.meta', trusted: true, hidden: true };
 
@@ -94,9 +97,11 @@ export class MetaApi implements RealmListener {
   }
 
   private async start(): Promise<void> {
-    const peer = this.router.attachLocal(`meta:${this.realm.name}`, identity);
+    const peer = attachLocal(this.router, `meta:${this.realm.name}`, identity);
     const client = await WampClient.connect(peer, { realm: this.realm.name });
     this.client = client;
+    // Once its session is gone (router shutdown) there is no one to publish meta events from.
+    client.onClose(() => this.stop());
     const roleFilter = (args: unknown[]): ((s: Session) => boolean) => {
       const roles = args[0];
       if (roles === undefined || roles === null) return () => true;
@@ -271,4 +276,23 @@ function matchOption(options: unknown): 'exact' | 'prefix' | 'wildcard' {
     if (m === 'prefix' || m === 'wildcard') return m;
   }
   return 'exact';
+}
+
+/** The meta API of every realm of a router, started together. */
+export interface MetaApis {
+  /** Resolves once every realm's meta API has registered its procedures. */
+  readonly ready: Promise<void>;
+  /** Stops publishing meta events (before the router closes, so shutdown sends none). */
+  stop(): void;
+}
+
+/** Starts the meta API on every realm `router` has now (the composition root, tests, embedding). */
+export function startMetaApi(router: Router): MetaApis {
+  const apis = [...router.realms.values()].map((realm) => new MetaApi(router, realm));
+  return {
+    ready: Promise.all(apis.map((m) => m.ready)).then(() => undefined),
+    stop: () => {
+      for (const m of apis) m.stop();
+    },
+  };
 }

@@ -1,7 +1,9 @@
-// The contracts between the core and authentication/authorization (DESIGN §1 auth/). The core
-// calls these; auth/ implements them. An authenticator answers a HELLO with accept, challenge
-// or deny; an authorizer answers each action synchronously (or, for a dynamic authorizer, with
-// a promise, and the session then holds its later messages until the answer so order holds).
+// The ports core owns (DESIGN §1 "Core owns its ports"): the contracts it calls and others
+// implement from above — authenticate a HELLO (auth/), authorize an action (auth/), and the
+// preset identity of a session that skips authentication (in-process parts, serial devices).
+// An authenticator answers a HELLO with accept, challenge or deny; an authorizer answers each
+// action synchronously (or, for a dynamic authorizer, with a promise, and the session then
+// holds its later messages until the answer so order holds). No implementation lives here.
 
 import type { Dict } from '../protocol/messages';
 import type { TransportInfo } from '../protocol/peer';
@@ -73,7 +75,20 @@ export interface Authorizer {
   authorize(who: SessionIdentity, action: Action, uri: string, options: Dict): Decision | Promise<Decision>;
 }
 
-/** Allows everything: the built-in default for loopback-only anonymous access. */
+/** Allows everything: a realm's authorizer when its config names none (the loopback default). */
 export const allowAll: Authorizer = {
   authorize: () => ({ allow: true }),
 };
+
+/** A preset identity: the session skips authentication and joins as this (bridges, uplink, meta
+ * API, an embedding application's sessions, a serial device whose port config names it). */
+export interface LocalIdentity {
+  authid: string;
+  authrole: string;
+  /** May use `wamp.` URIs and ask for caller disclosure; only the router's own sessions. */
+  trusted?: boolean;
+  /** Not listed by the session meta API (the meta API's own session). */
+  hidden?: boolean;
+  /** The only realm this identity may join (a serial port's config names it). */
+  realm?: string;
+}
