@@ -13,6 +13,7 @@ import type { TransportServer } from '../../../src/transports/transport-server';
 import { cborSerializer } from '../../../src/serializers/cbor';
 import type { TransportLimits } from '../../../src/transports/limits';
 import { PingBlindRawSocketProxy } from '../../fixtures/ping-blind-rawsocket-proxy';
+import { anonymousOnLoopback } from '../../../src/auth/anonymous';
 
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,8 +33,8 @@ function within<T>(p: Promise<T>, what: string, ms = 5000): Promise<T> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function cloud(limits: Partial<TransportLimits> = {}): Promise<{ router: Router; server: TransportServer; port: number; close(): Promise<void> }> {
-  const router = new Router({ realms: [{ name: 'cloud' }] });
-  await router.ready();
+  const anonymous = anonymousOnLoopback();
+  const router = new Router({ realms: [{ name: 'cloud' }], authenticatorFor: () => anonymous });
   const server = await startRawSocketServer({ name: 'rs', host: '127.0.0.1', port: 0, limits, onPeer: (peer) => router.attach(peer) });
   const { port } = server.address() as { port: number };
   return {

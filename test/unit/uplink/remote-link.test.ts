@@ -31,7 +31,6 @@ async function cloudRouter(): Promise<Router> {
     { listener: 'cloud', loopback: true },
   );
   const cloud = new Router({ realms: [{ name: 'cloud' }], authenticatorFor: () => auth.authenticator });
-  await cloud.ready();
   return cloud;
 }
 
