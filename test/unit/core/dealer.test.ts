@@ -7,6 +7,7 @@ import { basicRoles, joinRecording, startRouter, type RecordedSession } from '..
 import type { Router } from '../../../src/core/router';
 import { WampClient } from '../../../src/client/wamp-client';
 import { WampError } from '../../../src/client/wamp-error';
+import { attachLocal } from '../../../src/transports/local';
 
 let nextRequest = 1;
 
@@ -586,7 +587,7 @@ test("an INVOCATION the callee's transport cannot carry → the caller gets ERRO
 test('force_reregister: a session of the same authid and authrole takes over a registration; another principal cannot', async () => {
   const { router } = await startRouter();
   const join = (authid: string, authrole = 'gateway'): Promise<WampClient> =>
-    WampClient.connect(router.attachLocal(authid, { authid, authrole }), { realm: 'realm1' });
+    WampClient.connect(attachLocal(router, authid, { authid, authrole }), { realm: 'realm1' });
   const stale = await join('gw1');
   const fresh = await join('gw1');
   const other = await join('gw2');
