@@ -22,18 +22,36 @@ const INTERVAL_MS = 100;
 
 before(async () => {
   const [cloudPort, rawPort, gatewayPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  cloud = await startCloud(dir.path, cloudPort, rawPort);
+  // The gateway authenticates (ticket): a cloud lets a session take over registrations only
+  // from its own principal, and anonymous sessions each get a random authid.
+  cloud = await startCloud(dir.path, cloudPort, rawPort, {
+    listeners: [
+      { name: 'ws', type: 'websocket', host: '127.0.0.1', port: cloudPort, path: '/ws' },
+      {
+        name: 'raw',
+        type: 'rawsocket',
+        host: '127.0.0.1',
+        port: rawPort,
+        auth: { ticket: { principals: [{ authid: 'gw1', role: 'gateway', ticket: 's3cret' }] } },
+      },
+    ],
+  });
   proxy = await new PingBlindRawSocketProxy(rawPort).listen();
   const uplink: Dict = {
     url: `rawsocket://127.0.0.1:${proxy.port}`,
     realm: 'cloud',
     gatewayId: 'gw1',
+    auth: { authid: 'gw1', ticket: 's3cret' },
     keepalive: { intervalMs: INTERVAL_MS, timeoutMs: 300 },
     reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
-    forward: [{ name: 'up', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.{gatewayId}.sensors.' }],
+    forward: [
+      { name: 'up', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.{gatewayId}.sensors.' },
+      { name: 'rpc', direction: 'up', type: 'procedure', local: 'dev.', remote: 'site.{gatewayId}.dev.' },
+    ],
   };
   gateway = await startGateway(dir.path, gatewayPort, uplink);
   [local, app] = await Promise.all([connect(gatewayPort, 'realm1'), connect(cloudPort, 'cloud')]);
+  await local.register('dev.echo', (args) => args[0]);
   await waitFor('the uplink online', async () => (await uplinkStatus(local)).state === 'online');
 });
 
@@ -86,4 +104,30 @@ test('a blackholed link (no FIN, no RST) is detected and the uplink reconnects',
     return st.state === 'online' && st;
   });
   assert.equal(s.connects, (before.connects as number) + 1);
+  // The cloud (keepalive 30 s) still holds the dead session; force_reregister took its
+  // registration over, so a cloud caller reaches the device now, not after the cloud notices.
+  const r = await waitFor(
+    'a cloud call to reach the device through the new session',
+    async () => {
+      try {
+        return await app.call('site.gw1.dev.echo', ['hi'], {}, { timeout: 1000 });
+      } catch {
+        return undefined;
+      }
+    },
+    3000,
+  );
+  assert.deepEqual(r.args, ['hi']);
+});
+
+test('an upward call to a procedure no device registered fails without showing the local URI', async () => {
+  await assert.rejects(app.call('site.gw1.dev.missing', [], {}, { timeout: 3000 }), (err: unknown) => {
+    const e = err as { error?: string; args?: unknown[] };
+    assert.equal(e.error, 'wamp.error.no_such_procedure');
+    const text = JSON.stringify(e.args);
+    assert.match(text, /site\.gw1\.dev\.missing/);
+    assert.doesNotMatch(text, /"dev\.missing|\bdev\.missing"/, `local URI leaked: ${text}`);
+    assert.doesNotMatch(text.replace(/site\.gw1\.dev\.missing/g, ''), /dev\.missing/, `local URI leaked: ${text}`);
+    return true;
+  });
 });
