@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
+import { TtlCache } from '../util/ttl-cache';
 import { credentialsRejected } from './principals';
 import type { AuthAccept, Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
@@ -26,11 +27,6 @@ export interface DynamicAuthenticatorOptions {
   authprovider?: string;
   logger?: Logger;
   now?: () => number;
-}
-
-interface CacheEntry {
-  expires: number;
-  result: AuthResult;
 }
 
 /** Errors that say the authenticator could not answer, not that it said no: never cached. */
@@ -69,19 +65,14 @@ export class DynamicAuthenticator implements Authenticator {
   calls = 0;
   cacheHits = 0;
   private readonly timeoutMs: number;
-  private readonly cacheTtlMs: number;
-  private readonly cacheMax: number;
   private readonly authprovider: string;
-  private readonly now: () => number;
   /** realm \0 authid \0 sha256(ticket) -> answer: the ticket itself is never kept. */
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: TtlCache<AuthResult>;
 
   constructor(private readonly options: DynamicAuthenticatorOptions) {
     this.timeoutMs = options.timeoutMs ?? 3000;
-    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
-    this.cacheMax = options.cacheMax ?? 1000;
     this.authprovider = options.authprovider ?? 'dynamic';
-    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 60_000, max: options.cacheMax ?? 1000, ...(options.now ? { now: options.now } : {}) });
   }
 
   hello(ctx: HelloContext): HelloOutcome {
@@ -104,11 +95,10 @@ export class DynamicAuthenticator implements Authenticator {
   async authenticate(ctx: HelloContext, authid: string, ticket: string): Promise<AuthResult> {
     const key = `${ctx.realm}\0${authid}\0${createHash('sha256').update(ticket).digest('hex')}`;
     const hit = this.cache.get(key);
-    if (hit && hit.expires > this.now()) {
+    if (hit) {
       this.cacheHits++;
-      return hit.result;
+      return hit;
     }
-    if (hit) this.cache.delete(key);
     this.calls++;
     const details: Dict = {
       authmethod: 'ticket',
@@ -176,8 +166,6 @@ export class DynamicAuthenticator implements Authenticator {
   }
 
   private remember(key: string, result: AuthResult): void {
-    if (this.cacheTtlMs <= 0 || this.cacheMax <= 0) return;
-    this.cache.set(key, { expires: this.now() + this.cacheTtlMs, result });
-    while (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
+    this.cache.set(key, result);
   }
 }

@@ -5,6 +5,7 @@
 
 import type { Dict } from '../protocol/messages';
 import type { Logger } from '../util/logger';
+import { TtlCache } from '../util/ttl-cache';
 import { matchOf, type RoleAuthorizer } from './authorizer';
 import { withTimeout, type CallFunction } from './dynamic-authenticator';
 import type { Action, Authorizer, Decision, SessionIdentity } from '../core/ports';
@@ -24,29 +25,19 @@ export interface DynamicAuthorizerOptions {
   now?: () => number;
 }
 
-interface CacheEntry {
-  expires: number;
-  decision: Decision;
-}
-
 const DENY: Decision = { allow: false };
 
 export class DynamicAuthorizer implements Authorizer {
   calls = 0;
   cacheHits = 0;
   private readonly timeoutMs: number;
-  private readonly cacheTtlMs: number;
-  private readonly cacheMax: number;
-  private readonly now: () => number;
   /** realm \0 authrole \0 authid \0 action \0 match \0 uri -> decision: the procedure may decide
    * per authid, so the key holds everything it is told except the session id. */
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache: TtlCache<Decision>;
 
   constructor(private readonly options: DynamicAuthorizerOptions) {
     this.timeoutMs = options.timeoutMs ?? 3000;
-    this.cacheTtlMs = options.cacheTtlMs ?? 60_000;
-    this.cacheMax = options.cacheMax ?? 10_000;
-    this.now = options.now ?? Date.now;
+    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 60_000, max: options.cacheMax ?? 10_000, ...(options.now ? { now: options.now } : {}) });
   }
 
   authorize(who: SessionIdentity, action: Action, uri: string, options: Dict): Decision | Promise<Decision> {
@@ -58,11 +49,10 @@ export class DynamicAuthorizer implements Authorizer {
     if (uri.startsWith('wamp.')) return DENY;
     const key = `${who.realm}\0${who.authrole}\0${who.authid}\0${action}\0${match}\0${uri}`;
     const hit = this.cache.get(key);
-    if (hit && hit.expires > this.now()) {
+    if (hit) {
       this.cacheHits++;
-      return hit.decision;
+      return hit;
     }
-    if (hit) this.cache.delete(key);
     return this.ask(who, action, uri, match, options, key);
   }
 
@@ -108,10 +98,7 @@ export class DynamicAuthorizer implements Authorizer {
       decision = a.allow === true ? { allow: true, disclose: a.disclose === true } : DENY;
       if (a.cache === false) cacheable = false;
     }
-    if (cacheable && this.cacheTtlMs > 0 && this.cacheMax > 0) {
-      this.cache.set(key, { expires: this.now() + this.cacheTtlMs, decision });
-      while (this.cache.size > this.cacheMax) this.cache.delete(this.cache.keys().next().value as string);
-    }
+    if (cacheable) this.cache.set(key, decision);
     return decision;
   }
 }

@@ -3,9 +3,9 @@
 // through which dynamic authenticators and authorizers call their procedures.
 
 import { WampClient } from '../client/wamp-client';
-import type { GatewayConfig, ListenerConfig, RealmConfig } from '../config/types';
+import type { GatewayConfig, RealmConfig } from '../config/types';
 import { ConfigError, type ConfigProblem } from '../config/problem';
-import { isLoopbackHost } from '../config/schema';
+import { isLoopbackListener } from '../util/loopback';
 import type { LocalIdentity } from '../core/ports';
 import type { TransportInfo } from '../protocol/peer';
 import { attachLocal, type PeerAcceptor } from '../transports/local';
@@ -17,10 +17,6 @@ import type { CallFunction } from './dynamic-authenticator';
 import { DynamicAuthorizer } from './dynamic-authorizer';
 import { buildListenerAuth, type ListenerAuth } from './listener-auth';
 import type { Authenticator, Authorizer } from '../core/ports';
-
-export function isListenerLoopback(l: ListenerConfig): boolean {
-  return l.unixPath !== undefined || isLoopbackHost(l.host);
-}
 
 export class GatewayAuth {
   /** listener name -> its authenticator and rate limiter */
@@ -43,7 +39,7 @@ export class GatewayAuth {
           buildListenerAuth(l.auth as ListenerAuthConfig | undefined, {
             listener: l.name,
             path: `listeners[${i}].auth`,
-            loopback: isListenerLoopback(l),
+            loopback: isLoopbackListener(l),
             call: this.callIn(((l.auth as ListenerAuthConfig | undefined)?.dynamic?.realm ?? config.realms[0]?.name) as string),
             logger,
           }),

@@ -4,6 +4,7 @@
 // part's business; this owns only its lifecycle.
 
 import type { Peer } from '../protocol/peer';
+import { Backoff } from '../util/backoff';
 import type { Logger } from '../util/logger';
 import { WampClient } from './wamp-client';
 
@@ -27,7 +28,7 @@ export interface SessionKeeperOptions {
   /** Runs after every join, before the session counts as joined. A rejection fails the join. */
   setup(session: WampClient): Promise<void>;
   logger: Logger;
-  /** Rejoin backoff: initial delay doubling up to the maximum. */
+  /** Rejoin backoff: initial delay doubling up to the maximum (no jitter: the realm is our own). */
   initialDelayMs?: number;
   maxDelayMs?: number;
 }
@@ -37,9 +38,11 @@ export class SessionKeeper {
   private joinState: KeptSessionState = 'closed';
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
-  private attempt = 0;
+  private readonly backoff: Backoff;
 
-  constructor(private readonly options: SessionKeeperOptions) {}
+  constructor(private readonly options: SessionKeeperOptions) {
+    this.backoff = new Backoff({ initialDelayMs: options.initialDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000, jitter: 0 });
+  }
 
   /** The session, once WELCOME arrived (also while setup runs); absent between sessions. */
   get session(): WampClient | undefined {
@@ -88,7 +91,7 @@ export class SessionKeeper {
       return;
     }
     this.joinState = 'joined';
-    this.attempt = 0;
+    this.backoff.reset();
     const log = this.options.identity.hidden ? this.options.logger.debug : this.options.logger.info;
     log('joined', { realm: this.options.realm, session: session.sessionId });
   }
@@ -103,8 +106,7 @@ export class SessionKeeper {
   }
 
   private scheduleRejoin(): void {
-    const initial = this.options.initialDelayMs ?? 500;
-    const delay = Math.min(this.options.maxDelayMs ?? 30_000, initial * 2 ** Math.min(this.attempt++, 10));
+    const delay = this.backoff.next();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (this.stopping) return;

@@ -4,6 +4,7 @@
 
 import { isValidUri } from '../protocol/uri';
 import { serializerNames } from '../serializers';
+import { isLoopbackListener } from '../util/loopback';
 import { defaultConfig, defaultLimits } from './defaults';
 import { ProblemList, type ConfigProblem } from './problem';
 import type { GatewayConfig, LimitsConfig, ListenerConfig, RealmConfig } from './types';
@@ -38,11 +39,6 @@ function positiveInt(p: ProblemList, v: unknown, path: string, min = 1): v is nu
   if (typeof v === 'number' && Number.isInteger(v) && v >= min) return true;
   p.add(path, `must be an integer ≥ ${min}`);
   return false;
-}
-
-export function isLoopbackHost(host: string | undefined): boolean {
-  if (host === undefined) return true; // transports default to 127.0.0.1
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export function validateConfig(raw: unknown, validators: SectionValidators = {}): { config?: GatewayConfig; problems: ConfigProblem[] } {
@@ -131,7 +127,7 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
           if (l.tls.ca !== undefined && typeof l.tls.ca !== 'string') p.add(`${path}.tls.ca`, 'must be the path of a PEM CA bundle');
         }
       }
-      const loopback = l.unixPath !== undefined || isLoopbackHost(l.host as string | undefined);
+      const loopback = isLoopbackListener(l as { unixPath?: string; host?: string });
       if (l.auth !== undefined) {
         if (validators.listenerAuth) {
           const found = validators.listenerAuth(l.auth, `${path}.auth`, loopback);

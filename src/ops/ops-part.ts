@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { ConfigProblem } from '../config/problem';
 import { ConfigError } from '../config/problem';
-import { isLoopbackHost } from '../config/schema';
+import { isLoopbackHost } from '../util/loopback';
 import type { GatewayConfig } from '../config/types';
 import { SessionKeeper } from '../client/session-keeper';
 import { Result } from '../client/wamp-client';

@@ -23,6 +23,7 @@
 
 import type { BridgeStatus, LinkState, OutboxStatus, UplinkStatus } from './status-types';
 import { LINK_STATES } from './status-types';
+import { redactUrl } from '../util/redact-url';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -70,21 +71,6 @@ function toCounters(v: unknown): Record<string, number> | undefined {
   const out: Record<string, number> = {};
   for (const [k, n] of Object.entries(v)) if (finite(n)) out[k] = n;
   return out;
-}
-
-/** Drops the user:password part of a URL: the status page is read-only, but not secret. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    // Not a URL we can parse: strip anything that looks like userinfo.
-    return url.replace(/\/\/[^/@]*@/, '//');
-  }
 }
 
 function isBridgeKind(kind: unknown): kind is string {

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger';
 import { quietLogger } from '../util/logger';
+import { isLoopbackHost } from '../util/loopback';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus';
 import { renderStatusPage, STATUS_PAGE_SCRIPT_HASH } from './status-page';
 import type { GatewayStatus } from './status-types';
@@ -30,10 +31,6 @@ export interface StatusServerOptions {
 }
 
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
-}
 
 const CSP = [
   "default-src 'none'",
@@ -68,7 +65,7 @@ export class StatusServer {
     this.log = (options.logger ?? quietLogger).child('status-server');
     this.host = options.host ?? '127.0.0.1';
     this.requestedPort = options.port ?? 8089;
-    const allowed = options.allowedHosts ?? (isLoopback(this.host) ? LOOPBACK_HOSTS : null);
+    const allowed = options.allowedHosts ?? (isLoopbackHost(this.host) ? LOOPBACK_HOSTS : null);
     this.allowedHosts = allowed ? new Set(allowed.map((h) => h.toLowerCase())) : null;
     this.server = http.createServer((req, res) => this.handle(req, res));
     // A slow or idle client must not hold sockets on a small board.

@@ -9,6 +9,7 @@ import { ProblemList, type ConfigProblem } from '../config/problem';
 import type { Dict } from '../protocol/messages';
 import { isValidPattern, isValidUri, type MatchPolicy } from '../protocol/uri';
 import { serializerNames } from '../serializers';
+import { NETWORK_JITTER } from '../util/backoff';
 import type { ClientTlsOptions } from '../transports/tls';
 import { DropPolicies, type DropPolicy } from './outbox';
 import { SqliteDurabilities, type SqliteDurability } from './sqlite-outbox';
@@ -156,7 +157,7 @@ export const uplinkDefaults = {
     maxAttempts: 3,
     maxDeadLetters: 10_000,
   },
-  reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.5, healthyAfterMs: 30_000 },
+  reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, jitter: NETWORK_JITTER, healthyAfterMs: 30_000 },
   keepalive: { intervalMs: 15_000, timeoutMs: 10_000 },
   connectTimeoutMs: 10_000,
   offlineCallTimeoutMs: 0,

@@ -5,6 +5,7 @@
 import type { ConfigProblem } from '../../config/problem';
 import { ProblemList } from '../../config/problem';
 import { isValidUri } from '../../protocol/uri';
+import { NETWORK_JITTER } from '../../util/backoff';
 import { isCodecName, type CodecName } from './payload-codecs';
 import { compileFilter, isValidMqttTopic, TopicMapping, TopicMappingError } from './topic-mapping';
 
@@ -43,8 +44,8 @@ export interface MqttBrokerConfig {
   cleanStart?: boolean;
   /** Default 10000: a CONNECT without CONNACK by then counts as a failed attempt. */
   connectTimeoutMs?: number;
-  /** Reconnect backoff: doubles from initialDelayMs up to maxDelayMs, with ±20 % jitter. */
-  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Reconnect backoff: doubles from initialDelayMs up to maxDelayMs; up to `jitter` (0..1, default 0.5) of each delay is taken off at random. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; jitter?: number };
 }
 
 export interface MqttTopicRule {
@@ -117,6 +118,7 @@ export const mqttBridgeDefaults = {
   connectTimeoutMs: 10_000,
   reconnectInitialDelayMs: 500,
   reconnectMaxDelayMs: 30_000,
+  reconnectJitter: NETWORK_JITTER,
   direction: 'mqtt-to-wamp' as TopicDirection,
   codec: 'json' as CodecName,
   qos: 0 as QoS,
@@ -221,7 +223,9 @@ function validateBroker(p: ProblemList, broker: unknown, path: string): 4 | 5 {
     const rp = `${path}.reconnect`;
     if (!isObject(broker.reconnect)) p.add(rp, 'must be an object');
     else {
-      unknownKeys(p, broker.reconnect, rp, ['initialDelayMs', 'maxDelayMs']);
+      unknownKeys(p, broker.reconnect, rp, ['initialDelayMs', 'maxDelayMs', 'jitter']);
+      const j = broker.reconnect.jitter;
+      if (j !== undefined && (typeof j !== 'number' || !(j >= 0 && j <= 1))) p.add(`${rp}.jitter`, 'must be a number from 0 to 1');
       optInt(p, broker.reconnect, 'initialDelayMs', rp, 1);
       optInt(p, broker.reconnect, 'maxDelayMs', rp, 1);
       const a = broker.reconnect.initialDelayMs;

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { connect, Store, type IClientOptions, type IClientSubscribeOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Dict } from '../../protocol/messages';
+import { Backoff } from '../../util/backoff';
+import { redactUrl } from '../../util/redact-url';
 import type { BridgeReport } from './bridge-report';
 import { mqttBridgeDefaults as D, type MqttBrokerConfig, type QoS } from './config';
 import type { LoopGuard } from './loop-guard';
@@ -39,7 +41,7 @@ export class MqttLink {
   private changedAt = new Date();
   private subscribedNow = false;
   private stopping = false;
-  private reconnectAttempt = 0;
+  private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pendingPublishes = 0;
   /** Stores kept across reconnect(): unacknowledged QoS 1/2 publishes are resent, not lost. */
@@ -48,7 +50,14 @@ export class MqttLink {
   /** Set while start() waits for the first connect attempt to settle. */
   private firstAttempt: (() => void) | undefined;
 
-  constructor(private readonly options: MqttLinkOptions) {}
+  constructor(private readonly options: MqttLinkOptions) {
+    const r = options.broker.reconnect ?? {};
+    this.backoff = new Backoff({
+      initialDelayMs: r.initialDelayMs ?? D.reconnectInitialDelayMs,
+      maxDelayMs: r.maxDelayMs ?? D.reconnectMaxDelayMs,
+      jitter: r.jitter ?? D.reconnectJitter,
+    });
+  }
 
   get state(): MqttLinkState {
     return this.linkState;
@@ -191,7 +200,7 @@ export class MqttLink {
   private onConnect(): void {
     const { report } = this.options;
     report.counters.connects++;
-    this.reconnectAttempt = 0;
+    this.backoff.reset();
     this.setState('connected');
     report.log.info('connected', { broker: redactUrl(this.options.broker.url), clientId: this.options.clientId });
     const client = this.client;
@@ -223,13 +232,8 @@ export class MqttLink {
     this.setState('reconnecting');
     this.firstAttempt?.();
     if (this.reconnectTimer) return;
-    const r = this.options.broker.reconnect ?? {};
-    const initial = r.initialDelayMs ?? D.reconnectInitialDelayMs;
-    const max = r.maxDelayMs ?? D.reconnectMaxDelayMs;
-    const base = Math.min(max, initial * 2 ** Math.min(this.reconnectAttempt, 20));
     // Jitter keeps a fleet of gateways from reconnecting in lockstep after a broker restart.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    this.reconnectAttempt++;
+    const delay = this.backoff.next();
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (this.stopping || !this.client) return;
@@ -245,16 +249,5 @@ export class MqttLink {
   private onError(err: Error): void {
     this.options.report.lastError = err.message;
     this.options.report.logLimited('error', 'warn', 'mqtt client error', { error: err.message });
-  }
-}
-
-/** The broker URL without credentials, for logs and status. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
   }
 }

@@ -11,7 +11,8 @@ import type { BridgeReport } from './bridge-report';
 import { PayloadCodecError, type PayloadCodec, type WampPayload } from './payload-codecs';
 import type { RpcRule } from './rules';
 import { fillFilter, matchFilter, type WampSubscriptionSpec } from './topic-mapping';
-import { redactUrl, type MqttLink } from './mqtt-link';
+import { redactUrl } from '../../util/redact-url';
+import type { MqttLink } from './mqtt-link';
 
 /** Error URIs a WAMP caller can get from a bridged procedure (docs/mqtt-bridge.md "RPC"). */
 export const MqttBridgeErrorUri = {

@@ -5,6 +5,7 @@
 import { stat, statSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../util/logger';
+import { Backoff } from '../../util/backoff';
 
 export type ReopeningPortState = 'opening' | 'open' | 'unplugged' | 'closed';
 export type SerialParity = 'none' | 'even' | 'odd' | 'mark' | 'space';
@@ -45,14 +46,15 @@ export interface ReopeningPortOptions extends SerialPortSettings {
 export class ReopeningPort {
   readonly path: string;
   private readonly settings: Required<SerialPortSettings>;
-  private readonly reopenMinMs: number;
-  private readonly reopenMaxMs: number;
+  /** No jitter: the device is this process's alone, nobody else reopens it in lockstep. */
+  private readonly backoff: Backoff;
   private readonly log: Logger;
   private current: ReopeningPortState = 'closed';
   private changedAt = Date.now();
   private started = false;
   private port: SerialPort | undefined;
-  private retryDelay: number;
+  /** The delay of the scheduled reopen attempt. */
+  private retryDelay = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private error: string | undefined;
   private buffered = 0;
@@ -70,9 +72,7 @@ export class ReopeningPort {
       parity: options.parity ?? 'none',
       stopBits: options.stopBits ?? 1,
     };
-    this.reopenMinMs = options.reopenMinMs ?? 500;
-    this.reopenMaxMs = options.reopenMaxMs ?? 10_000;
-    this.retryDelay = this.reopenMinMs;
+    this.backoff = new Backoff({ initialDelayMs: options.reopenMinMs ?? 500, maxDelayMs: options.reopenMaxMs ?? 10_000, jitter: 0 });
     this.presenceCheckMs = options.presenceCheckMs ?? 1000;
     this.log = options.logger;
   }
@@ -183,7 +183,7 @@ export class ReopeningPort {
     // Vanished between open and now: still 'opening', so no onLost for a port never reported open.
     if (!this.watchPresence(port)) return;
     this.opens++;
-    this.retryDelay = this.reopenMinMs;
+    this.backoff.reset();
     this.buffered = 0;
     if (this.opens === 1) this.log.info('serial port open', { path: this.path, baudRate: this.settings.baudRate });
     else this.log.info('serial port reopened', { path: this.path, baudRate: this.settings.baudRate, opens: this.opens });
@@ -217,9 +217,8 @@ export class ReopeningPort {
     }
     this.setState('unplugged');
     if (this.retryTimer) return;
-    const delay = this.retryDelay;
-    this.retryDelay = Math.min(this.retryDelay * 2, this.reopenMaxMs);
-    this.retryTimer = setTimeout(() => this.openPort(), delay);
+    this.retryDelay = this.backoff.next();
+    this.retryTimer = setTimeout(() => this.openPort(), this.retryDelay);
   }
 
   /**

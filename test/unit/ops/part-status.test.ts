@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bridgesFromParts, redactUrl, toLinkState, uplinkFromParts } from '../../../src/ops/part-status';
+import { bridgesFromParts, toLinkState, uplinkFromParts } from '../../../src/ops/part-status';
+import { redactUrl } from '../../../src/util/redact-url';
 
 test('a part with a bridge kind becomes a bridge; others (ops, uplink) do not', () => {
   const bridges = bridgesFromParts({

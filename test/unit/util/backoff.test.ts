@@ -18,3 +18,14 @@ test('backoff doubles up to the maximum, and jitter only shortens it', () => {
     [50, 100],
   );
 });
+
+test('jitter takes off at most its share, never adds: every delay of a 0.5 backoff lies in [base / 2, base]', () => {
+  let r = 0;
+  const values = [0, 0.25, 0.5, 0.999];
+  const b = new Backoff({ initialDelayMs: 100, maxDelayMs: 400, jitter: 0.5 }, () => values[r++ % values.length] as number);
+  const bases = [100, 200, 400, 400, 400, 400, 400, 400];
+  for (const base of bases) {
+    const d = b.next();
+    assert.ok(d >= base / 2 && d <= base, `${d} within [${base / 2}, ${base}]`);
+  }
+});
