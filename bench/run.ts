@@ -16,6 +16,7 @@ const others: Record<string, string> = {
   serial: 'serial.js',
   'health-cost': 'ops/health-cost.js',
   'notify-cost': 'ops/notify-cost.js',
+  payload: 'payload.js',
 };
 const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost'] };
 
