@@ -69,6 +69,7 @@ export class Session implements PeerListener {
   lastRefusal = '';
   /** One WARN per session for undeliverable EVENTs; the counters keep counting every one. */
   private warnedUnrepresentableEvent = false;
+  private warnedUnrepresentableCall = false;
 
   private state: State = 'hello';
   private helloTimer: NodeJS.Timeout | undefined;
@@ -138,6 +139,19 @@ export class Session implements PeerListener {
       }
       this.lastRefusal = sent.message;
       this.host.stats.countUnrepresentable(msg.type);
+      // The caller gets ERROR wamp.error.invalid_payload; the log says it once per session.
+      if (!this.warnedUnrepresentableCall) {
+        this.warnedUnrepresentableCall = true;
+        this.log.warn(
+          'message not delivered: its payload cannot be represented for this session (the caller got wamp.error.invalid_payload; further ones only counted)',
+          {
+            ...this.logFields(),
+            serializer: this.transport.serializer,
+            type: msg.type,
+            reason: sent.message,
+          },
+        );
+      }
       return 'not-representable';
     }
     this.countOut(msg);
