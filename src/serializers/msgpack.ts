@@ -15,8 +15,9 @@ const packr = new Packr({
   int64AsType: 'auto' as 'bigint',
 });
 
-/** Index after the item at `i` of a well-formed MessagePack buffer. */
-function skipItems(b: Buffer, i: number, items: number): number {
+/** Index after `items` items at `i` of a well-formed MessagePack buffer; with `unsigned`, each
+ * non-negative int64 on the way is rewritten as uint64 (see preferUnsigned). */
+function skipItems(b: Buffer, i: number, items: number, unsigned = false): number {
   while (items > 0) {
     items--;
     const c = b[i] as number;
@@ -56,9 +57,12 @@ function skipItems(b: Buffer, i: number, items: number): number {
         case 0xd2:
           i += 5;
           break;
+        case 0xd3:
+          if (unsigned && (b[i + 1] as number) < 0x80) b[i] = 0xcf;
+          i += 9;
+          break;
         case 0xcb:
         case 0xcf:
-        case 0xd3:
           i += 9;
           break;
         case 0xcc:
@@ -111,13 +115,29 @@ function arrayHeaderLength(c: number): number {
   return c <= 0x9f ? 1 : c === 0xdc ? 3 : 5;
 }
 
+/** msgpackr writes every BigInt below 2^63 as int64 (0xd3); MessagePack's own preference, and
+ * what Autobahn|Python and the spec's test vectors write, is uint64 (0xcf) for a non-negative
+ * integer. Both carry the same 8 bytes, so the type byte is rewritten in the router's part of a
+ * message: every element before the first list (Arguments always is one), never the payload. */
+function preferUnsigned(b: Buffer): Buffer {
+  const first = b[0] as number;
+  if (first < 0x90 || first > 0x9f) return b;
+  let i = 1;
+  for (let n = first & 0x0f; n > 0 && i < b.length; n--) {
+    const c = b[i] as number;
+    if ((c >= 0x90 && c <= 0x9f) || c === 0xdc || c === 0xdd) break;
+    i = skipItems(b, i, 1, true);
+  }
+  return b;
+}
+
 export const msgpackSerializer: Serializer = {
   name: 'msgpack',
   subprotocol: 'wamp.2.msgpack',
   rawSocketId: 2,
   binary: true,
   encode(value) {
-    return packr.pack(forMsgpack(value));
+    return preferUnsigned(packr.pack(forMsgpack(value)));
   },
   decode(data) {
     return packr.unpack(data);
@@ -126,7 +146,7 @@ export const msgpackSerializer: Serializer = {
     return frame.subarray(skipItems(frame, arrayHeaderLength(frame[0] as number), index));
   },
   encodeWithTail(head, tail, count) {
-    const h = packr.pack(forMsgpack(head));
+    const h = preferUnsigned(packr.pack(forMsgpack(head)));
     // A message has at most 7 elements: always a one-byte fixarray header.
     h[0] = 0x90 | (head.length + count);
     return Buffer.concat([h, tail]);
