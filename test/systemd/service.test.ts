@@ -26,7 +26,28 @@ let c: Container;
 const gatewayConfig = {
   realms: [{ name: 'realm1' }],
   // Default ports: the container has its own network namespace, so they are free.
-  listeners: [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 8080 }],
+  listeners: [
+    { name: 'ws', type: 'websocket', host: '127.0.0.1', port: 8080 },
+    // Every documented way to give the service a secret, as principals' tickets.
+    {
+      name: 'lan',
+      type: 'websocket',
+      host: '127.0.0.1',
+      port: 8082,
+      auth: {
+        ticket: {
+          principals: [
+            // A plain file in /etc/wampgate/credentials, which the unit loads as secret_dev1-ticket.
+            { authid: 'dev1', role: 'device', ticket: { credential: 'dev1-ticket' } },
+            // The same directory, by path.
+            { authid: 'dev2', role: 'device', ticket: { file: '${CREDENTIALS_DIRECTORY}/secret_dev2-ticket' } },
+            // An environment variable from a drop-in.
+            { authid: 'dev3', role: 'device', ticket: { env: 'DEV3_TICKET' } },
+          ],
+        },
+      },
+    },
+  ],
   dataDir: '/var/lib/wampgate',
   bridges: {
     serial: [
@@ -96,6 +117,21 @@ const { WampClient } = require(pkg + 'client/wamp-client');
   console.log('result', JSON.stringify(r.args));
   await ws.close(); await rs.close();
 })().catch((err) => { console.error(err); process.exit(1); });
+`;
+
+/** Joins the "lan" listener with a ticket: node ticket-client.js AUTHID TICKET. */
+const TICKET_CLIENT = `
+const pkg = '/usr/local/lib/node_modules/wampgate/dist/src/';
+const { connectWebSocket } = require(pkg + 'transports/websocket/client');
+const { serializerByName } = require(pkg + 'serializers');
+const { WampClient } = require(pkg + 'client/wamp-client');
+const [authid, ticket] = process.argv.slice(2);
+(async () => {
+  const peer = await connectWebSocket({ url: 'ws://127.0.0.1:8082/ws', serializer: serializerByName('json') });
+  const client = await WampClient.connect(peer, { realm: 'realm1', authid, authmethods: ['ticket'], onChallenge: () => ticket });
+  console.log('joined', authid);
+  await client.close();
+})().catch((err) => { console.error(String(err && err.message || err)); process.exit(1); });
 `;
 
 async function status(): Promise<{
@@ -169,11 +205,16 @@ before(
     await c.sh(
       `mkdir -p /etc/systemd/system/wampgate.service.d && printf '[Service]\\nLoadCredentialEncrypted=uplink-ticket:/etc/credstore.encrypted/uplink-ticket\\n' > /etc/systemd/system/wampgate.service.d/credential.conf && systemctl daemon-reload`,
     );
+    // The plain-file way and an environment variable, for the "lan" listener's principals.
+    await c.sh(
+      `printf %s dev1-secret > /etc/wampgate/credentials/dev1-ticket && printf %s dev2-secret > /etc/wampgate/credentials/dev2-ticket && chmod 0600 /etc/wampgate/credentials/* && printf '[Service]\\nEnvironment=DEV3_TICKET=dev3-secret\\n' > /etc/systemd/system/wampgate.service.d/env.conf && systemctl daemon-reload`,
+    );
     await c.sh(`cat > /etc/wampgate/config.json && chgrp wampgate /etc/wampgate/config.json && chmod 0640 /etc/wampgate/config.json`, {
       input: JSON.stringify(gatewayConfig, null, 2),
     });
     await c.sh('cat > /root/cloud.json', { input: JSON.stringify(cloudConfig) });
     await c.sh('cat > /root/subscriber.js', { input: SUBSCRIBER });
+    await c.sh('cat > /root/ticket-client.js', { input: TICKET_CLIENT });
     await startSerialDevice();
     await startCloud();
   },
@@ -292,6 +333,21 @@ test('journal priorities: a normal run logs nothing at warning or above', opts, 
   assert.equal(warn.trim(), '', `wampgate logged at warning or above during a normal run:\n${warn}`);
   const info = await c.sh('journalctl -t wampgate -p info -o cat --no-pager');
   assert.match(info, /\[wampgate\.main\] ready/);
+});
+
+test('every documented secret form works under the unit: a credential file by name, ${CREDENTIALS_DIRECTORY} path, env', opts, async () => {
+  for (const [authid, ticket] of [
+    ['dev1', 'dev1-secret'],
+    ['dev2', 'dev2-secret'],
+    ['dev3', 'dev3-secret'],
+  ] as const) {
+    const r = await c.exec(['node', '/root/ticket-client.js', authid, ticket]);
+    assert.equal(r.code, 0, `${authid}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`joined ${authid}`));
+  }
+  const wrong = await c.exec(['node', '/root/ticket-client.js', 'dev1', 'not-the-ticket']);
+  assert.notEqual(wrong.code, 0);
+  assert.match(wrong.stderr, /authentication_failed/);
 });
 
 test('a backlog buffered while the cloud is down survives a hard kill of the container and replays after the next boot', opts, async () => {
