@@ -21,6 +21,8 @@ import type { Logger } from '../util/logger';
 import { HealthMonitor, type HealthSnapshot } from './health';
 import { bridgesFromParts, uplinkFromParts } from './part-status';
 import { routerStatus, sessionsByListener } from './router-status';
+import { DEFAULT_STEP_MS, SeriesRing } from './series';
+import { StatusSampler } from './status-sampler';
 import { StatusServer } from './status-server';
 import type { GatewayStatus, ListenerStatus } from './status-types';
 
@@ -36,6 +38,8 @@ export interface StatusSettings {
   host: string;
   port: number;
   allowRemote: boolean;
+  /** How often the page's last-hour series are sampled. */
+  sampleIntervalMs: number;
 }
 
 export interface HealthSettings {
@@ -53,7 +57,7 @@ function unknownKeys(obj: Obj, allowed: readonly string[], path: string, out: Co
   for (const k of Object.keys(obj)) if (!allowed.includes(k)) out.push({ path: `${path}.${k}`, message: `unknown key (allowed: ${allowed.join(', ')})` });
 }
 
-const STATUS_KEYS = ['enabled', 'host', 'port', 'allowRemote'] as const;
+const STATUS_KEYS = ['enabled', 'host', 'port', 'allowRemote', 'sampleIntervalMs'] as const;
 const HEALTH_KEYS = ['enabled', 'intervalMs', 'topic', 'realm'] as const;
 
 /** The `status` section: every problem, each with its path. */
@@ -65,6 +69,16 @@ export function validateStatus(value: unknown, path: string): ConfigProblem[] {
   if (value.allowRemote !== undefined && typeof value.allowRemote !== 'boolean') out.push({ path: `${path}.allowRemote`, message: 'must be true or false' });
   if (value.port !== undefined && (typeof value.port !== 'number' || !Number.isInteger(value.port) || value.port < 0 || value.port > 65535)) {
     out.push({ path: `${path}.port`, message: 'must be an integer from 0 to 65535' });
+  }
+  if (
+    value.sampleIntervalMs !== undefined &&
+    (typeof value.sampleIntervalMs !== 'number' ||
+      !Number.isInteger(value.sampleIntervalMs) ||
+      value.sampleIntervalMs < 1000 ||
+      value.sampleIntervalMs > 60_000)
+  ) {
+    // The rings hold one hour: 1 s is 3,601 points per series, 60 s still shows an hour's shape.
+    out.push({ path: `${path}.sampleIntervalMs`, message: 'must be an integer from 1000 to 60000 (milliseconds)' });
   }
   if (value.host !== undefined) {
     if (typeof value.host !== 'string' || value.host.length === 0) out.push({ path: `${path}.host`, message: 'must be a host name or IP address' });
@@ -120,11 +134,12 @@ export function statusSettings(section: Record<string, unknown> | undefined): St
     host: typeof s.host === 'string' ? s.host : DEFAULT_STATUS_HOST,
     port: typeof s.port === 'number' ? s.port : DEFAULT_STATUS_PORT,
     allowRemote: s.allowRemote === true,
+    sampleIntervalMs: typeof s.sampleIntervalMs === 'number' ? s.sampleIntervalMs : DEFAULT_STEP_MS,
   };
 }
 
 /** Where `wampgate status` finds the listener: a wildcard bind is reached on loopback. */
-export function statusUrl(settings: StatusSettings, port = settings.port): string {
+export function statusUrl(settings: Pick<StatusSettings, 'host' | 'port'>, port = settings.port): string {
   let host = settings.host;
   if (host === '0.0.0.0' || host === '') host = '127.0.0.1';
   if (host === '::') host = '::1';
@@ -179,6 +194,9 @@ export class OpsPart implements GatewayPart {
   private server: StatusServer | undefined;
   private url: string | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private sampleTimer: NodeJS.Timeout | undefined;
+  /** The last hour for the status page; present while the status listener is enabled. */
+  private sampler: StatusSampler | undefined;
   private stopped = false;
   private running = false;
   /** performance.now() at router start: uptime must not jump when NTP sets a Pi's clock. */
@@ -214,6 +232,10 @@ export class OpsPart implements GatewayPart {
     }
 
     if (status.enabled) {
+      this.sampler = new StatusSampler(new SeriesRing({ stepMs: status.sampleIntervalMs }));
+      this.sample();
+      this.sampleTimer = setInterval(() => this.sample(), status.sampleIntervalMs);
+      this.sampleTimer.unref();
       const server = new StatusServer({ getStatus: () => this.gatewayStatus(), host: status.host, port: status.port, logger: ctx.logger });
       try {
         const { port } = await server.listen();
@@ -298,8 +320,29 @@ export class OpsPart implements GatewayPart {
     }
   }
 
-  /** The full status for the page, /status.json, /metrics and wampgate.status.get. */
+  private sample(): void {
+    try {
+      this.sampler?.sample(this.currentStatus());
+    } catch (err) {
+      // A part's status() threw: a bug, but the gateway keeps routing and the next tick retries.
+      this.log?.error('status sample failed', { error: String(err) });
+    }
+  }
+
+  /** The series ring (tests and the bench feed it directly). */
+  get series(): SeriesRing | undefined {
+    return this.sampler?.ring;
+  }
+
+  /** The full status for the page, /status.json, /metrics and wampgate.status.get, with the last hour's series. */
   gatewayStatus(): GatewayStatus {
+    const status = this.currentStatus();
+    if (this.sampler) status.series = this.sampler.ring.snapshot();
+    return status;
+  }
+
+  /** The status right now, without series. */
+  private currentStatus(): GatewayStatus {
     const ctx = this.ctx;
     if (!ctx) return { generatedAt: Date.now(), version: VERSION, ready: false };
     const parts = ctx.partStatus();
@@ -348,6 +391,8 @@ export class OpsPart implements GatewayPart {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    this.sampleTimer = undefined;
     this.monitor?.stop();
     const server = this.server;
     this.server = undefined;

@@ -142,5 +142,7 @@ export function uplinkFromParts(parts: Record<string, unknown>): UplinkStatus | 
   if (typeof raw.realm === 'string') u.realm = raw.realm;
   const buffer = toBuffer(raw.buffer ?? raw.outbox);
   if (buffer) u.buffer = buffer;
+  const r = raw.replay;
+  if (isObj(r) && finite(r.backlogAtStart) && finite(r.acked)) u.replay = { active: r.active === true, backlogAtStart: r.backlogAtStart, acked: r.acked };
   return u;
 }

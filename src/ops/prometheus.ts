@@ -133,6 +133,14 @@ export function renderPrometheus(status: GatewayStatus): string {
     }
   }
 
+  const series = status.series;
+  if (series) {
+    r.add('wampgate_status_series_bytes', 'gauge', "Memory held by the status page's last-hour series.", series.bytes);
+    r.add('wampgate_status_series_samples', 'gauge', 'Samples held per series (up to the ring capacity).', series.size);
+    r.add('wampgate_status_series_capacity', 'gauge', 'Samples each series ring holds: one hour at the sampling interval.', series.capacity);
+    r.add('wampgate_status_series_count', 'gauge', 'Series kept for the status page.', Object.keys(series.values).length);
+  }
+
   const h = status.health;
   if (h) {
     r.add('wampgate_board_cpu_usage_ratio', 'gauge', 'Share of all CPU cores busy over the last poll interval (0..1).', h.cpu.usage);

@@ -81,7 +81,7 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
     options.err(where.message + '\n');
     return where.code;
   }
-  const url = new URL('status.json', where.url).toString();
+  const url = new URL(options.json ? 'status.json' : 'status.json?series=0', where.url).toString();
   let res: { status: number; body: string };
   try {
     res = await fetchJson(url, options.timeoutMs ?? 5000);

@@ -124,7 +124,7 @@ export class StatusServer {
       res.setHeader('Allow', 'GET, HEAD');
       return this.send(res, req, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
     }
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
     switch (path) {
       case '/':
       case '/index.html': {
@@ -135,8 +135,12 @@ export class StatusServer {
         });
         return this.send(res, req, 200, 'text/html; charset=utf-8', html);
       }
-      case '/status.json':
-        return this.send(res, req, 200, 'application/json; charset=utf-8', JSON.stringify(this.snapshot()) + '\n');
+      case '/status.json': {
+        const snapshot = this.snapshot();
+        // ?series=0: the current state only (what `wampgate status` prints), without the last hour.
+        if (new URLSearchParams(query).get('series') === '0') delete snapshot.series;
+        return this.send(res, req, 200, 'application/json; charset=utf-8', JSON.stringify(snapshot) + '\n');
+      }
       case '/metrics':
         return this.send(res, req, 200, PROMETHEUS_CONTENT_TYPE, renderPrometheus(this.snapshot()));
       case '/healthz': {
@@ -151,7 +155,7 @@ export class StatusServer {
 
   private snapshot(): GatewayStatus {
     const s = this.options.getStatus();
-    return s.generatedAt === undefined ? { ...s, generatedAt: Date.now() } : s;
+    return s.generatedAt === undefined ? { ...s, generatedAt: Date.now() } : { ...s };
   }
 
   private send(res: http.ServerResponse, req: http.IncomingMessage, code: number, type: string, body: string): void {

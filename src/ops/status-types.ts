@@ -6,6 +6,7 @@
 import type { MessageTypeName } from '../protocol/message-types';
 import type { TransportType } from '../protocol/peer';
 import type { HealthSnapshot } from './health';
+import type { SeriesSnapshot } from './series';
 
 /** Shared by bridges and the uplink. */
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped' | 'error';
@@ -24,6 +25,8 @@ export interface GatewayStatus {
   bridges?: BridgeStatus[];
   uplink?: UplinkStatus;
   health?: HealthSnapshot | null;
+  /** The last hour, sampled (series.ts); absent where nothing samples (tests, `wampgate status`). */
+  series?: SeriesSnapshot;
 }
 
 export interface RouterStatus {
@@ -94,6 +97,17 @@ export interface UplinkStatus {
   realm?: string;
   lastError?: string | null;
   buffer?: OutboxStatus;
+  /** Progress through the backlog buffered when the link last came up. */
+  replay?: ReplayStatus;
+}
+
+export interface ReplayStatus {
+  /** True while the backlog is still being sent. */
+  active: boolean;
+  /** Messages buffered when the link came up. */
+  backlogAtStart: number;
+  /** Of those, acknowledged by the cloud so far. */
+  acked: number;
 }
 
 export interface OutboxStatus {

@@ -65,7 +65,7 @@ test('a health realm that is not configured is a config error found when the par
 });
 
 test('statusUrl reaches a wildcard bind over loopback', () => {
-  assert.equal(statusUrl({ enabled: true, host: '0.0.0.0', port: 8089, allowRemote: true }), 'http://127.0.0.1:8089/');
-  assert.equal(statusUrl({ enabled: true, host: '::', port: 1, allowRemote: true }), 'http://[::1]:1/');
-  assert.equal(statusUrl({ enabled: true, host: '192.168.1.2', port: 80, allowRemote: true }, 81), 'http://192.168.1.2:81/');
+  assert.equal(statusUrl({ host: '0.0.0.0', port: 8089 }), 'http://127.0.0.1:8089/');
+  assert.equal(statusUrl({ host: '::', port: 1 }), 'http://[::1]:1/');
+  assert.equal(statusUrl({ host: '192.168.1.2', port: 80 }, 81), 'http://192.168.1.2:81/');
 });

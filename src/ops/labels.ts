@@ -1,0 +1,95 @@
+// Owns the words the status page shows for counters, drop reasons and states: people read
+// "Decode errors", not "decodeErrors". Also owns which bridge counters count as a bridge's
+// traffic in and out, per bridge kind. Does not own the counters (the bridges do).
+
+/** Counter names the bridges and the uplink report -> what a person reads. */
+const COUNTER_LABELS: Record<string, string> = {
+  received: 'Received',
+  published: 'Published',
+  wampPublished: 'Published to WAMP',
+  wampReceived: 'Received from WAMP',
+  decodeErrors: 'Decode errors',
+  encodeErrors: 'Encode errors',
+  dropped: 'Dropped',
+  unmappable: 'No rule could map',
+  loopsSuppressed: 'Own messages ignored',
+  rpcCalls: 'Calls to devices',
+  rpcTimeouts: 'Call timeouts',
+  rpcErrors: 'Call errors',
+  rpcServed: 'Calls from devices',
+  connects: 'Connects',
+  connectFailures: 'Failed connects',
+  bytesIn: 'Bytes read',
+  bytesOut: 'Bytes written',
+  lines: 'Lines read',
+  unmatched: 'Lines no rule took',
+  overLength: 'Over-long lines',
+  overLengthBytes: 'Over-long bytes',
+  noSession: 'Lost (no session)',
+  writes: 'Writes',
+  frames: 'Frames in',
+  framesOut: 'Frames out',
+  crcErrors: 'CRC errors',
+  cobsErrors: 'Framing errors',
+  oversized: 'Oversized frames in',
+  oversizedOut: 'Oversized frames out',
+  droppedBytes: 'Bytes skipped',
+  opens: 'Port opens',
+  peers: 'Device sessions',
+};
+
+/** Router drop reasons (router-status.ts DROP_REASONS) -> what a person reads. */
+const DROP_LABELS: Record<string, string> = {
+  slow_consumer_event: 'Slow subscriber (event dropped)',
+  slow_consumer_disconnect: 'Slow subscriber disconnected',
+  protocol_violation: 'Protocol violation',
+  auth_failure: 'Authentication failed',
+  internal_error: 'Internal error',
+};
+
+/** "decodeErrors" -> "Decode errors", "queue_full" -> "Queue full": for names not in the tables. */
+export function humanize(name: string): string {
+  const words = name
+    .replace(/[_.-]+/g, ' ')
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function counterLabel(name: string): string {
+  return COUNTER_LABELS[name] ?? humanize(name);
+}
+
+export function dropLabel(reason: string): string {
+  return DROP_LABELS[reason] ?? humanize(reason);
+}
+
+/** Counters that are errors or losses: shown highlighted when non-zero. */
+export function isTroubleCounter(name: string): boolean {
+  return /error|fail|drop|timeout|unmappable|unmatched|overlength|oversized|nosession|skipped/i.test(name);
+}
+
+/**
+ * Which counters make up a bridge's traffic: "in" is what comes from the devices' side into
+ * WAMP, "out" what goes from WAMP to the devices. Summed when several are named.
+ */
+const TRAFFIC: Array<{ kind: RegExp; in: string[]; out: string[] }> = [
+  { kind: /^mqtt/, in: ['received'], out: ['published'] },
+  { kind: /^serial-line/, in: ['lines'], out: ['writes'] },
+  { kind: /^serial-frame/, in: ['frames'], out: ['framesOut'] },
+  { kind: /./, in: ['received'], out: ['published'] },
+];
+
+export function trafficCounters(kind: string): { in: readonly string[]; out: readonly string[] } {
+  return TRAFFIC.find((t) => t.kind.test(kind)) ?? { in: [], out: [] };
+}
+
+/** Severity of a link state for badges and state strips. */
+export function stateTone(state: string): 'ok' | 'warn' | 'bad' | 'off' {
+  if (state === 'connected' || state === 'ready' || state === 'up') return 'ok';
+  if (state === 'connecting') return 'warn';
+  if (state === 'stopped') return 'off';
+  return 'bad';
+}
