@@ -17,8 +17,9 @@ const others: Record<string, string> = {
   'health-cost': 'ops/health-cost.js',
   'notify-cost': 'ops/notify-cost.js',
   payload: 'payload.js',
+  'series-memory': 'ops/series-memory.js',
 };
-const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost'] };
+const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost', 'series-memory'] };
 
 let current: ChildProcess | undefined;
 

@@ -81,10 +81,11 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
     options.err(where.message + '\n');
     return where.code;
   }
-  const url = new URL(options.json ? 'status.json' : 'status.json?series=0', where.url).toString();
+  const url = new URL('status.json', where.url).toString();
   let res: { status: number; body: string };
   try {
-    res = await fetchJson(url, options.timeoutMs ?? 5000);
+    // The printed summary needs no series (the last hour); --json passes everything on.
+    res = await fetchJson(options.json ? url : `${url}?series=0`, options.timeoutMs ?? 5000);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     options.err(`wampgate status: cannot reach ${url} (${e.code ?? e.message}): ${NOT_RUNNING_HINT}\n`);
