@@ -12,7 +12,7 @@ test('both sections are optional and default to on, loopback, port 8089, the fir
   assert.deepEqual(problems, []);
   assert.ok(config);
   assert.deepEqual(opsSettings(config), {
-    status: { enabled: true, host: '127.0.0.1', port: 8089, allowRemote: false },
+    status: { enabled: true, host: '127.0.0.1', port: 8089, allowRemote: false, sampleIntervalMs: 10_000 },
     health: { enabled: true, intervalMs: 10_000, topic: 'wampgate.health', realm: 'iot' },
   });
 });
