@@ -23,12 +23,13 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
   const authprovider = options.authprovider ?? 'static';
   const timeoutMs = options.challengeTimeoutMs ?? 30_000;
   const now = options.now ?? Date.now;
-  // Unknown authids get a CHALLENGE like known ones (with a salt that stays the same per
-  // authid, derived from this per-process key), so the answer to HELLO does not reveal
-  // whether an authid exists.
+  // Unknown authids get a CHALLENGE like known ones, so the answer to HELLO does not reveal
+  // whether an authid exists: salted or not as often as the store's principals are (decided
+  // per authid, so asking twice gives the same answer), with the store's PBKDF2 parameters and a
+  // salt of the same length, stable per authid (derived from this per-process key). The
+  // challenge names no authrole: roles are for after authentication.
   const fakeKey = randomBytes(32);
-  const saltParams = commonSaltParams(options.store);
-  const defaultRole = firstRole(options.store);
+  const shape = decoyShape(options.store);
   return {
     hello(ctx: HelloContext): HelloOutcome {
       const authid = ctx.details.authid;
@@ -40,12 +41,18 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
       let key: CraKey;
       if (principal?.cra) key = principal.cra;
       else {
+        const pick = createHmac('sha256', fakeKey).update(`salted:${authid}`).digest().readUInt32BE(0) / 2 ** 32;
         key = { key: fakeKey };
-        if (saltParams) key.salt = { ...saltParams, salt: createHmac('sha256', fakeKey).update(authid).digest('base64').slice(0, 22) };
+        if (shape.salted && pick < shape.saltedShare) {
+          const salt = createHmac('sha256', fakeKey).update(authid).digest('base64').slice(0, shape.salted.saltLength);
+          key.salt = { salt, iterations: shape.salted.iterations, keylen: shape.salted.keylen };
+        }
       }
       const challenge = JSON.stringify({
         authid,
-        authrole: role ?? principal?.roles[0] ?? defaultRole,
+        // The spec's field is kept, but names no role: a real role here would tell an
+        // unauthenticated client which roles a principal holds.
+        authrole: null,
         authmethod: 'wampcra',
         authprovider,
         nonce: randomBytes(16).toString('base64'),
@@ -63,16 +70,8 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
           const expected = craSignature(key.key, challenge).toString('base64');
           const ok = constantTimeEqual(expected, typeof signature === 'string' ? signature : '');
           const late = now() - issued > timeoutMs;
-          if (!ok || late || role === undefined) {
-            options.logger?.warn('authentication denied', {
-              authmethod: 'wampcra',
-              authid,
-              realm: ctx.realm,
-              peer: ctx.transport.peer,
-              late: late || undefined,
-            });
-            return credentialsRejected();
-          }
+          // Denials are logged once, by the session (rate-limited).
+          if (!ok || late || role === undefined) return credentialsRejected();
           return { kind: 'accept', authid, authrole: role, authmethod: 'wampcra', authprovider };
         },
       };
@@ -80,12 +79,19 @@ export function wampcraAuthenticator(options: WampCraAuthOptions): Authenticator
   };
 }
 
-function commonSaltParams(store: PrincipalStore): { iterations: number; keylen: number } | undefined {
-  for (const p of store.all()) if (p.cra?.salt) return { iterations: p.cra.salt.iterations, keylen: p.cra.salt.keylen };
-  return undefined;
-}
-
-function firstRole(store: PrincipalStore): string {
-  for (const p of store.all()) if (p.roles[0] !== undefined) return p.roles[0];
-  return 'user';
+/** How the store's WAMP-CRA principals look from outside: the share that is salted, and the
+ * parameters of the first salted one (salts of the length it uses). */
+function decoyShape(store: PrincipalStore): { saltedShare: number; salted?: { iterations: number; keylen: number; saltLength: number } } {
+  let total = 0;
+  let salted = 0;
+  let first: { iterations: number; keylen: number; saltLength: number } | undefined;
+  for (const p of store.all()) {
+    if (!p.cra) continue;
+    total++;
+    if (p.cra.salt) {
+      salted++;
+      first ??= { iterations: p.cra.salt.iterations, keylen: p.cra.salt.keylen, saltLength: Math.min(44, Math.max(1, p.cra.salt.salt.length)) };
+    }
+  }
+  return first ? { saltedShare: salted / total, salted: first } : { saltedShare: 0 };
 }

@@ -61,7 +61,7 @@ test('wampcra: the challenge is a JSON object with the fields the spec requires'
   if (out.kind !== 'challenge') return;
   const c = JSON.parse(out.extra.challenge as string) as Dict;
   assert.equal(c.authid, 'app');
-  assert.equal(c.authrole, 'app');
+  assert.equal(c.authrole, null, 'no role is disclosed before authentication');
   assert.equal(c.authmethod, 'wampcra');
   assert.equal(typeof c.authprovider, 'string');
   assert.equal(typeof c.nonce, 'string');
