@@ -296,7 +296,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           const [type, request, options] = f.msg as [number, unknown, unknown];
           const acked =
             type !== MessageType.PUBLISH || (typeof options === 'object' && options !== null && (options as Record<string, unknown>).acknowledge === true);
-          if (answers[type] && typeof request === 'number' && Number.isSafeInteger(request) && request > 0 && acked && !owed.has(request)) {
+          if (
+            typeof type === 'number' &&
+            answers[type] &&
+            typeof request === 'number' &&
+            Number.isSafeInteger(request) &&
+            request > 0 &&
+            acked &&
+            !owed.has(request)
+          ) {
             owed.set(request, { type, msg: f.msg });
           }
         }
