@@ -1,6 +1,7 @@
-/* The wampdev client: framing (CRC-32 + COBS, streamed out through the write callback so no
- * second tx buffer is needed), the session state machine and the request tables. Received
- * frames are decoded in place in rx_buf and handed to callbacks as read-only CBOR views. */
+/* The wampdev client: framing (serial: CRC-32 + COBS streamed out through the write callback so
+ * no second tx buffer is needed; RawSocket: handshake and 4-byte headers), ticket
+ * authentication, the session state machine and the request tables. Received frames are
+ * decoded into rx_buf as bytes arrive and handed to callbacks as read-only CBOR views. */
 #include "wampdev.h"
 
 #include <string.h>
@@ -16,6 +17,7 @@
 #define MSG_WELCOME 2
 #define MSG_ABORT 3
 #define MSG_CHALLENGE 4
+#define MSG_AUTHENTICATE 5
 #define MSG_GOODBYE 6
 #define MSG_ERROR 8
 #define MSG_PUBLISHED 17
@@ -27,7 +29,30 @@
 #define MSG_UNREGISTERED 67
 #define MSG_YIELD 70
 
+/* RawSocket transport states (rs_state). */
+#define RS_CLOSED 0    /* no connection: wampdev_connected() not called yet, or it broke */
+#define RS_HANDSHAKE 1 /* our 4 handshake bytes sent, waiting for the router's 4 */
+#define RS_READY 2     /* frames */
+#define RS_REFUSED 3   /* the router refused the handshake; wait for a new connection */
+
+#define RS_SERIALIZER_CBOR 3
+#define RS_FRAME_MESSAGE 0
+#define RS_FRAME_PING 1
+#define RS_FRAME_PONG 2
+
+static int rawsocket(const wampdev_t *dev) { return dev->cfg.framing == WAMPDEV_FRAMING_RAWSOCKET; }
+
 /* ---- output ---------------------------------------------------------------------------- */
+
+static void write_rs_header(wampdev_t *dev, uint8_t type, uint32_t len)
+{
+    uint8_t h[4];
+    h[0] = type;
+    h[1] = (uint8_t)(len >> 16);
+    h[2] = (uint8_t)(len >> 8);
+    h[3] = (uint8_t)len;
+    dev->cfg.write(dev->cfg.write_ctx, h, 4);
+}
 
 static const uint8_t zero_byte = 0;
 
@@ -71,6 +96,17 @@ static int finish(wampdev_t *dev)
         dev->stats.tx_overflow++;
         return -1;
     }
+    if (rawsocket(dev)) {
+        /* No CRC or COBS: TCP delivers the bytes intact and in order. */
+        if (dev->rs_state != RS_READY || (uint32_t)n > (1ul << (9 + dev->rs_max_exp))) {
+            dev->stats.tx_overflow++;
+            return -1;
+        }
+        write_rs_header(dev, RS_FRAME_MESSAGE, (uint32_t)n);
+        dev->cfg.write(dev->cfg.write_ctx, dev->cfg.tx_buf, n);
+        dev->stats.frames_out++;
+        return 0;
+    }
     crc = wampdev_crc32(0, dev->cfg.tx_buf, n);
     dev->cfg.tx_buf[n] = (uint8_t)crc;
     dev->cfg.tx_buf[n + 1] = (uint8_t)(crc >> 8);
@@ -98,7 +134,7 @@ static void send_hello(wampdev_t *dev)
     wampdev_cbor_put_array(w, 3);
     wampdev_cbor_put_uint(w, MSG_HELLO);
     wampdev_cbor_put_text(w, dev->realm);
-    wampdev_cbor_put_map(w, dev->cfg.authid ? 3 : 2);
+    wampdev_cbor_put_map(w, 2u + (dev->cfg.authid ? 1u : 0u) + (dev->cfg.ticket ? 1u : 0u));
     wampdev_cbor_put_text(w, "roles");
     wampdev_cbor_put_map(w, 4);
     for (i = 0; i < 4; i++) {
@@ -110,6 +146,11 @@ static void send_hello(wampdev_t *dev)
     if (dev->cfg.authid) {
         wampdev_cbor_put_text(w, "authid");
         wampdev_cbor_put_text(w, dev->cfg.authid);
+    }
+    if (dev->cfg.ticket) {
+        wampdev_cbor_put_text(w, "authmethods");
+        wampdev_cbor_put_array(w, 1);
+        wampdev_cbor_put_text(w, "ticket");
     }
     (void)finish(dev);
     dev->state = WAMPDEV_STATE_JOINING;
@@ -130,7 +171,9 @@ static void send_goodbye(wampdev_t *dev, const char *reason)
 
 int wampdev_init(wampdev_t *dev, const wampdev_config_t *cfg)
 {
-    if (!dev || !cfg || !cfg->write || !cfg->rx_buf || !cfg->tx_buf || cfg->rx_cap < 16 || cfg->tx_cap < 64) return -1;
+    if (!dev || !cfg || !cfg->write || !cfg->rx_buf || !cfg->tx_buf || cfg->rx_cap < 16 || cfg->tx_cap < 64 ||
+        cfg->framing > WAMPDEV_FRAMING_RAWSOCKET)
+        return -1;
     memset(dev, 0, sizeof *dev);
     dev->cfg = *cfg;
     if (!dev->cfg.agent) dev->cfg.agent = "wampdev/0.1";
@@ -143,12 +186,21 @@ int wampdev_init(wampdev_t *dev, const wampdev_config_t *cfg)
     return 0;
 }
 
+/* HELLO can go out: always on a serial line (a lost one is resent), on RawSocket only after
+ * the handshake. */
+static int can_hello(const wampdev_t *dev) { return !rawsocket(dev) || dev->rs_state == RS_READY; }
+
 int wampdev_join(wampdev_t *dev, const char *realm)
 {
     if (!realm || dev->state == WAMPDEV_STATE_JOINED || dev->state == WAMPDEV_STATE_LEAVING) return -1;
     dev->realm = realm;
     dev->want_session = 1;
-    send_hello(dev);
+    if (can_hello(dev)) {
+        send_hello(dev);
+    } else {
+        dev->state = WAMPDEV_STATE_JOINING; /* HELLO follows the handshake reply */
+        dev->state_since_ms = dev->now_ms;
+    }
     return 0;
 }
 
@@ -187,11 +239,12 @@ void wampdev_tick(wampdev_t *dev, uint32_t now_ms)
     elapsed = now_ms - dev->state_since_ms; /* unsigned: correct across the 49-day wrap */
     switch (dev->state) {
     case WAMPDEV_STATE_JOINING:
-        /* No WELCOME: the router was not there yet, or a frame was lost on the line. */
-        if (elapsed >= dev->cfg.hello_retry_ms) send_hello(dev);
+        /* No WELCOME: the router was not there yet, or a frame was lost on the line. Over TCP
+         * nothing is lost, and a second HELLO would be a protocol violation. */
+        if (!rawsocket(dev) && elapsed >= dev->cfg.hello_retry_ms) send_hello(dev);
         break;
     case WAMPDEV_STATE_IDLE:
-        if (dev->want_session && elapsed >= dev->cfg.rejoin_ms) send_hello(dev);
+        if (dev->want_session && can_hello(dev) && elapsed >= dev->cfg.rejoin_ms) send_hello(dev);
         break;
     case WAMPDEV_STATE_LEAVING:
         if (elapsed >= dev->cfg.hello_retry_ms) {
@@ -517,6 +570,15 @@ static void handle_session_message(wampdev_t *dev, uint64_t type, const fields_t
     bad(dev);
 }
 
+static void welcome(wampdev_t *dev, uint64_t session)
+{
+    dev->session = session;
+    dev->state = WAMPDEV_STATE_JOINED;
+    dev->state_since_ms = dev->now_ms;
+    dev->next_request = 0;
+    if (dev->cfg.on_join) dev->cfg.on_join(dev, dev->cfg.cb_ctx, dev->session);
+}
+
 static void handle_message(wampdev_t *dev, const wampdev_cbor_t *msg)
 {
     fields_t m;
@@ -534,17 +596,16 @@ static void handle_message(wampdev_t *dev, const wampdev_cbor_t *msg)
         return;
     }
     switch (type) {
-    case MSG_WELCOME:
+    case MSG_WELCOME: {
+        uint64_t session;
         if (dev->state != WAMPDEV_STATE_JOINING) return;
-        if (id_at(&m, 1, &dev->session) != 0) {
+        if (id_at(&m, 1, &session) != 0) {
             bad(dev);
             return;
         }
-        dev->state = WAMPDEV_STATE_JOINED;
-        dev->state_since_ms = dev->now_ms;
-        dev->next_request = 0;
-        if (dev->cfg.on_join) dev->cfg.on_join(dev, dev->cfg.cb_ctx, dev->session);
+        welcome(dev, session);
         return;
+    }
     case MSG_ABORT:
         if (m.n < 3) {
             bad(dev);
@@ -554,9 +615,19 @@ static void handle_message(wampdev_t *dev, const wampdev_cbor_t *msg)
         if (dev->state != WAMPDEV_STATE_IDLE) end_session(dev, uri);
         return;
     case MSG_CHALLENGE:
-        /* No authentication support on the device: the gateway's port config names the
-         * authid, so a challenge means a misconfigured port. */
-        if (dev->state == WAMPDEV_STATE_JOINING) {
+        if (dev->state != WAMPDEV_STATE_JOINING) return;
+        if (dev->cfg.ticket && m.n >= 2 && wampdev_cbor_text_equals(&m.f[1], "ticket")) {
+            wampdev_cbor_writer_t *w = begin(dev);
+            wampdev_cbor_put_array(w, 3);
+            wampdev_cbor_put_uint(w, MSG_AUTHENTICATE);
+            wampdev_cbor_put_text(w, dev->cfg.ticket);
+            empty_map(w);
+            (void)finish(dev);
+            return;
+        }
+        /* Any other method (or no ticket configured): on a serial port the gateway's port
+         * config names the authid, so a challenge means a misconfigured port. */
+        {
             wampdev_cbor_writer_t *w = begin(dev);
             wampdev_cbor_put_array(w, 3);
             wampdev_cbor_put_uint(w, MSG_ABORT);
@@ -585,26 +656,32 @@ static void handle_message(wampdev_t *dev, const wampdev_cbor_t *msg)
     }
 }
 
-static void end_of_frame(wampdev_t *dev)
+/* A received message that overflowed rx_buf. Only a WELCOME is of use then: a router's WELCOME
+ * lists all its features (wampgate's is ~560 bytes) and the device needs only the session ID at
+ * its head, [2, session, {...: so a small device can join without a big rx buffer. The rest
+ * (details) is dropped. Anything else is counted as oversized. */
+static void overflowed(wampdev_t *dev)
 {
-    size_t len;
-    uint32_t crc;
+    const uint8_t *p = dev->cfg.rx_buf;
+    size_t n = 1;
+    wampdev_cbor_t v;
+    uint64_t session;
+    if (dev->state == WAMPDEV_STATE_JOINING && p[0] == 0x83 && p[1] == MSG_WELCOME) {
+        uint8_t h = p[2], ai = h & 31u;
+        if (h < 0x20) n = ai < 24 ? 1 : ai == 24 ? 2 : ai == 25 ? 3 : ai == 26 ? 5 : ai == 27 ? 9 : 0;
+        else n = h == 0xfb ? 9 : h == 0xfa ? 5 : h == 0xf9 ? 3 : 0; /* an ID as float (cbor-x) */
+        if (n && 2 + n <= dev->rx_len && wampdev_cbor_parse(p + 2, n, 1, &v) == 0 && wampdev_cbor_get_uint(&v, &session) == 0) {
+            dev->stats.frames_in++;
+            welcome(dev, session);
+            return;
+        }
+    }
+    dev->stats.oversized++;
+}
+
+static void deliver(wampdev_t *dev, size_t len)
+{
     wampdev_cbor_t msg;
-    if (wampdev_cobs_decode(dev->cfg.rx_buf, dev->rx_len, dev->cfg.rx_buf, dev->cfg.rx_cap, &len) != 0) {
-        dev->stats.cobs_errors++;
-        return;
-    }
-    if (len < 5) {
-        dev->stats.crc_errors++;
-        return;
-    }
-    len -= 4;
-    crc = (uint32_t)dev->cfg.rx_buf[len] | ((uint32_t)dev->cfg.rx_buf[len + 1] << 8) |
-          ((uint32_t)dev->cfg.rx_buf[len + 2] << 16) | ((uint32_t)dev->cfg.rx_buf[len + 3] << 24);
-    if (crc != wampdev_crc32(0, dev->cfg.rx_buf, len)) {
-        dev->stats.crc_errors++;
-        return;
-    }
     dev->stats.frames_in++;
     if (wampdev_cbor_parse(dev->cfg.rx_buf, len, WAMPDEV_MAX_DEPTH, &msg) != 0) {
         bad(dev);
@@ -613,24 +690,188 @@ static void end_of_frame(wampdev_t *dev)
     handle_message(dev, &msg);
 }
 
+static void rx_reset(wampdev_t *dev)
+{
+    dev->rx_len = 0;
+    dev->rx_total = 0;
+    dev->rx_cobs_left = 0;
+    dev->rx_cobs_code = 0;
+}
+
+/* One decoded byte of the current frame: kept in rx_buf while it fits. Past that (serial), the
+ * CRC runs over all but the last 4 bytes, which wait in rx_tail as the possible CRC. */
+static void rx_byte(wampdev_t *dev, uint8_t b)
+{
+    if (dev->rx_len < dev->cfg.rx_cap) {
+        dev->cfg.rx_buf[dev->rx_len++] = b;
+    } else if (!rawsocket(dev)) {
+        uint8_t k;
+        if (dev->rx_total == dev->rx_len) {
+            dev->rx_crc = wampdev_crc32(0, dev->cfg.rx_buf, dev->rx_len - 4);
+            memcpy(dev->rx_tail, dev->cfg.rx_buf + dev->rx_len - 4, 4);
+        }
+        k = (uint8_t)((dev->rx_total - dev->rx_len) & 3u); /* the oldest byte of the window */
+        dev->rx_crc = wampdev_crc32(dev->rx_crc, &dev->rx_tail[k], 1);
+        dev->rx_tail[k] = b;
+    }
+    dev->rx_total++;
+}
+
+static uint32_t le32(const uint8_t *a, uint8_t first)
+{
+    return (uint32_t)a[first & 3u] | ((uint32_t)a[(first + 1u) & 3u] << 8) | ((uint32_t)a[(first + 2u) & 3u] << 16) |
+           ((uint32_t)a[(first + 3u) & 3u] << 24);
+}
+
+static void serial_end_of_frame(wampdev_t *dev)
+{
+    size_t len;
+    if (dev->rx_total > dev->rx_len) {
+        /* Overflowed: usable only if whole and intact (and a WELCOME, see overflowed()). */
+        if (dev->rx_cobs_left == 0 && le32(dev->rx_tail, (uint8_t)((dev->rx_total - dev->rx_len) & 3u)) == dev->rx_crc)
+            overflowed(dev);
+        else
+            dev->stats.oversized++;
+        return;
+    }
+    if (dev->rx_cobs_left != 0) { /* the last block's code byte points past the delimiter */
+        dev->stats.cobs_errors++;
+        return;
+    }
+    if (dev->rx_len < 5) {
+        dev->stats.crc_errors++;
+        return;
+    }
+    len = dev->rx_len - 4;
+    if (le32(dev->cfg.rx_buf + len, 0) != wampdev_crc32(0, dev->cfg.rx_buf, len)) {
+        dev->stats.crc_errors++;
+        return;
+    }
+    deliver(dev, len);
+}
+
+/* Serial frame mode: 0x00 ends a frame; COBS is undone byte by byte. */
+static void serial_feed(wampdev_t *dev, uint8_t b)
+{
+    if (b == 0) {
+        /* Empty frames are leading delimiters: not errors. */
+        if (dev->rx_synced && dev->rx_cobs_code != 0) serial_end_of_frame(dev);
+        rx_reset(dev);
+        dev->rx_synced = 1;
+    } else if (!dev->rx_synced) {
+        return;
+    } else if (dev->rx_cobs_left == 0) {
+        /* A code byte: the block before it ended with an implied zero unless it was a full
+         * 254-byte run. */
+        if (dev->rx_cobs_code != 0 && dev->rx_cobs_code != 0xFF) rx_byte(dev, 0);
+        dev->rx_cobs_code = b;
+        dev->rx_cobs_left = (uint8_t)(b - 1);
+    } else {
+        rx_byte(dev, b);
+        dev->rx_cobs_left--;
+    }
+}
+
+static void rs_end_of_frame(wampdev_t *dev)
+{
+    uint8_t type = dev->rs_hdr[0];
+    dev->rs_hdr_len = 0;
+    if (type == RS_FRAME_MESSAGE) {
+        if (dev->rx_total > dev->rx_len) overflowed(dev);
+        else deliver(dev, dev->rx_len);
+    } else if (type == RS_FRAME_PING) {
+        /* PONG echoes the payload (from rx_buf: tx_buf may hold a message being built). */
+        if (dev->rx_total > dev->rx_len) {
+            dev->stats.oversized++;
+            return;
+        }
+        write_rs_header(dev, RS_FRAME_PONG, (uint32_t)dev->rx_len);
+        if (dev->rx_len) dev->cfg.write(dev->cfg.write_ctx, dev->cfg.rx_buf, dev->rx_len);
+        dev->stats.pings++;
+    } else if (type != RS_FRAME_PONG) {
+        bad(dev); /* reserved bits or an unknown frame type: skipped by its length */
+    }
+}
+
+static void rs_handshake_reply(wampdev_t *dev)
+{
+    const uint8_t *h = dev->rs_hdr;
+    dev->rs_hdr_len = 0;
+    if (h[0] != 0x7F || (h[1] & 0x0Fu) != RS_SERIALIZER_CBOR || h[2] != 0 || h[3] != 0) {
+        /* An error reply (serializer 0: h[1] >> 4 is the error code) or not RawSocket at all. */
+        dev->rs_state = RS_REFUSED;
+        dev->stats.bad_messages++;
+        if (dev->state != WAMPDEV_STATE_IDLE) end_session(dev, "wampdev.rawsocket.refused");
+        return;
+    }
+    dev->rs_max_exp = (uint8_t)(h[1] >> 4);
+    dev->rs_state = RS_READY;
+    if (dev->want_session && dev->state == WAMPDEV_STATE_JOINING) send_hello(dev);
+}
+
+static void rawsocket_feed(wampdev_t *dev, uint8_t b)
+{
+    if (dev->rs_state == RS_HANDSHAKE) {
+        dev->rs_hdr[dev->rs_hdr_len++] = b;
+        if (dev->rs_hdr_len == 4) rs_handshake_reply(dev);
+    } else if (dev->rs_state == RS_READY) {
+        if (dev->rs_hdr_len < 4) {
+            dev->rs_hdr[dev->rs_hdr_len++] = b;
+            if (dev->rs_hdr_len == 4) {
+                dev->rs_len = ((uint32_t)dev->rs_hdr[1] << 16) | ((uint32_t)dev->rs_hdr[2] << 8) | dev->rs_hdr[3];
+                rx_reset(dev);
+                if (dev->rs_len == 0) rs_end_of_frame(dev);
+            }
+            return;
+        }
+        rx_byte(dev, b);
+        if (dev->rx_total == dev->rs_len) rs_end_of_frame(dev);
+    }
+    /* RS_CLOSED / RS_REFUSED: nothing is expected until wampdev_connected(). */
+}
+
 void wampdev_feed(wampdev_t *dev, const uint8_t *data, size_t len)
 {
     size_t i;
     for (i = 0; i < len; i++) {
-        uint8_t b = data[i];
-        if (b == 0) {
-            /* Empty frames are leading delimiters: not errors. */
-            if (dev->rx_synced && !dev->rx_skip && dev->rx_len > 0) end_of_frame(dev);
-            dev->rx_len = 0;
-            dev->rx_skip = 0;
-            dev->rx_synced = 1;
-        } else if (!dev->rx_synced || dev->rx_skip) {
-            continue;
-        } else if (dev->rx_len >= dev->cfg.rx_cap) {
-            dev->stats.oversized++;
-            dev->rx_skip = 1;
-        } else {
-            dev->cfg.rx_buf[dev->rx_len++] = b;
-        }
+        if (rawsocket(dev)) rawsocket_feed(dev, data[i]);
+        else serial_feed(dev, data[i]);
     }
+}
+
+void wampdev_connected(wampdev_t *dev)
+{
+    /* A new connection is a new transport: a session on the old one is gone. */
+    if (rawsocket(dev) && dev->state != WAMPDEV_STATE_IDLE && dev->state != WAMPDEV_STATE_JOINING)
+        end_session(dev, "wampdev.transport_lost");
+    rx_reset(dev);
+    dev->rs_hdr_len = 0;
+    if (!rawsocket(dev)) {
+        dev->rx_synced = 1;
+        return;
+    }
+    {
+        /* Offer the largest length 2^(9+L) that rx_buf holds (at least 512: the minimum the
+         * protocol has; longer messages are then skipped and counted). */
+        uint8_t l = 0, hs[4];
+        while (l < 15 && (1ul << (10 + l)) <= (unsigned long)dev->cfg.rx_cap) l++;
+        hs[0] = 0x7F;
+        hs[1] = (uint8_t)((l << 4) | RS_SERIALIZER_CBOR);
+        hs[2] = 0;
+        hs[3] = 0;
+        dev->rs_state = RS_HANDSHAKE;
+        dev->cfg.write(dev->cfg.write_ctx, hs, 4);
+    }
+    if (dev->want_session && dev->state == WAMPDEV_STATE_IDLE) {
+        dev->state = WAMPDEV_STATE_JOINING;
+        dev->state_since_ms = dev->now_ms;
+    }
+}
+
+void wampdev_disconnected(wampdev_t *dev)
+{
+    rx_reset(dev);
+    dev->rs_hdr_len = 0;
+    dev->rs_state = RS_CLOSED;
+    if (dev->state != WAMPDEV_STATE_IDLE) end_session(dev, "wampdev.transport_lost");
 }

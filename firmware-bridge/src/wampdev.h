@@ -31,8 +31,9 @@ extern "C" {
 #define WAMPDEV_MAX_DEPTH 8
 #endif
 
-/* rx buffer size needed to receive messages of up to n CBOR bytes (COBS overhead + CRC). */
-#define WAMPDEV_RX_BUF_SIZE(n) ((n) + 4u + ((n) + 4u) / 254u + 1u)
+/* rx buffer size needed to receive messages of up to n CBOR bytes: frames are COBS-decoded as
+ * they arrive, so only the CRC is extra (RawSocket needs n; the 4 bytes then go unused). */
+#define WAMPDEV_RX_BUF_SIZE(n) ((n) + 4u)
 /* tx buffer size needed to send messages of up to n CBOR bytes (the CRC is appended there). */
 #define WAMPDEV_TX_BUF_SIZE(n) ((n) + 4u)
 
@@ -44,6 +45,10 @@ extern "C" {
 #define WAMPDEV_MSG_REGISTER 64
 #define WAMPDEV_MSG_UNREGISTER 66
 #define WAMPDEV_MSG_INVOCATION 68
+
+/* How messages travel (config.framing). */
+#define WAMPDEV_FRAMING_SERIAL 0    /* wampgate serial frame mode: CBOR + CRC-32, COBS, 0x00-delimited */
+#define WAMPDEV_FRAMING_RAWSOCKET 1 /* WAMP RawSocket over a byte stream (TCP): handshake, 4-byte headers */
 
 #define WAMPDEV_STATE_IDLE 0    /* no session; rejoins after rejoin_ms if join() was called */
 #define WAMPDEV_STATE_JOINING 1 /* HELLO sent, waiting for WELCOME (resent every hello_retry_ms) */
@@ -77,6 +82,9 @@ typedef struct {
     size_t tx_cap;
     /* Optional (0/NULL = default/none). */
     const char *authid;     /* sent in HELLO details when set; the gateway's port config usually decides it */
+    const char *ticket;     /* when set, HELLO offers authmethods ["ticket"] and CHALLENGE "ticket" is
+                             * answered with it (RawSocket devices; over serial the port decides) */
+    uint8_t framing;        /* WAMPDEV_FRAMING_SERIAL (default) or WAMPDEV_FRAMING_RAWSOCKET */
     const char *agent;      /* default "wampdev/0.1" */
     uint32_t hello_retry_ms; /* default 2000 */
     uint32_t rejoin_ms;      /* default 3000; after ABORT/GOODBYE, rejoin the last realm */
@@ -100,8 +108,10 @@ typedef struct {
     uint32_t crc_errors;
     uint32_t cobs_errors;
     uint32_t oversized;
-    uint32_t bad_messages; /* framed correctly but not a WAMP message we understand */
-    uint32_t tx_overflow;  /* messages that did not fit tx_buf, not sent */
+    uint32_t bad_messages; /* framed correctly but not a WAMP message we understand (RawSocket:
+                            * also a frame header with an unknown type) */
+    uint32_t tx_overflow;  /* messages that did not fit tx_buf (or the router's RawSocket limit), not sent */
+    uint32_t pings;        /* RawSocket PINGs answered */
 } wampdev_stats_t;
 
 struct wampdev_sub {
@@ -126,9 +136,18 @@ struct wampdev_call {
 struct wampdev {
     wampdev_config_t cfg;
     wampdev_cbor_writer_t w;
-    size_t rx_len;
-    uint8_t rx_synced;  /* a delimiter has been seen: bytes before it were a partial frame */
-    uint8_t rx_skip;    /* current frame overflowed rx_buf: skip to the next delimiter */
+    size_t rx_len;      /* decoded bytes of the current frame kept in rx_buf */
+    uint32_t rx_total;  /* decoded bytes of the current frame (more than rx_len once it overflows) */
+    uint32_t rx_crc;    /* serial: CRC of an overflowing frame's bytes, all but rx_tail */
+    uint8_t rx_tail[4]; /* serial: the last 4 bytes of an overflowing frame (its CRC at the end) */
+    uint8_t rx_synced;  /* serial: a delimiter has been seen: bytes before it were a partial frame */
+    uint8_t rx_cobs_left; /* serial: bytes left in the current COBS block (0: next is a code byte) */
+    uint8_t rx_cobs_code; /* serial: the current block's code byte (0: none yet in this frame) */
+    uint8_t rs_state;   /* RawSocket: WAMPDEV_RS_* */
+    uint8_t rs_hdr_len; /* RawSocket: header bytes received (handshake reply or frame header) */
+    uint8_t rs_hdr[4];
+    uint8_t rs_max_exp; /* RawSocket: the router accepts messages of up to 2^(9+rs_max_exp) bytes */
+    uint32_t rs_len;    /* RawSocket: payload length of the current frame */
     uint8_t state;
     uint8_t building;   /* between a *_begin and wampdev_send */
     uint8_t want_session; /* join() called and not left: rejoin after a close */
@@ -144,6 +163,15 @@ struct wampdev {
     struct wampdev_reg regs[WAMPDEV_MAX_REGISTRATIONS];
     struct wampdev_call calls[WAMPDEV_MAX_CALLS];
 };
+
+/* RawSocket: the TCP connection is up: resets the receive state and sends the handshake; the
+ * HELLO follows the router's reply if join() was called. Serial: resynchronises the receiver.
+ * Call after every (re)connect. */
+void wampdev_connected(wampdev_t *dev);
+/* The byte stream broke (TCP closed, port gone): ends the session at once (on_leave with
+ * "wampdev.transport_lost"); joining resumes after the next wampdev_connected (RawSocket) or
+ * rejoin_ms (serial). */
+void wampdev_disconnected(wampdev_t *dev);
 
 /* Returns 0, or -1 if a required field is missing or a buffer is too small (rx_cap < 16,
  * tx_cap < 64). */

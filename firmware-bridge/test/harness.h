@@ -22,5 +22,6 @@ void test_cobs(void);
 void test_crc32(void);
 void test_cbor(void);
 void test_wampdev(void);
+void test_transport(void);
 
 #endif

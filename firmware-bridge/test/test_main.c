@@ -23,6 +23,7 @@ int main(void)
     test_crc32();
     test_cbor();
     test_wampdev();
+    test_transport();
     printf("%d passed, %d failed\n", harness_passed, harness_failed);
     return harness_failed == 0 ? 0 : 1;
 }
