@@ -141,7 +141,8 @@ void sensor_setup(void)
     cfg.tx_cap = sizeof tx;
     cfg.on_join = on_join;
     cfg.on_registered = on_registered;
-    cfg.hello_retry_ms = 1000;
+    /* A HELLO retry that overtakes a slow WELCOME costs a whole new session: not too eager. */
+    cfg.hello_retry_ms = 3000;
     cfg.rejoin_ms = 1000;
     wampdev_init(&dev, &cfg);
     wampdev_tick(&dev, plat_millis());
