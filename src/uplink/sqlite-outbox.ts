@@ -108,6 +108,19 @@ interface Row {
   payload: Buffer;
 }
 
+/** One stored row as the contract's entry (outbox and dead letters share these columns). */
+function entryFromRow(r: Row): OutboxEntry {
+  return {
+    seq: r.seq,
+    source: r.source,
+    topic: r.topic,
+    ...decodePayload(r.payload),
+    priority: r.priority,
+    bytes: r.bytes,
+    enqueuedAt: r.enqueued_at,
+  };
+}
+
 interface DeadRow extends Row {
   reason: DeadLetterReason;
   error: string;
@@ -261,15 +274,7 @@ export class SqliteOutbox implements Outbox {
     this.assertOpen();
     if (limit <= 0) return [];
     try {
-      return this.stmt.peek.all(afterSeq, limit).map((r) => ({
-        seq: r.seq,
-        source: r.source,
-        topic: r.topic,
-        ...decodePayload(r.payload),
-        priority: r.priority,
-        bytes: r.bytes,
-        enqueuedAt: r.enqueued_at,
-      }));
+      return this.stmt.peek.all(afterSeq, limit).map(entryFromRow);
     } catch (err) {
       const code = sqliteCode(err);
       if (code === null) throw err;
@@ -392,13 +397,7 @@ export class SqliteOutbox implements Outbox {
     this.assertOpen();
     if (limit <= 0) return [];
     return this.stmt.deadList.all(afterSeq, limit).map((r) => ({
-      seq: r.seq,
-      source: r.source,
-      topic: r.topic,
-      ...decodePayload(r.payload),
-      priority: r.priority,
-      bytes: r.bytes,
-      enqueuedAt: r.enqueued_at,
+      ...entryFromRow(r),
       reason: r.reason,
       error: r.error,
       attempts: r.attempts,
