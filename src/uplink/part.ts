@@ -10,7 +10,8 @@ import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
 import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
 import type { UplinkStatus, Uplink } from './uplink';
-import { resolveUplinkConfig, validateUplink, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
+import { resolveUplinkConfig, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
+import { validateUplink } from './validate-uplink';
 
 export { validateUplink };
 

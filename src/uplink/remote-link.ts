@@ -13,7 +13,8 @@ import { connectWebSocket } from '../transports/websocket/client';
 import { Backoff } from '../util/backoff';
 import type { Logger } from '../util/logger';
 import { buildClientAuth } from './client-auth';
-import { parseUplinkUrl, type ResolvedUplinkConfig } from './uplink-config';
+import type { ResolvedUplinkConfig } from './uplink-config';
+import { parseUplinkUrl } from './uplink-url';
 
 export const UplinkStates = ['connecting', 'online', 'offline', 'stopped'] as const;
 export type UplinkState = (typeof UplinkStates)[number];

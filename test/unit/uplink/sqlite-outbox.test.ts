@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { outboxSuite } from './outbox-suite';
-import { SqliteOutbox, type SqliteOutboxOptions } from '../../../src/uplink/sqlite-outbox';
+import Database from 'better-sqlite3';
+import { encodePayload } from '../../../src/uplink/outbox';
+import { SCHEMA_VERSION, SqliteOutbox, type SqliteOutboxOptions } from '../../../src/uplink/sqlite-outbox';
 import { createLogger, type LogLevel } from '../../../src/util/logger';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wampgate-outbox-'));
@@ -98,6 +100,47 @@ describe('SqliteOutbox storage', () => {
     );
     assert.deepEqual(b.stats().dropsBySource, { lo: 1 });
     b.close();
+  });
+
+  test('an older file is migrated at open: a version-1 buffer (no dead_letters) keeps its entries and seqs', () => {
+    const file = freshPath();
+    // Exactly what wampgate wrote before schema 2: the outbox table, user_version 1.
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(
+      'CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, topic TEXT NOT NULL, priority INTEGER NOT NULL, ' +
+        'bytes INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, payload BLOB NOT NULL); CREATE INDEX outbox_by_priority ON outbox (priority);',
+    );
+    const payload = encodePayload({ args: [7] });
+    for (let i = 0; i < 3; i++)
+      old.prepare('INSERT INTO outbox (source, topic, priority, bytes, enqueued_at, payload) VALUES (?, ?, 0, ?, 1, ?)').run('s', 't', 10, payload);
+    old.prepare('DELETE FROM outbox WHERE seq = 1').run();
+    old.pragma('user_version = 1');
+    old.close();
+
+    const b = open({ path: file });
+    assert.deepEqual(
+      b.peek(10).map((x) => [x.seq, x.args]),
+      [
+        [2, [7]],
+        [3, [7]],
+      ],
+    );
+    assert.equal(b.stats().nextSeq, 4);
+    assert.equal(b.deadLetter(2, { reason: 'refused', error: 'e', attempts: 3 }), true, 'the dead-letter table exists after the migration');
+    b.close();
+    const check = new Database(file);
+    assert.equal(check.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    check.close();
+  });
+
+  test('a file from a newer wampgate is refused at open, untouched', () => {
+    const file = freshPath();
+    const db = new Database(file);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    assert.throws(() => open({ path: file }), /newer than this wampgate/);
+    assert.ok(fs.existsSync(file) && !fs.readdirSync(dir).some((f) => f.startsWith(path.basename(file) + '.corrupt')));
   });
 
   test('a second owner of the same file is refused (exclusive lock) instead of sharing silently', () => {

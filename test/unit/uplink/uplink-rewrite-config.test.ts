@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { parseUplinkUrl, resolveUplinkConfig, validateUplink, type UplinkConfig } from '../../../src/uplink/uplink-config';
+import { resolveUplinkConfig, type UplinkConfig } from '../../../src/uplink/uplink-config';
+import { parseUplinkUrl } from '../../../src/uplink/uplink-url';
+import { validateUplink } from '../../../src/uplink/validate-uplink';
 import { expandGatewayId, rewritable, rewriteUri } from '../../../src/uplink/uri-rewrite';
 
 test('prefix, exact and wildcard rewriting, and URIs outside the rule', () => {
