@@ -20,7 +20,7 @@ const layers = {
   'gateway-part': ['protocol', 'transports', 'core', 'config', 'util'],
   bridges: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
   uplink: ['protocol', 'serializers', 'transports', 'client', 'auth', 'config', 'gateway-part', 'util'],
-  ops: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'core', 'util'],
+  ops: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
   gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'gateway-part', 'util'],
 };
 const everything = [...Object.keys(layers), 'cli', 'index'];

@@ -3,10 +3,11 @@
 // config file says is everything that runs.
 
 import { GatewayAuth } from './auth/gateway-auth';
-import { localSessions, type GatewayPart, type PartContext, type PartFactory } from './gateway-part';
+import { localSessions, type GatewayPart, type GatewayView, type PartContext, type PartFactory, type PartStatus } from './gateway-part';
 import { resolve as resolvePath } from 'node:path';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
+import { routerView } from './core/router-view';
 import { startMetaApi, type MetaApis } from './meta/meta-api';
 import type { Peer, TransportInfo } from './protocol/peer';
 import { serializerByName, serializers as allSerializers, type Serializer } from './serializers';
@@ -76,14 +77,18 @@ export class Gateway {
     try {
       await gateway.metaApi.ready;
       for (const l of config.listeners) await gateway.listen(l);
+      const view: GatewayView = {
+        router: routerView(router),
+        listeners: () => gateway.listeners.map((l) => ({ name: l.config.name, type: l.config.type, address: describeAddress(l.config, l.address) })),
+        parts: () => gateway.partStatus(),
+      };
       const ctx: PartContext = {
         sessions: localSessions(router),
         realms: config.realms.map((r) => r.name),
-        router,
-        config,
         logger,
         dataDir: resolvePath(config.dataDir ?? 'data'),
-        partStatus: () => gateway.partStatus(),
+        maxMessageBytes: config.limits.maxMessageBytes,
+        gateway: view,
       };
       for (const factory of options.parts ?? []) {
         for (const part of factory(config)) {
@@ -127,9 +132,10 @@ export class Gateway {
       .info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
   }
 
-  partStatus(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    for (const p of this.parts) if (p.status) out[p.name] = p.status();
+  /** part name -> its status, in start order. */
+  partStatus(): Record<string, PartStatus> {
+    const out: Record<string, PartStatus> = {};
+    for (const p of this.parts) out[p.name] = p.status();
     return out;
   }
 

@@ -1,6 +1,6 @@
 // Owns the words the status page shows for counters, drop reasons and states: people read
-// "Decode errors", not "decodeErrors". Also owns which bridge counters count as a bridge's
-// traffic in and out, per bridge kind. Does not own the counters (the bridges do).
+// "Decode errors", not "decodeErrors"; a counter not in the table is humanized, so a new part's
+// counters read well without an entry here. Does not own the counters (the parts do).
 
 /** Counter names the bridges and the uplink report -> what a person reads. */
 const COUNTER_LABELS: Record<string, string> = {
@@ -69,21 +69,6 @@ export function dropLabel(reason: string): string {
 /** Counters that are errors or losses: shown highlighted when non-zero. */
 export function isTroubleCounter(name: string): boolean {
   return /error|fail|drop|timeout|unmappable|unmatched|overlength|oversized|nosession|skipped/i.test(name);
-}
-
-/**
- * Which counters make up a bridge's traffic: "in" is what comes from the devices' side into
- * WAMP, "out" what goes from WAMP to the devices. Summed when several are named.
- */
-const TRAFFIC: Array<{ kind: RegExp; in: string[]; out: string[] }> = [
-  { kind: /^mqtt/, in: ['received'], out: ['published'] },
-  { kind: /^serial-line/, in: ['lines'], out: ['writes'] },
-  { kind: /^serial-frame/, in: ['frames'], out: ['framesOut'] },
-  { kind: /./, in: ['received'], out: ['published'] },
-];
-
-export function trafficCounters(kind: string): { in: readonly string[]; out: readonly string[] } {
-  return TRAFFIC.find((t) => t.kind.test(kind)) ?? { in: [], out: [] };
 }
 
 /** Severity of a link state for badges and state strips. */

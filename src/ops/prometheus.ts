@@ -2,6 +2,7 @@
 // HELP and TYPE line per family, families contiguous, label values escaped. Does not own
 // collecting the numbers or serving them (status-server.ts serves /metrics).
 
+import { serviceParts } from './gateway-status';
 import type { GatewayStatus, LinkState } from './status-types';
 import { LINK_STATES } from './status-types';
 
@@ -130,6 +131,17 @@ export function renderPrometheus(status: GatewayStatus): string {
           r.add('wampgate_uplink_dead_lettered_total', 'counter', 'Upward events moved to the dead letters, by reason.', n, { reason });
         }
       }
+    }
+  }
+
+  for (const p of serviceParts(status)) {
+    const labels = { part: p.name, kind: p.kind };
+    stateGauges(r, 'wampgate_part_state', 'State of each part that is neither a bridge nor the uplink (ops…): 1 for the current state.', p.state, labels);
+    for (const [event, n] of Object.entries(p.counters)) {
+      r.add('wampgate_part_events_total', 'counter', 'Counters of the parts that are neither bridges nor the uplink, by part and event.', n, {
+        ...labels,
+        event,
+      });
     }
   }
 

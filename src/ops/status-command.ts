@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { parseJsonc } from '../config/jsonc';
 import type { HealthSnapshot } from './health';
-import { statusSettings, statusUrl, validateStatus } from './ops-part';
-import type { GatewayStatus } from './status-types';
+import { serviceParts } from './gateway-status';
+import { statusSettings, statusUrl, validateStatus } from './ops-config';
+import type { BridgeStatus, GatewayStatus } from './status-types';
 
 export interface StatusCommandOptions {
   configPath?: string;
@@ -213,9 +214,8 @@ export function formatStatus(s: GatewayStatus, base: string): string {
       }
     }
   }
-  const bridges = s.bridges ?? [];
-  row('Bridges', bridges.length ? '' : 'none');
-  for (const b of bridges) {
+  /** One line per bridge or part: name, kind, state, since, last error, the first non-zero counters. */
+  const partLine = (b: BridgeStatus): void => {
     const counters = Object.entries(b.counters ?? {})
       .filter(([, n]) => n > 0)
       .slice(0, 6)
@@ -224,6 +224,14 @@ export function formatStatus(s: GatewayStatus, base: string): string {
     lines.push(
       `  ${clean(b.name).padEnd(20)} ${clean(b.kind)} ${b.state}${since(b.since, now)}${b.lastError ? ` — ${clean(b.lastError)}` : ''}${counters ? `; ${counters}` : ''}`,
     );
+  };
+  const bridges = s.bridges ?? [];
+  row('Bridges', bridges.length ? '' : 'none');
+  bridges.forEach(partLine);
+  const others = serviceParts(s);
+  if (others.length) {
+    row('Parts', '');
+    others.forEach(partLine);
   }
   const u = s.uplink;
   if (!u) row('Uplink', 'not configured');

@@ -11,6 +11,7 @@ import { clock, escapeHtml as esc, lineChart, stateStrip } from './charts';
 import { counterLabel, dropLabel, isTroubleCounter, stateTone } from './labels';
 import type { SeriesSnapshot, StateChange } from './series';
 import { SeriesName, StateKey } from './status-sampler';
+import { serviceParts } from './gateway-status';
 import type { BridgeStatus, GatewayStatus, UplinkStatus } from './status-types';
 
 // Plain ES5 so older phone browsers run it. Parsed HTML from our own server replaces the two
@@ -247,6 +248,12 @@ function healthTile(st: GatewayStatus, v: View): string {
     const d = typeof b.since === 'number' && b.since > 0 ? ` for ${formatDuration((v.now - b.since) / 1000)}` : '';
     problems.push([tone, `Bridge ${b.name} ${b.state}${d}`]);
   }
+  for (const p of serviceParts(st)) {
+    const tone = stateTone(p.state);
+    if (tone === 'ok' || tone === 'off') continue;
+    const d = typeof p.since === 'number' && p.since > 0 ? ` for ${formatDuration((v.now - p.since) / 1000)}` : '';
+    problems.push([tone, `${p.name} ${p.state}${d}`]);
+  }
   const u = st.uplink;
   if (u && stateTone(u.state) !== 'ok' && u.state !== 'stopped') {
     const d = typeof u.since === 'number' && u.since > 0 ? ` for ${formatDuration((v.now - u.since) / 1000)}` : '';
@@ -429,6 +436,20 @@ function bridgesCard(st: GatewayStatus, v: View): string {
   return `<section class="card" data-card="bridges"><h2>Bridges</h2>${body}</section>`;
 }
 
+/** Every part that is neither a bridge nor the uplink: its state, last error and counters, whatever its kind. */
+function partsCard(st: GatewayStatus, v: View): string {
+  const parts = serviceParts(st);
+  if (parts.length === 0) return '';
+  const body = parts
+    .map((p) => {
+      let html = `<div class="sub" data-part="${esc(p.name)}"><h3>${esc(p.name)} <span class="muted small">${esc(p.kind)}</span> ${badge(p.state)} ${since(p.since, v.now)}</h3>`;
+      if (p.lastError) html += `<p class="err">Last error: ${esc(p.lastError)}</p>`;
+      return html + counterGrid(p.counters) + '</div>';
+    })
+    .join('');
+  return `<section class="card" data-card="parts"><h2>Other parts</h2>${body}</section>`;
+}
+
 function uplinkCard(u: UplinkStatus | undefined, v: View): string {
   if (!u) return '';
   let html = `<section class="card" data-card="uplink"><h2>Uplink</h2>`;
@@ -555,7 +576,7 @@ export function renderStatusBody(status: GatewayStatus, title: string): string {
   const v: View = { s, now, start: now - (s?.windowMs ?? 3_600_000) };
   const ready = status.ready === undefined ? '' : badge(status.ready ? 'ready' : 'not ready', status.ready ? 'ok' : 'bad');
   const header = `<header id="hdr"><h1>${esc(title)}</h1>${ready}<span class="muted">${status.version ? `v${esc(status.version)}` : ''}</span><span id="stamp" class="muted small" data-at="${clock(now)}">updated ${clock(now)}</span></header>`;
-  const main = `<main id="app"><div class="verdict">${flowingTile(status, v)}${healthTile(status, v)}${backlogTile(status, v)}</div><div class="cards">${trafficCard(status, v)}${bridgesCard(status, v)}${uplinkCard(status.uplink, v)}${sessionsCard(status, v)}${boardCard(status, v)}${queuesCard(status)}</div></main>`;
+  const main = `<main id="app"><div class="verdict">${flowingTile(status, v)}${healthTile(status, v)}${backlogTile(status, v)}</div><div class="cards">${trafficCard(status, v)}${bridgesCard(status, v)}${uplinkCard(status.uplink, v)}${partsCard(status, v)}${sessionsCard(status, v)}${boardCard(status, v)}${queuesCard(status)}</div></main>`;
   return header + main;
 }
 

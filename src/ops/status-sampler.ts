@@ -3,7 +3,6 @@
 // copied, link states are noted when they change. Does not own taking the snapshots (ops-part.ts)
 // nor the ring (series.ts). The series names below are part of /status.json.
 
-import { trafficCounters } from './labels';
 import type { SeriesRing } from './series';
 import type { GatewayStatus } from './status-types';
 
@@ -28,6 +27,9 @@ export const StateKey = {
   bridge: (name: string) => `bridge.${name}`,
   uplink: 'uplink',
 } as const;
+
+/** A bridge that does not say which counters are its traffic: what an MQTT-like bridge counts. */
+const DEFAULT_TRAFFIC = { in: ['received'], out: ['published'] } as const;
 
 function sum(o: Partial<Record<string, number>> | undefined): number {
   let n = 0;
@@ -56,7 +58,7 @@ export class StatusSampler {
       values[SeriesName.sessions] = sessions;
     }
     for (const b of status.bridges ?? []) {
-      const t = trafficCounters(b.kind);
+      const t = b.traffic ?? DEFAULT_TRAFFIC;
       const pick = (names: readonly string[]): number => names.reduce((a, n) => a + (b.counters?.[n] ?? 0), 0);
       counters.set(SeriesName.bridgeIn(b.name), pick(t.in));
       counters.set(SeriesName.bridgeOut(b.name), pick(t.out));

@@ -1,16 +1,22 @@
 // Owns the shape of the gateway status snapshot that the status page, /status.json and /metrics
-// render. Does not own filling it: the composition root assembles it from the router, bridges,
-// uplink and HealthMonitor. Every part is optional, so a gateway without an uplink (or a test)
-// leaves that part out and the renderers skip it. Plain JSON data only: it is served as-is.
+// render. Does not own filling it (gateway-status.ts assembles it from the gateway's read-only
+// view and the HealthMonitor). Every section is optional, so a gateway without an uplink (or a
+// test) leaves it out and the renderers skip it. Plain JSON data only: it is served as-is.
 
+import type { BufferStatus, PartState, PartStatus, RealmSessions, ReplayStatus, SessionQueue } from '../gateway-part';
+import { PART_STATES } from '../gateway-part';
 import type { MessageTypeName } from '../protocol/message-types';
-import type { TransportType } from '../protocol/peer';
 import type { HealthSnapshot } from './health';
 import type { SeriesSnapshot } from './series';
 
-/** Shared by bridges and the uplink. */
-export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped' | 'error';
-export const LINK_STATES: readonly LinkState[] = ['connecting', 'connected', 'disconnected', 'stopped', 'error'];
+/** The parts' one state vocabulary (gateway-part.ts), shared by bridges, the uplink and every other part. */
+export type LinkState = PartState;
+export const LINK_STATES = PART_STATES;
+export type { PartStatus, ReplayStatus };
+/** The uplink's buffer (the name /status.json readers know it by). */
+export type OutboxStatus = BufferStatus;
+export type RealmStatus = RealmSessions;
+export type SessionQueueStatus = SessionQueue;
 
 export interface GatewayStatus {
   /** Wall-clock ms when assembled; durations below are computed against it, not the viewer's clock. */
@@ -22,8 +28,12 @@ export interface GatewayStatus {
   router?: RouterStatus;
   /** The configured listeners and the sessions that came in through each. */
   listeners?: ListenerStatus[];
+  /** The bridge-role parts, as this section has always looked. */
   bridges?: BridgeStatus[];
+  /** The uplink-role part, as this section has always looked. */
   uplink?: UplinkStatus;
+  /** part name -> its typed status: every part, bridges and uplink included. */
+  parts?: Record<string, PartStatus>;
   health?: HealthSnapshot | null;
   /** The last hour, sampled (series.ts); absent where nothing samples (tests, `wampgate status`). */
   series?: SeriesSnapshot;
@@ -49,31 +59,10 @@ export interface ListenerStatus {
   name: string;
   /** "websocket" or "rawsocket". */
   type: string;
-  /** As configured, e.g. "ws://127.0.0.1:8080/ws" or "unix:/run/wampgate/wamp.sock" (port 0: picked at start). */
+  /** Where it listens, e.g. "ws://127.0.0.1:8080/ws" or "unix:/run/wampgate/wamp.sock" (a port configured as 0 shows the one picked). */
   address: string;
   /** Sessions joined through this listener (the router's own sessions excluded). */
   sessions: number;
-}
-
-export interface RealmStatus {
-  name: string;
-  /** Transport -> number of sessions joined over it. */
-  sessions: Partial<Record<TransportType, number>>;
-}
-
-export interface SessionQueueStatus {
-  sessionId: number;
-  realm: string;
-  /** Chosen by the client: untrusted text, escaped wherever it is shown. */
-  authid: string | null;
-  authrole: string | null;
-  transport: TransportType;
-  /** Human-readable remote end, as in TransportInfo.peer. */
-  peer?: string;
-  queuedBytes: number;
-  queuedMessages?: number;
-  /** EVENTs dropped for this session because its queue was full. */
-  dropped?: number;
 }
 
 export interface BridgeStatus {
@@ -86,6 +75,8 @@ export interface BridgeStatus {
   lastError?: string | null;
   /** Monotonic counters since start: name -> count ("received", "published", "decode_errors"…). */
   counters?: Record<string, number>;
+  /** Which counters are the bridge's traffic in and out (charted as rates); default received/published. */
+  traffic?: PartStatus['traffic'];
 }
 
 export interface UplinkStatus {
@@ -99,27 +90,4 @@ export interface UplinkStatus {
   buffer?: OutboxStatus;
   /** Progress through the backlog buffered when the link last came up. */
   replay?: ReplayStatus;
-}
-
-export interface ReplayStatus {
-  /** True while the backlog is still being sent. */
-  active: boolean;
-  /** Messages buffered when the link came up. */
-  backlogAtStart: number;
-  /** Of those, acknowledged by the cloud so far. */
-  acked: number;
-}
-
-export interface OutboxStatus {
-  /** Messages appended but not yet acknowledged by the cloud. */
-  depth: number;
-  bytes: number;
-  /** Age of the oldest unacknowledged message, in seconds; null when empty. */
-  oldestAgeSeconds: number | null;
-  /** Messages discarded because the buffer was full, since start. */
-  drops: number;
-  /** The configured cap, when there is one. */
-  capacityBytes?: number;
-  /** Events held as dead letters now (undeliverable, moved aside), and how many were moved since start by reason. */
-  deadLetters?: { count: number; moved: Record<string, number> };
 }

@@ -1,14 +1,17 @@
 // The uplink as a gateway part: turns the `uplink` config section into a running Uplink with its
-// outbox (SQLite file under dataDir, or memory), and exposes `validateUplink` for config checks.
-// Wiring into the CLI is cli/wiring.ts's job; what the uplink does is uplink.ts's.
+// outbox (SQLite file under dataDir, or memory), maps its status into the parts' one vocabulary,
+// and exposes `validateUplink` for config checks. Wiring into the CLI is cli/wiring.ts's job; what
+// the uplink does is uplink.ts's.
 
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { GatewayConfig } from '../config/types';
-import type { GatewayPart, PartContext, PartFactory } from '../gateway-part';
+import type { BufferStatus, GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
+import { redactUrl } from '../util/redact-url';
 import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
+import type { UplinkState } from './remote-link';
 import type { UplinkStatus, Uplink } from './uplink';
 import { resolveUplinkConfig, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
 import { validateUplink } from './validate-uplink';
@@ -34,6 +37,42 @@ export function openOutbox(config: ResolvedUplinkConfig, ctx: Pick<PartContext, 
   });
 }
 
+const STATE: Record<UplinkState, PartState> = {
+  connecting: 'connecting',
+  online: 'connected',
+  offline: 'disconnected',
+  stopped: 'stopped',
+};
+
+function bufferStatus(o: UplinkStatus['outbox']): BufferStatus {
+  let drops = 0;
+  for (const n of Object.values(o.drops)) drops += n;
+  return {
+    depth: o.count,
+    bytes: o.bytes,
+    oldestAgeSeconds: o.oldestAgeMs === null ? null : o.oldestAgeMs / 1000,
+    drops,
+    deadLetters: { count: o.deadLetters.count, moved: { ...o.deadLetters.moved } },
+  };
+}
+
+export function uplinkPartStatus(s: UplinkStatus): PartStatus {
+  return {
+    kind: 'uplink',
+    role: 'uplink',
+    name: 'uplink',
+    state: STATE[s.state],
+    since: s.since,
+    lastError: s.lastError,
+    counters: { ...s.counters },
+    target: redactUrl(s.url),
+    realm: s.realm,
+    buffer: bufferStatus(s.outbox),
+    replay: { active: s.replay.active, backlogAtStart: s.replay.backlogAtStart, acked: s.replay.acked },
+    detail: s,
+  };
+}
+
 export class UplinkPart implements GatewayPart {
   readonly name = 'uplink';
   private uplink: Uplink | undefined;
@@ -43,11 +82,11 @@ export class UplinkPart implements GatewayPart {
   async start(ctx: PartContext): Promise<void> {
     const config = resolveUplinkConfig(this.section, {
       dataDir: ctx.dataDir,
-      firstRealm: ctx.config.realms[0]?.name ?? 'realm1',
-      maxMessageBytes: ctx.config.limits.maxMessageBytes,
+      firstRealm: ctx.realms[0] ?? 'realm1',
+      maxMessageBytes: ctx.maxMessageBytes,
       hostname: hostname(),
     });
-    if (!ctx.config.realms.some((r) => r.name === config.localRealm)) {
+    if (!ctx.realms.includes(config.localRealm)) {
       throw new Error(`uplink.localRealm: the gateway has no realm "${config.localRealm}"`);
     }
     const outbox = openOutbox(config, ctx);
@@ -66,8 +105,9 @@ export class UplinkPart implements GatewayPart {
     await this.uplink?.stop();
   }
 
-  status(): UplinkStatus | undefined {
-    return this.uplink?.status();
+  status(): PartStatus {
+    if (this.uplink) return uplinkPartStatus(this.uplink.status());
+    return { kind: 'uplink', role: 'uplink', name: 'uplink', state: 'stopped', since: null, lastError: null, counters: {} };
   }
 
   /** The running uplink (tests and embedding). */

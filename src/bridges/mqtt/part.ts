@@ -1,9 +1,36 @@
 // The MQTT bridges as gateway parts: one part per entry of `bridges.mqtt` in the config. Each
-// is an MqttBridge (a WAMP session of its own); this file only adapts it to the part seam.
+// is an MqttBridge (a WAMP session of its own); this file only adapts it to the part seam and
+// maps the bridge's link states into the parts' one vocabulary.
 
-import type { GatewayPart, PartFactory } from '../../gateway-part';
+import type { GatewayPart, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import type { MqttBridgeConfig } from './config';
-import type { MqttBridge } from './mqtt-bridge';
+import type { MqttBridge, MqttBridgeStatus } from './mqtt-bridge';
+import { redactUrl } from '../../util/redact-url';
+
+const STATE: Record<MqttBridgeStatus['state'], PartState> = {
+  connecting: 'connecting',
+  reconnecting: 'connecting',
+  connected: 'connected',
+  stopped: 'stopped',
+};
+
+/** Traffic from the broker into WAMP, and from WAMP to the broker. */
+const TRAFFIC = { in: ['received'], out: ['published'] } as const;
+
+export function mqttPartStatus(s: MqttBridgeStatus): PartStatus {
+  return {
+    kind: 'mqtt',
+    role: 'bridge',
+    name: s.name,
+    state: STATE[s.state],
+    since: Date.parse(s.since),
+    lastError: s.lastError ?? null,
+    counters: { ...s.counters },
+    traffic: TRAFFIC,
+    target: s.broker,
+    detail: s,
+  };
+}
 
 export const mqttPartFactory: PartFactory = (config) => {
   const entries = (config.bridges?.mqtt ?? []) as MqttBridgeConfig[];
@@ -21,7 +48,19 @@ export const mqttPartFactory: PartFactory = (config) => {
         await bridge?.stop();
       },
       status() {
-        return bridge ? { kind: 'mqtt', ...bridge.status() } : { kind: 'mqtt', name: entry.name, state: 'stopped' };
+        if (bridge) return mqttPartStatus(bridge.status());
+        const stopped: PartStatus = {
+          kind: 'mqtt',
+          role: 'bridge',
+          name: entry.name,
+          state: 'stopped',
+          since: null,
+          lastError: null,
+          counters: {},
+          traffic: TRAFFIC,
+        };
+        stopped.target = redactUrl(entry.broker.url);
+        return stopped;
       },
     };
   });

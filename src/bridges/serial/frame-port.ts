@@ -15,7 +15,7 @@ export interface FramePortDeps {
 }
 
 export interface FramePortStatus {
-  /** For ops/part-status.ts: marks this part's status as a bridge. */
+  /** Which mode of serial bridge reports this (part.ts maps it into the part seam's PartStatus). */
   kind: 'serial-frame';
   name: string;
   path: string;

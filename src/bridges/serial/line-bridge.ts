@@ -45,7 +45,7 @@ export interface LineBridgeCounters {
 }
 
 export interface LineBridgeStatus {
-  /** For ops/part-status.ts: marks this part's status as a bridge. */
+  /** Which mode of serial bridge reports this (part.ts maps it into the part seam's PartStatus). */
   kind: 'serial-line';
   name: string;
   path: string;

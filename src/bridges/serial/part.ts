@@ -1,13 +1,29 @@
 // The serial bridge as gateway parts: one part per entry of `bridges.serial`, a LineBridge or a
-// FramePort by mode. Owns start/stop/status plumbing only; the config was validated before
-// (validateSerialBridges) and what each mode does lives in line-bridge.ts / frame-port.ts.
+// FramePort by mode. Owns start/stop plumbing and mapping the port's states into the parts' one
+// vocabulary; the config was validated before (validateSerialBridges) and what each mode does
+// lives in line-bridge.ts / frame-port.ts.
 
-import type { GatewayPart, PartContext, PartFactory } from '../../gateway-part';
+import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../gateway-part';
+import type { ReopeningPortState } from '../../transports/serial/reopening-port';
 import type { SerialBridgeConfig } from './config';
 import type { FramePort, FramePortStatus } from './frame-port';
 import type { LineBridge, LineBridgeStatus } from './line-bridge';
 
 export type SerialPartStatus = LineBridgeStatus | FramePortStatus;
+
+const STATE: Record<ReopeningPortState, PartState> = {
+  opening: 'connecting',
+  open: 'connected',
+  unplugged: 'disconnected',
+  // Only after stop() (or before start): not a fault.
+  closed: 'stopped',
+};
+
+/** Traffic from the device into WAMP and back, per mode. */
+const TRAFFIC = {
+  line: { in: ['lines'], out: ['writes'] },
+  frame: { in: ['frames'], out: ['framesOut'] },
+} as const;
 
 export class SerialPart implements GatewayPart {
   readonly name: string;
@@ -42,18 +58,28 @@ export class SerialPart implements GatewayPart {
     await running?.stop();
   }
 
-  status(): SerialPartStatus | { kind: string; name: string; path: string; mode: string; state: 'closed'; since: number; counters: Record<string, number> } {
-    return (
-      this.running?.status() ?? {
-        kind: `serial-${this.config.mode}`,
-        name: this.config.name,
-        path: this.config.path,
-        mode: this.config.mode,
-        state: 'closed',
-        since: 0,
-        counters: {},
-      }
-    );
+  status(): PartStatus {
+    const mode = this.config.mode === 'frame' ? 'frame' : 'line';
+    const s: SerialPartStatus | undefined = this.running?.status();
+    const out: PartStatus = {
+      kind: `serial-${mode}`,
+      role: 'bridge',
+      name: this.config.name,
+      state: STATE[s?.state ?? 'closed'],
+      since: s ? s.since : null,
+      lastError: s?.lastError ?? null,
+      counters: s ? { ...s.counters } : {},
+      traffic: TRAFFIC[mode],
+      target: this.config.path,
+      realm: this.config.realm,
+    };
+    if (s) out.detail = s;
+    return out;
+  }
+
+  /** The running bridge's own report (tests and embedding); undefined before start. */
+  portStatus(): SerialPartStatus | undefined {
+    return this.running?.status();
   }
 }
 

@@ -42,7 +42,7 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
     await sensor.publishAsync('sensors/kitchen/temperature', '[21.5]', { qos: 1 });
     await waitFor(() => got.length === 1, { what: 'bridged event' });
     assert.deepEqual(got[0], [[21.5], 'sensors.kitchen.temperature']);
-    const status = gateway.partStatus()['mqtt:field'] as { kind: string; state: string; counters: { received: number } };
+    const status = gateway.partStatus()['mqtt:field']!;
     assert.equal(status.kind, 'mqtt');
     assert.equal(status.state, 'connected');
     assert.equal(status.counters.received, 1);

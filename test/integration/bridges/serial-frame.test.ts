@@ -11,13 +11,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { cborSerializer } from '../../../src/serializers/cbor';
 import { encodeFrame } from '../../../src/transports/serial/frame-codec';
-import { serialPartFactory } from '../../../src/bridges/serial/part';
+import { serialPartFactory, type SerialPart } from '../../../src/bridges/serial/part';
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
 import type { SerialFrameConfig } from '../../../src/bridges/serial/config';
 import type { GatewayConfig } from '../../../src/config/types';
 import { localSessions, type PartContext } from '../../../src/gateway-part';
 import { assertServesFreshSession, collectEvents, connectClient, startRouter } from '../../helpers/local-router';
-import { bridgesFromParts } from '../../../src/ops/part-status';
+import { bridgeStatus } from '../../../src/ops/gateway-status';
+import { routerView } from '../../../src/core/router-view';
 import { HostProcess, PtyPair, buildWampdevHost, injectBytes, waitFor } from './serial-support';
 
 let dir = '';
@@ -57,15 +58,14 @@ test('a firmware device joins as the configured identity, publishes, is called, 
   const ctx: PartContext = {
     sessions: localSessions(router),
     realms: [...router.realms.keys()],
-    router,
-    config,
     logger: router.logger,
     dataDir: dir,
-    partStatus: () => ({}),
+    maxMessageBytes: 16 * 1024 * 1024,
+    gateway: { router: routerView(router), listeners: () => [], parts: () => ({}) },
   };
   await part.start(ctx);
   cleanups.push(() => part.stop());
-  const status = () => part.status!() as FramePortStatus;
+  const status = () => (part as SerialPart).portStatus() as FramePortStatus;
   await waitFor('the port open', () => status().state === 'open');
 
   const client = await connectClient(router);
@@ -106,7 +106,7 @@ test('a firmware device joins as the configured identity, publishes, is called, 
   assert.equal(info.authrole, 'device');
   await waitFor('the session in the port status', () => status().session === info.session);
   // The status page sees the part as a bridge.
-  const [shown] = bridgesFromParts({ [part.name]: part.status!() });
+  const shown = bridgeStatus(part.status());
   assert.deepEqual([shown?.name, shown?.kind, shown?.state], ['dev7', 'serial-frame', 'connected']);
 
   // Device publishes; a WAMP client receives.
@@ -180,13 +180,12 @@ test('a frame port on a realm that is not configured fails its start with a clea
     part.start({
       sessions: localSessions(router),
       realms: [...router.realms.keys()],
-      router,
-      config,
       logger: router.logger,
       dataDir: dir,
-      partStatus: () => ({}),
+      maxMessageBytes: 16 * 1024 * 1024,
+      gateway: { router: routerView(router), listeners: () => [], parts: () => ({}) },
     }),
     /no realm "nope"/,
   );
-  assert.equal((part.status!() as { state: string }).state, 'closed');
+  assert.equal(part.status().state, 'stopped');
 });

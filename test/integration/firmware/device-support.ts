@@ -156,7 +156,7 @@ export async function startDeviceGateway(ptyPath: string, portName: string, auth
   return {
     gateway,
     url: `ws://127.0.0.1:${address.port}/ws`,
-    port: () => gateway.partStatus()[`serial:${portName}`] as FramePortStatus,
+    port: () => gateway.partStatus()[`serial:${portName}`]?.detail as FramePortStatus,
   };
 }
 

@@ -63,7 +63,7 @@ before(async () => {
   config.health = { intervalMs: 1000 };
   config.dataDir = tmp;
   gateway = await Gateway.start(config, { logger: captureLogger().logger, parts: [opsPartFactory] });
-  const ops = gateway.partStatus().ops as OpsPartStatus;
+  const ops = gateway.partStatus().ops?.detail as OpsPartStatus;
   assert.match(ops.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
   base = (ops.url ?? '').replace(/\/$/, '');
 });
@@ -191,5 +191,5 @@ test('stopping the part closes the status listener; the gateway stop is clean', 
   assert.ok(ops);
   await ops.stop();
   await assert.rejects(get('/status.json'), /ECONNREFUSED/);
-  assert.equal((gateway.partStatus().ops as OpsPartStatus).url, null);
+  assert.equal((gateway.partStatus().ops?.detail as OpsPartStatus).url, null);
 });

@@ -161,8 +161,12 @@ test('an EVENT a subscriber cannot receive is dropped for that subscriber only, 
     assert.equal(warnsFor(cborSub.session.id, /event dropped/).length, 0);
     // The metrics name the reason.
     const { renderPrometheus } = require('../../../src/ops/prometheus') as { renderPrometheus: (s: unknown) => string };
-    const { routerStatus } = require('../../../src/ops/router-status') as { routerStatus: (r: unknown) => unknown };
-    assert.match(renderPrometheus({ router: routerStatus(gateway.router) }), /wampgate_messages_dropped_total\{reason="unrepresentable_event"\} [1-9]/);
+    const { routerStatus } = require('../../../src/ops/router-status') as typeof import('../../../src/ops/router-status');
+    const { routerView } = require('../../../src/core/router-view') as typeof import('../../../src/core/router-view');
+    assert.match(
+      renderPrometheus({ router: routerStatus(routerView(gateway.router)) }),
+      /wampgate_messages_dropped_total\{reason="unrepresentable_event"\} [1-9]/,
+    );
   } finally {
     await Promise.all([pub.close(), cborSub.close(), msgpackSub.close(), jsonSub.close()]);
   }

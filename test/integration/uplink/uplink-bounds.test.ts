@@ -67,7 +67,7 @@ async function startLinked(name: string, buffer: Dict, forward: Dict[]): Promise
   return {
     gateway,
     local,
-    status: () => part.status() as UplinkStatus,
+    status: () => part.running!.status(),
     stop: async () => {
       await local.close();
       await gateway.stop();
