@@ -1,5 +1,5 @@
 /* The sensor example, the same on every board: joins SENSOR_REALM over the UART (serial frame
- * mode), publishes SENSOR_PREFIX.reading [value, seq] every SENSOR_PERIOD_MS, registers
+ * mode) or over TCP (RawSocket, ticket authentication), publishes SENSOR_PREFIX.reading [value, seq] every SENSOR_PERIOD_MS, registers
  * SENSOR_PREFIX.add (adds two integers) and SENSOR_PREFIX.stats (link counters, stack figures),
  * and once per session calls SENSOR_CALL [value] (a procedure a WAMP client registered),
  * publishing its result to SENSOR_PREFIX.called. Board glue lives in targets/<board>. */
@@ -19,8 +19,9 @@
 #ifndef SENSOR_PERIOD_MS
 #define SENSOR_PERIOD_MS 1000
 #endif
-/* Largest CBOR message either way. The router's WELCOME is longer, but only its head is needed
- * (wampdev accepts an overflowing WELCOME by its session ID). */
+/* Largest CBOR message either way. A longer WELCOME is joined by its head (wampdev accepts an
+ * overflowing WELCOME by its session ID). On RawSocket the device announces the largest
+ * 2^(9+L) its rx buffer holds, at least 512 (the protocol's minimum). */
 #ifndef SENSOR_MSG
 #define SENSOR_MSG 128
 #endif
@@ -76,7 +77,7 @@ static void on_stats(wampdev_t *d, void *ctx, uint64_t request, const wampdev_cb
     (void)kwargs;
     if (!w) return;
     wampdev_cbor_put_array(w, 0);
-    wampdev_cbor_put_map(w, 9);
+    wampdev_cbor_put_map(w, 10);
     put_kv(w, "stack_used", plat_stack_used());
     put_kv(w, "stack_free", plat_stack_free());
     put_kv(w, "frames_in", s->frames_in);
@@ -85,6 +86,7 @@ static void on_stats(wampdev_t *d, void *ctx, uint64_t request, const wampdev_cb
     put_kv(w, "cobs_errors", s->cobs_errors);
     put_kv(w, "oversized", s->oversized);
     put_kv(w, "bad_messages", s->bad_messages);
+    put_kv(w, "pings", s->pings);
     put_kv(w, "joins", joins);
     wampdev_send(d);
 }
@@ -121,7 +123,7 @@ static void on_result(wampdev_t *d, void *ctx, uint64_t request, const char *err
 static void on_join(wampdev_t *d, void *ctx, uint64_t session)
 {
     (void)ctx;
-    (void)session;
+    plat_session(session, 0);
     joins++;
     registered = 0;
     call_done = 0;
@@ -131,7 +133,14 @@ static void on_join(wampdev_t *d, void *ctx, uint64_t session)
     wampdev_register(d, SENSOR_PREFIX ".stats", on_stats, 0);
 }
 
-void sensor_setup(void)
+static void on_leave(wampdev_t *d, void *ctx, const char *reason)
+{
+    (void)d;
+    (void)ctx;
+    plat_session(0, reason);
+}
+
+void sensor_setup(const sensor_link_t *link)
 {
     wampdev_config_t cfg = {0};
     cfg.write = uart_write;
@@ -141,6 +150,12 @@ void sensor_setup(void)
     cfg.tx_cap = sizeof tx;
     cfg.on_join = on_join;
     cfg.on_registered = on_registered;
+    cfg.on_leave = on_leave;
+    if (link && link->rawsocket) {
+        cfg.framing = WAMPDEV_FRAMING_RAWSOCKET;
+        cfg.authid = link->authid;
+        cfg.ticket = link->ticket;
+    }
     /* A HELLO retry that overtakes a slow WELCOME costs a whole new session: not too eager. */
     cfg.hello_retry_ms = 3000;
     cfg.rejoin_ms = 1000;
@@ -148,6 +163,10 @@ void sensor_setup(void)
     wampdev_tick(&dev, plat_millis());
     wampdev_join(&dev, SENSOR_REALM);
 }
+
+void sensor_connected(void) { wampdev_connected(&dev); }
+void sensor_disconnected(void) { wampdev_disconnected(&dev); }
+const wampdev_t *sensor_device(void) { return &dev; }
 
 void sensor_loop(void)
 {

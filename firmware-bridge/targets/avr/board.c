@@ -110,6 +110,12 @@ void plat_idle(void)
     sei();
 }
 
+void plat_session(uint64_t session, const char *reason)
+{
+    (void)session;
+    (void)reason;
+}
+
 int main(void)
 {
     /* USART0: double speed, 16 MHz / (8 * (16 + 1)) = 117647 baud (2.1 % off 115200, as on a real Uno). */
@@ -126,6 +132,6 @@ int main(void)
     ADMUX = _BV(REFS0);
     ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
     sei();
-    sensor_setup();
+    sensor_setup(NULL); /* serial frame mode */
     for (;;) sensor_loop();
 }

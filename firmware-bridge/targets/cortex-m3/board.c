@@ -17,6 +17,12 @@
 extern uint32_t _sidata, _sdata, _edata, _sbss, _ebss, _estack;
 static volatile uint32_t ms;
 
+void plat_session(uint64_t session, const char *reason)
+{
+    (void)session;
+    (void)reason;
+}
+
 int main(void);
 
 void SysTick_Handler(void) { ms++; }
@@ -100,6 +106,6 @@ int main(void)
     SYST[1] = CPU_HZ / 1000u - 1u;
     SYST[2] = 0;
     SYST[0] = 7u; /* processor clock, interrupt, enabled */
-    sensor_setup();
+    sensor_setup(NULL); /* serial frame mode */
     for (;;) sensor_loop();
 }
