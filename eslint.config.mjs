@@ -62,6 +62,22 @@ export default tseslint.config(
   },
   ...layerRules(),
   {
+    // DESIGN §3: error and close-reason URIs live in one catalog (docs/errors.md is checked
+    // against it), so src/ names them through ErrorUri and never spells one inline. Tests may:
+    // they assert what goes on the wire.
+    files: ['src/**/*.ts'],
+    ignores: ['src/protocol/error-uris.ts', 'src/protocol/wampgate-error-uris.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['Literal', 'TemplateElement'].map((node) => ({
+          selector: `${node}[${node === 'Literal' ? 'value' : 'value.raw'}=/^(wamp|wampgate)[.](error|close)[.]/]`,
+          message: 'Error and close URIs come from the catalog (ErrorUri in src/protocol/error-uris.ts); add a new one there and to docs/errors.md.',
+        })),
+      ],
+    },
+  },
+  {
     // node:test's test() returns a promise the runner tracks itself.
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -30,17 +30,11 @@ export interface DynamicAuthenticatorOptions {
 }
 
 /** Errors that say the authenticator could not answer, not that it said no: never cached. */
-const transientErrors = new Set<string>([
-  ErrorUri.noSuchProcedure,
-  ErrorUri.timeout,
-  ErrorUri.canceled,
-  ErrorUri.unavailable,
-  ErrorUri.noEligibleCallee,
-  'wampgate.error.dynamic_timeout',
-]);
+const transientErrors = new Set<string>([ErrorUri.noSuchProcedure, ErrorUri.timeout, ErrorUri.canceled, ErrorUri.unavailable, ErrorUri.noEligibleCallee]);
 
+/** Our own timer ran out: transient like the router's own timeout, so the same URI. */
 class TimeoutError extends Error {
-  readonly error = 'wampgate.error.dynamic_timeout';
+  readonly error = ErrorUri.timeout;
 }
 
 /** Races a promise against a timer, clearing the timer either way. */

@@ -7,6 +7,7 @@ import type { Peer } from '../protocol/peer';
 import { Backoff } from '../util/backoff';
 import type { Logger } from '../util/logger';
 import { WampClient } from './wamp-client';
+import { ErrorUri } from '../protocol/error-uris';
 
 export type KeptSessionState = 'joining' | 'joined' | 'closed';
 
@@ -60,7 +61,7 @@ export class SessionKeeper {
   }
 
   /** Stops rejoining and leaves the realm with `reason`. */
-  async stop(reason = 'wamp.close.system_shutdown'): Promise<void> {
+  async stop(reason: string = ErrorUri.systemShutdown): Promise<void> {
     this.stopping = true;
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -141,7 +141,7 @@ export class WampClient {
       this.peer.setListener({
         onMessage: (msg) => this.onMessage(msg),
         onProtocolViolation: (reason) => {
-          this.peer.send({ type: MessageType.ABORT, details: { message: reason }, reason: 'wamp.error.protocol_violation' });
+          this.peer.send({ type: MessageType.ABORT, details: { message: reason }, reason: ErrorUri.protocolViolation });
           this.peer.close(reason);
         },
         onClose: (reason) => this.onTransportClose(reason),
@@ -233,7 +233,7 @@ export class WampClient {
   }
 
   /** GOODBYE, then wait for the router's reply (or the transport closing). */
-  async close(reason = 'wamp.close.normal'): Promise<void> {
+  async close(reason: string = ErrorUri.closeNormal): Promise<void> {
     if (this.isClosed) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 2000);
@@ -249,7 +249,7 @@ export class WampClient {
   // ---- internals --------------------------------------------------------------------------
 
   private ensureOpen(): void {
-    if (this.isClosed) throw new WampError('wamp.error.canceled', [`session closed: ${this.closeReason}`]);
+    if (this.isClosed) throw new WampError(ErrorUri.canceled, [`session closed: ${this.closeReason}`]);
   }
 
   private request(build: (request: RequestId) => Message, onProgress?: (r: CallResult) => void, onAnswer?: (value: unknown) => void): Promise<unknown> {
@@ -294,8 +294,8 @@ export class WampClient {
       case MessageType.CHALLENGE: {
         const answer = this.options.onChallenge;
         if (!answer) {
-          this.peer.send({ type: MessageType.ABORT, details: {}, reason: 'wamp.error.no_auth_method' });
-          this.joined.reject(new WampError('wamp.error.no_auth_method', ['challenge received but no onChallenge given']));
+          this.peer.send({ type: MessageType.ABORT, details: {}, reason: ErrorUri.noAuthMethod });
+          this.joined.reject(new WampError(ErrorUri.noAuthMethod, ['challenge received but no onChallenge given']));
           this.peer.close('no challenge handler');
           return;
         }
@@ -318,7 +318,7 @@ export class WampClient {
       case MessageType.GOODBYE:
         this.closeReason = msg.reason;
         if (this.goodbyeSent) this.goodbyeSent();
-        else this.peer.send({ type: MessageType.GOODBYE, details: {}, reason: 'wamp.close.goodbye_and_out' });
+        else this.peer.send({ type: MessageType.GOODBYE, details: {}, reason: ErrorUri.goodbyeAndOut });
         this.peer.close(msg.reason);
         return;
       case MessageType.SUBSCRIBED:
@@ -361,7 +361,7 @@ export class WampClient {
       case MessageType.INVOCATION:
         return this.invoke(msg.request, msg.registration, msg.args ?? [], msg.kwargs ?? {}, msg.details);
       case MessageType.INTERRUPT:
-        this.invocations.get(msg.request)?.abort(new WampError('wamp.error.canceled'));
+        this.invocations.get(msg.request)?.abort(new WampError(ErrorUri.canceled));
         return;
       default:
         return;
@@ -371,7 +371,7 @@ export class WampClient {
   private invoke(request: RequestId, registration: number, args: unknown[], kwargs: Dict, details: Dict): void {
     const handler = this.registrations.get(registration);
     if (!handler) {
-      this.peer.send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: 'wamp.error.no_such_registration' });
+      this.peer.send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: ErrorUri.noSuchRegistration });
       return;
     }
     const controller = new AbortController();
@@ -394,7 +394,7 @@ export class WampClient {
         },
         (err: unknown) => {
           this.invocations.delete(request);
-          const e = err instanceof WampError ? err : new WampError('wamp.error.runtime_error', [err instanceof Error ? err.message : String(err)]);
+          const e = err instanceof WampError ? err : new WampError(ErrorUri.runtimeError, [err instanceof Error ? err.message : String(err)]);
           this.peer.send(withPayload({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: e.error }, e.args, e.kwargs));
         },
       );
@@ -437,7 +437,7 @@ export class WampClient {
     if (!this.closeReason) this.closeReason = reason;
     this.joined.reject(new Error(`transport closed before WELCOME: ${reason}`));
     this.goodbyeSent?.();
-    const err = new WampError('wamp.error.canceled', [`session closed: ${this.closeReason}`]);
+    const err = new WampError(ErrorUri.canceled, [`session closed: ${this.closeReason}`]);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     for (const c of this.invocations.values()) c.abort(err);

@@ -1,7 +1,11 @@
-// The spec's predefined error and close reason URIs, in one place so every module uses the
-// same spelling (spec: "Predefined URIs").
+// The catalog of error and close-reason URIs a peer can get from wampgate, so every module uses
+// the same spelling: the spec's predefined URIs here (spec: "Predefined URIs"), wampgate's own in
+// wampgate-error-uris.ts, both joined in ErrorUri. No other module writes such a URI inline (lint).
 
-export const ErrorUri = {
+import { WampgateErrorUri } from './wampgate-error-uris';
+
+/** The spec's predefined URIs, plus two Autobahn conventions every WAMP peer knows. */
+export const SpecErrorUri = {
   invalidUri: 'wamp.error.invalid_uri',
   noSuchProcedure: 'wamp.error.no_such_procedure',
   procedureAlreadyExists: 'wamp.error.procedure_already_exists',
@@ -9,6 +13,8 @@ export const ErrorUri = {
   noSuchSubscription: 'wamp.error.no_such_subscription',
   noSuchSession: 'wamp.error.no_such_session',
   invalidArgument: 'wamp.error.invalid_argument',
+  /** Autobahn's reason for a session that leaves of its own accord (not in the spec's list). */
+  closeNormal: 'wamp.close.normal',
   systemShutdown: 'wamp.close.system_shutdown',
   closeRealm: 'wamp.close.close_realm',
   goodbyeAndOut: 'wamp.close.goodbye_and_out',
@@ -32,14 +38,13 @@ export const ErrorUri = {
    * application payload could not be serialized" (ApplicationError.INVALID_PAYLOAD, raised in
    * Autobahn clients as SerializationError), so Crossbar.io peers know it. */
   invalidPayload: 'wamp.error.invalid_payload',
-  /** wampgate's own: the router refused work because a per-session limit was reached. */
-  limitExceeded: 'wampgate.error.limit_exceeded',
-  /** wampgate's own: a client message could not cross its transport (over the limit the other end
-   * announced, or not encodable by the serializer), so no answer will come. */
-  notSendable: 'wampgate.error.not_sendable',
-  /** wampgate's own: reason of a registration revoked because a session of the same principal
-   * registered the procedure with `force_reregister`. */
-  registrationTakenOver: 'wampgate.error.registration_taken_over',
+  /** Autobahn's error for a handler that threw something that is not a WAMP error. */
+  runtimeError: 'wamp.error.runtime_error',
 } as const;
+
+/** Every URI of the catalog under one name; a key in both halves fails to compile. */
+export const ErrorUri = { ...SpecErrorUri, ...WampgateErrorUri } as const;
+const disjoint: [keyof typeof SpecErrorUri & keyof typeof WampgateErrorUri] extends [never] ? true : never = true;
+void disjoint;
 
 export type ErrorUriValue = (typeof ErrorUri)[keyof typeof ErrorUri];

@@ -34,8 +34,6 @@ export const UplinkUri = {
   purgeDeadLetters: 'wampgate.uplink.purge_dead_letters',
   onState: 'wampgate.uplink.on_state',
   onStats: 'wampgate.uplink.on_stats',
-  /** A downward call while the link is down (and did not come back within offlineCallTimeoutMs). */
-  offline: 'wampgate.error.uplink_offline',
 } as const;
 
 export const UPLINK_AUTHID = 'wampgate.uplink';
@@ -161,7 +159,7 @@ export class Uplink {
     clearInterval(this.statsTimer);
     this.forwarder.stop();
     await this.remote.stop();
-    await this.keeper.stop('wamp.close.normal');
+    await this.keeper.stop(ErrorUri.closeNormal);
     this.outbox.close();
   }
 
@@ -230,12 +228,12 @@ export class Uplink {
     return async (args, kwargs, details) => {
       const procedure = typeof details.procedure === 'string' ? details.procedure : rule.local;
       const remoteProcedure = rewriteUri({ from: rule.local, to: rule.remote, match: rule.match }, procedure);
-      if (remoteProcedure === null) throw new WampError('wamp.error.no_such_procedure', [`${procedure} is outside uplink rule ${rule.name}`]);
+      if (remoteProcedure === null) throw new WampError(ErrorUri.noSuchProcedure, [`${procedure} is outside uplink rule ${rule.name}`]);
       const client = await this.remote.waitOnline(rule.offlineCallTimeoutMs, details.signal);
       if (!client) {
         this.counters.offlineCalls++;
         const link = this.remote.snapshot();
-        throw new WampError(UplinkUri.offline, [`the uplink to ${this.config.url} is ${link.state}`], {
+        throw new WampError(ErrorUri.uplinkOffline, [`the uplink to ${this.config.url} is ${link.state}`], {
           state: link.state,
           since: link.since,
           lastError: link.lastError,
@@ -246,8 +244,8 @@ export class Uplink {
         const r = await client.call(remoteProcedure, args, kwargs, forwardCallOptions(details));
         return new Result(r.args, r.kwargs);
       } catch (err) {
-        if (err instanceof WampError && err.error === 'wamp.error.canceled' && client.closed && !details.signal.aborted) {
-          throw new WampError(UplinkUri.offline, [`the uplink to ${this.config.url} went down during the call; it may or may not have run`]);
+        if (err instanceof WampError && err.error === ErrorUri.canceled && client.closed && !details.signal.aborted) {
+          throw new WampError(ErrorUri.uplinkOffline, [`the uplink to ${this.config.url} went down during the call; it may or may not have run`]);
         }
         throw err;
       }
@@ -296,9 +294,9 @@ export class Uplink {
     const handler: InvocationHandler = async (args, kwargs, details) => {
       const procedure = typeof details.procedure === 'string' ? details.procedure : rule.remote;
       const localProcedure = rewriteUri({ from: rule.remote, to: rule.local, match: rule.match }, procedure);
-      if (localProcedure === null) throw new WampError('wamp.error.no_such_procedure', [`${procedure} is outside uplink rule ${rule.name}`]);
+      if (localProcedure === null) throw new WampError(ErrorUri.noSuchProcedure, [`${procedure} is outside uplink rule ${rule.name}`]);
       const local = this.keeper.session;
-      if (!local) throw new WampError('wamp.error.unavailable', ['the gateway is not serving its local realm']);
+      if (!local) throw new WampError(ErrorUri.unavailable, ['the gateway is not serving its local realm']);
       this.counters.callsUp++;
       try {
         const r = await local.call(localProcedure, args, kwargs, forwardCallOptions(details));

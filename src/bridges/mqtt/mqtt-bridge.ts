@@ -9,6 +9,7 @@ import { SessionKeeper, type SessionKeeperOptions } from '../../client/session-k
 import type { EventHandler, WampClient } from '../../client/wamp-client';
 import { ConfigError } from '../../config/problem';
 import type { Dict } from '../../protocol/messages';
+import { ErrorUri } from '../../protocol/error-uris';
 import type { Logger } from '../../util/logger';
 import { BridgeReport, type MqttBridgeCounters } from './bridge-report';
 import { mqttBridgeDefaults as D, validateMqttBridge, type MqttBridgeConfig } from './config';
@@ -19,7 +20,7 @@ import type { WampPayload } from './payload-codecs';
 import { MqttRpc } from './rpc';
 import { compileRules, type BridgeRules, type InboundRule, type OutboundRule } from './rules';
 
-export { MqttBridgeErrorUri, WAMP_ERROR_PROPERTY } from './rpc';
+export { WAMP_ERROR_PROPERTY } from './rpc';
 export type { MqttBridgeCounters } from './bridge-report';
 
 export type MqttBridgeState = MqttLinkState;
@@ -128,7 +129,7 @@ export class MqttBridge {
     this.rpc.stop();
     await this.link.stop();
     this.loopGuard?.clear();
-    await this.keeper.stop('wamp.close.normal');
+    await this.keeper.stop(ErrorUri.closeNormal);
     this.link.stopped();
   }
 

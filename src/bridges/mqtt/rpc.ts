@@ -13,14 +13,7 @@ import type { RpcRule } from './rules';
 import { fillFilter, matchFilter, type WampSubscriptionSpec } from './topic-mapping';
 import { redactUrl } from '../../util/redact-url';
 import type { MqttLink } from './mqtt-link';
-
-/** Error URIs a WAMP caller can get from a bridged procedure (docs/mqtt-bridge.md "RPC"). */
-export const MqttBridgeErrorUri = {
-  timeout: 'wampgate.error.mqtt_timeout',
-  unavailable: 'wampgate.error.mqtt_unavailable',
-  busy: 'wampgate.error.mqtt_busy',
-  badReply: 'wampgate.error.mqtt_bad_reply',
-} as const;
+import { ErrorUri } from '../../protocol/error-uris';
 
 /** MQTT 5 user property that carries a WAMP error URI on an RPC reply (both directions). */
 export const WAMP_ERROR_PROPERTY = 'wamp-error';
@@ -80,7 +73,7 @@ export class MqttRpc {
   stop(): void {
     for (const [id, p] of this.pendingRequests) {
       clearTimeout(p.timer);
-      p.reject(new WampError('wamp.error.canceled', [`mqtt bridge "${this.options.name}" stopped`]));
+      p.reject(new WampError(ErrorUri.canceled, [`mqtt bridge "${this.options.name}" stopped`]));
       this.pendingRequests.delete(id);
     }
   }
@@ -95,18 +88,18 @@ export class MqttRpc {
       const topic = rule.mapping.wampToMqtt(procedure);
       if (topic === undefined) {
         counters.unmappable++;
-        throw new WampError('wamp.error.invalid_uri', [`"${procedure}" maps to no MQTT topic`]);
+        throw new WampError(ErrorUri.invalidUri, [`"${procedure}" maps to no MQTT topic`]);
       }
-      if (!this.options.link.connected) throw new WampError(MqttBridgeErrorUri.unavailable, [`not connected to ${redactUrl(this.options.brokerUrl)}`]);
+      if (!this.options.link.connected) throw new WampError(ErrorUri.mqttUnavailable, [`not connected to ${redactUrl(this.options.brokerUrl)}`]);
       if (this.pendingRequests.size >= this.options.maxPendingRequests) {
-        throw new WampError(MqttBridgeErrorUri.busy, ['too many MQTT requests waiting for a reply']);
+        throw new WampError(ErrorUri.mqttBusy, ['too many MQTT requests waiting for a reply']);
       }
       let payload: Buffer;
       try {
         payload = rule.codec.encode(args, kwargs);
       } catch (err) {
         counters.encodeErrors++;
-        throw new WampError('wamp.error.invalid_argument', [err instanceof Error ? err.message : String(err)]);
+        throw new WampError(ErrorUri.invalidArgument, [err instanceof Error ? err.message : String(err)]);
       }
       const id = `${this.correlationTag}${(++this.correlationSeq).toString(36)}`;
       return new Promise<Result>((resolve, reject) => {
@@ -119,7 +112,7 @@ export class MqttRpc {
           timer: setTimeout(() => {
             this.pendingRequests.delete(id);
             counters.rpcTimeouts++;
-            reject(new WampError(MqttBridgeErrorUri.timeout, [`no reply to the request on "${topic}" within ${rule.timeoutMs} ms`]));
+            reject(new WampError(ErrorUri.mqttTimeout, [`no reply to the request on "${topic}" within ${rule.timeoutMs} ms`]));
           }, rule.timeoutMs),
           resolve: (value) => {
             done();
@@ -131,10 +124,10 @@ export class MqttRpc {
           },
         };
         this.pendingRequests.set(id, entry);
-        details.signal.addEventListener('abort', () => entry.reject(new WampError('wamp.error.canceled')));
+        details.signal.addEventListener('abort', () => entry.reject(new WampError(ErrorUri.canceled)));
         const onError = (err: Error): void => {
           counters.rpcErrors++;
-          entry.reject(new WampError(MqttBridgeErrorUri.unavailable, [err.message]));
+          entry.reject(new WampError(ErrorUri.mqttUnavailable, [err.message]));
         };
         if (rule.mode === 'mqtt5') {
           this.options.link.publish(
@@ -179,7 +172,7 @@ export class MqttRpc {
     } catch (err) {
       counters.decodeErrors++;
       counters.rpcErrors++;
-      pending.reject(new WampError(MqttBridgeErrorUri.badReply, [err instanceof Error ? err.message : String(err)]));
+      pending.reject(new WampError(ErrorUri.mqttBadReply, [err instanceof Error ? err.message : String(err)]));
       return true;
     }
     const errorUri = userProperty(packet, WAMP_ERROR_PROPERTY);
@@ -243,13 +236,13 @@ export class MqttRpc {
       decoded = rule.codec.decode(payload);
     } catch (err) {
       counters.decodeErrors++;
-      replyError('wamp.error.invalid_argument', [err instanceof Error ? err.message : String(err)], {});
+      replyError(ErrorUri.invalidArgument, [err instanceof Error ? err.message : String(err)], {});
       return;
     }
     const wamp = this.options.session();
     if (!wamp || wamp.closed) {
       counters.dropped++;
-      replyError('wamp.error.canceled', ['the bridge has no WAMP session'], {});
+      replyError(ErrorUri.canceled, ['the bridge has no WAMP session'], {});
       return;
     }
     wamp.call(procedure, decoded.args, decoded.kwargs).then(
@@ -260,14 +253,14 @@ export class MqttRpc {
           body = rule.codec.encode(result.args, result.kwargs);
         } catch (err) {
           counters.encodeErrors++;
-          replyError('wamp.error.invalid_argument', [`result does not encode: ${err instanceof Error ? err.message : String(err)}`], {});
+          replyError(ErrorUri.invalidArgument, [`result does not encode: ${err instanceof Error ? err.message : String(err)}`], {});
           return;
         }
         reply(body);
       },
       (err: unknown) => {
         if (err instanceof WampError) replyError(err.error, err.args, err.kwargs);
-        else replyError('wamp.error.runtime_error', [String(err)], {});
+        else replyError(ErrorUri.runtimeError, [String(err)], {});
       },
     );
   }

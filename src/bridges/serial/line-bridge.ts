@@ -12,11 +12,7 @@ import { quietLogger, type Logger } from '../../util/logger';
 import { defaultUnmatchedTopic, serialBridgeDefaults as D, type SerialLineConfig } from './config';
 import { LineRules } from './line-rules';
 import { LineSplitter } from './line-splitter';
-
-export const SerialBridgeErrorUri = {
-  notOpen: 'wampgate.error.serial.not_open',
-  writeFailed: 'wampgate.error.serial.write_failed',
-} as const;
+import { ErrorUri } from '../../protocol/error-uris';
 
 export interface LineBridgeDeps {
   router: { attachLocal(name: string, identity: LocalIdentity): Peer };
@@ -193,15 +189,15 @@ export class LineBridge {
   private async write(args: unknown[]): Promise<Result> {
     const text = args[0];
     if (typeof text !== 'string' || /[\r\n]/.test(text)) {
-      throw new WampError('wamp.error.invalid_argument', ['expects one argument: a line of text without CR or LF']);
+      throw new WampError(ErrorUri.invalidArgument, ['expects one argument: a line of text without CR or LF']);
     }
     const data = Buffer.from(text + (this.config.lineEnding ?? D.lineEnding), this.config.encoding ?? D.encoding);
     await new Promise<void>((resolve, reject) => {
       const accepted = this.port.write(data, (err) => {
-        if (err) reject(new WampError(SerialBridgeErrorUri.writeFailed, [err.message]));
+        if (err) reject(new WampError(ErrorUri.serialWriteFailed, [err.message]));
         else resolve();
       });
-      if (!accepted) reject(new WampError(SerialBridgeErrorUri.notOpen, [`serial port ${this.config.path} is ${this.port.state}`]));
+      if (!accepted) reject(new WampError(ErrorUri.serialNotOpen, [`serial port ${this.config.path} is ${this.port.state}`]));
     });
     this.counters.writes++;
     return new Result([data.length]);
