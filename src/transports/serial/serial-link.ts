@@ -7,6 +7,7 @@ import type { Peer, TransportInfo } from '../../protocol/peer';
 import { cborSerializer } from '../../serializers/cbor';
 import { SerializedPeer, type FrameChannel } from '../serialized-peer';
 import { quietLogger, type Logger } from '../../util/logger';
+import { sniffMessageType } from '../message-sniff';
 import { DEFAULT_MAX_PAYLOAD, FrameDecoder, encodeFrame, type FrameStats } from './frame-codec';
 import { ReopeningPort, type ReopeningPortState, type SerialParity } from './reopening-port';
 
@@ -51,6 +52,10 @@ export interface SerialLinkCounters extends FrameStats {
   opens: number;
   /** Peers handed to onPeer. */
   peers: number;
+  /** HELLOs identical to the one that started the current session, with nothing else from the
+   *  device in between: a retry that crossed a slow or lost WELCOME. Not passed to the router;
+   *  the WELCOME is sent again if it was already out. */
+  repeatedHellos: number;
 }
 
 export interface SerialLinkStatus {
@@ -91,7 +96,16 @@ export class SerialLink {
   /** Frame stats of decoders of earlier opens, so counters survive reopen. */
   private pastFrameStats: FrameStats = zeroFrameStats();
   private peer: SerializedPeer | undefined;
-  private readonly io = { bytesIn: 0, bytesOut: 0, framesOut: 0, oversizedOut: 0, peers: 0 };
+  private readonly io = { bytesIn: 0, bytesOut: 0, framesOut: 0, oversizedOut: 0, peers: 0, repeatedHellos: 0 };
+  /** Frames the current peer has been given. */
+  private peerFrames = 0;
+  /** The HELLO that started the current peer's session, kept while it is the only frame the
+   *  device sent: an identical one then is the device's retry, not a new session. */
+  private helloFrame: Buffer | undefined;
+  /** The router's WELCOME to that HELLO, once sent: a retry may mean the device lost it. */
+  private welcomeFrame: Buffer | undefined;
+  /** A repeated HELLO is logged once per session. */
+  private repeatLogged = false;
 
   constructor(private readonly options: SerialLinkOptions) {
     this.name = options.name ?? 'serial';
@@ -176,12 +190,39 @@ export class SerialLink {
       });
     }
     for (const frame of frames) {
+      if (this.peer && this.helloFrame?.equals(frame)) {
+        this.repeatedHello();
+        continue;
+      }
       // The router closed the last session (GOODBYE, ABORT, timeout): the device speaking again
       // starts a new one. A non-HELLO first message then gets an ABORT, which tells a device
       // that missed the close to rejoin.
       const peer = this.peer ?? this.newPeer();
+      this.helloFrame = this.peerFrames++ === 0 && sniffMessageType('cbor', frame) === 'HELLO' ? Buffer.from(frame) : undefined;
+      this.welcomeFrame = undefined;
       peer.receiveFrame(frame);
     }
+  }
+
+  /**
+   * A device resends HELLO when no WELCOME came within its retry time (frames get lost on a
+   * UART). On a loaded gateway the WELCOME may merely be slow: the retry then reaches the router
+   * on an established session, where a second HELLO is a protocol violation, and the device
+   * would lose the session it just got. Such a retry is identical to the HELLO being answered
+   * and comes before anything else, so it is answered here: with the same WELCOME again if it
+   * was sent (the device may have lost it; a joined wampdev ignores a second one), else not at
+   * all (the WELCOME is on its way). Anything else from the device ends this window.
+   */
+  private repeatedHello(): void {
+    this.io.repeatedHellos++;
+    if (!this.repeatLogged) {
+      this.repeatLogged = true;
+      this.log.warn('repeated HELLO from the device not passed to the router (a retry of the HELLO being answered)', {
+        path: this.options.path,
+        welcomeSentAgain: this.welcomeFrame !== undefined,
+      });
+    }
+    if (this.welcomeFrame) this.write(this.welcomeFrame);
   }
 
   private newPeer(): SerializedPeer {
@@ -194,14 +235,20 @@ export class SerialLink {
     };
     let peer: SerializedPeer | undefined = undefined;
     const channel: FrameChannel = {
-      writeFrame: (payload) => (peer === this.peer ? this.write(payload) : true),
+      writeFrame: (payload) => {
+        if (peer !== this.peer) return true;
+        const sent = this.write(payload);
+        if (sent && this.helloFrame && !this.welcomeFrame && sniffMessageType('cbor', payload) === 'WELCOME') this.welcomeFrame = Buffer.from(payload);
+        return sent;
+      },
       close: () => {
         // The router ends this session; the port stays open for the device's next HELLO.
-        if (peer === this.peer) this.peer = undefined;
+        if (peer === this.peer) this.forgetPeer();
       },
       bufferedBytes: () => (peer === this.peer ? this.port.bufferedBytes : 0),
     };
     peer = new SerializedPeer(transport, cborSerializer, channel);
+    this.forgetPeer();
     this.peer = peer;
     this.io.peers++;
     try {
@@ -212,9 +259,17 @@ export class SerialLink {
     return peer;
   }
 
+  private forgetPeer(): void {
+    this.peer = undefined;
+    this.peerFrames = 0;
+    this.helloFrame = undefined;
+    this.welcomeFrame = undefined;
+    this.repeatLogged = false;
+  }
+
   private dropPeer(reason: string): void {
     const peer = this.peer;
-    this.peer = undefined;
+    this.forgetPeer();
     peer?.transportClosed(reason);
   }
 
