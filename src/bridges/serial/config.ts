@@ -4,6 +4,7 @@
 
 import type { ConfigProblem } from '../../config/problem';
 import { ProblemList } from '../../config/problem';
+import { frameWelcomeBytes } from './welcome-size';
 import { isValidUri } from '../../protocol/uri';
 import type { SerialParity } from '../../transports/serial/reopening-port';
 import { checkLineRules, type LineRuleSpec } from './line-rules';
@@ -154,6 +155,16 @@ export function validateSerialBridges(value: unknown, path: string, realms?: rea
       if (typeof entry.authrole !== 'string' || entry.authrole === '') p.add(`${at}.authrole`, 'required in frame mode: the device session’s authrole');
       if (entry.maxFrameBytes !== undefined && !isInt(entry.maxFrameBytes, 16, 65536))
         p.add(`${at}.maxFrameBytes`, 'must be an integer from 16 to 65536 (CBOR bytes; match the device’s buffers)');
+      else if (typeof entry.realm === 'string' && typeof entry.authid === 'string' && typeof entry.authrole === 'string') {
+        // The WELCOME must pass the port, or the device gets ABORT for every HELLO.
+        const welcome = frameWelcomeBytes({ realm: entry.realm, authid: entry.authid, authrole: entry.authrole });
+        const max = (entry.maxFrameBytes as number | undefined) ?? serialBridgeDefaults.maxFrameBytes;
+        if (max < welcome)
+          p.add(
+            `${at}.maxFrameBytes`,
+            `is ${max}, but the WELCOME this port's device gets is up to ${welcome} CBOR bytes (realm, authid, authrole and the router's agent string): the device could never join; use at least ${welcome}`,
+          );
+      }
       if (entry.leadingDelimiter !== undefined && typeof entry.leadingDelimiter !== 'boolean') p.add(`${at}.leadingDelimiter`, 'must be true or false');
     }
     if (mode === 'line') {

@@ -17,6 +17,7 @@ import type { GatewayConfig } from '../../../src/config/types';
 import { localSessions, type PartContext } from '../../../src/gateway-part';
 import { assertServesFreshSession, startRouter } from '../../helpers/local-router';
 import { routerView } from '../../../src/core/router-view';
+import { frameWelcomeBytes } from '../../../src/bridges/serial/welcome-size';
 import { PtyPair, RawDevice, waitFor } from './serial-support';
 
 let dir = '';
@@ -35,8 +36,10 @@ const frame = (msg: unknown[]) => Buffer.from(encodeFrame(cborSerializer.encode(
 
 /** What the device end of the pty has received, decoded. */
 function received(device: RawDevice): unknown[][] {
-  const decoder = new FrameDecoder({ maxPayload: 4096 });
-  return decoder.push(device.received).map((f) => cborSerializer.decode(f) as unknown[]);
+  return frames(device).map((f) => cborSerializer.decode(f) as unknown[]);
+}
+function frames(device: RawDevice): Buffer[] {
+  return new FrameDecoder({ maxPayload: 4096 }).push(device.received);
 }
 
 test('a repeated HELLO crossing the WELCOME gets the same WELCOME again, not an ABORT; after other traffic a HELLO still does', async () => {
@@ -74,6 +77,11 @@ test('a repeated HELLO crossing the WELCOME gets the same WELCOME again, not an 
   assert.equal(status().session, session);
   assert.equal(status().counters.repeatedHellos, 1);
   assert.equal(logs.filter((l) => l.msg.startsWith('repeated HELLO')).length, 1);
+  // The config check's WELCOME size (wampgate check refuses a smaller maxFrameBytes) is the
+  // real one: its longest session ID takes 9 bytes, a real one 9 or (below 2^32) 5.
+  const welcomeBytes = frames(device)[0]!.length;
+  const expected = frameWelcomeBytes({ realm: 'realm1', authid: 'device-r', authrole: 'device' });
+  assert.ok(welcomeBytes <= expected && welcomeBytes >= expected - 4, `WELCOME ${welcomeBytes} B, check says ${expected}`);
 
   // The session works: SUBSCRIBE -> SUBSCRIBED, no ABORT anywhere.
   await device.write(frame([32, 1, {}, 'dev.cmd']));

@@ -275,8 +275,8 @@ export async function runDeviceScenario(o: ScenarioOptions): Promise<DeviceStats
   assert.equal(scaleCalls.length, 1);
   assert.deepEqual(called[0]!.args, [(scaleCalls[0]![0] as number) * 2]);
   o.checkReading(scaleCalls[0]![0] as number);
-  // The session that did all that (on a loaded machine a slow WELCOME can make the device's
-  // HELLO retry start a second one first: the router aborts the duplicate and the device rejoins).
+  // The session that did all that (a HELLO retry crossing a slow WELCOME is answered by the
+  // port with the same WELCOME: see serial-frame-hello.test.ts).
   const session = gw.port().session;
   assert.ok(session !== undefined);
   o.log(`joined session=${session}`);

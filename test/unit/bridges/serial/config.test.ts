@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateSerialBridges } from '../../../../src/bridges/serial/config';
 import { LineRules } from '../../../../src/bridges/serial/line-rules';
+import { frameWelcomeBytes } from '../../../../src/bridges/serial/welcome-size';
 
 const line = {
   name: 'sensor1',
@@ -99,6 +100,25 @@ test('frame mode needs realm, authid and authrole; line mode needs rules', () =>
     validateSerialBridges({}, 's').map((p) => p.path),
     ['s'],
   );
+});
+
+test('a maxFrameBytes below the WELCOME the device would get is a config error naming the size it needs', () => {
+  const welcome = frameWelcomeBytes({ realm: 'realm1', authid: 'dev1', authrole: 'device' });
+  // realm, authid, authrole, authmethod, authprovider, broker/dealer roles, agent, a 9-byte ID.
+  assert.ok(welcome > 100 && welcome < 200, String(welcome));
+  assert.deepEqual(validateSerialBridges([{ ...frame, maxFrameBytes: welcome }], 's'), []);
+  const problems = validateSerialBridges([{ ...frame, maxFrameBytes: welcome - 1 }], 's');
+  assert.deepEqual(
+    problems.map((p) => p.path),
+    ['s[0].maxFrameBytes'],
+  );
+  assert.match(problems[0]!.message, new RegExp(`is ${welcome - 1}, but the WELCOME .* up to ${welcome} CBOR bytes.*never join; use at least ${welcome}`));
+  // Longer names make a longer WELCOME: the check follows the port's identity.
+  const long = { ...frame, authid: 'a'.repeat(200), maxFrameBytes: 256 };
+  assert.match(validateSerialBridges([long], 's')[0]!.message, /use at least 3\d\d/);
+  // The default (1024) leaves room for ordinary names.
+  const { maxFrameBytes: _omit, ...withDefault } = frame;
+  assert.deepEqual(validateSerialBridges([withDefault], 's'), []);
 });
 
 test('the examples in docs/serial-bridge.md are valid and map as the text says', () => {
