@@ -18,6 +18,9 @@ export interface FrameChannel {
   /** Called with the session ID just before WELCOME is written: the transport lifts its
    * pre-authentication limits (connection-guard.ts). */
   onWelcome?(session: number): void;
+  /** Called with the details of an inbound HELLO (before the session sees it): what the peer
+   * says about itself, e.g. its `agent` (rawsocket/connection.ts decides on PINGs from it). */
+  onHello?(details: Readonly<Record<string, unknown>>): void;
   /** The largest frame the other end accepts, when it announced one (RawSocket, serial). */
   readonly sendLimit?: number;
 }
@@ -122,6 +125,7 @@ export class SerializedPeer implements Peer {
       this.deliver((l) => l.onProtocolViolation(reason));
       return;
     }
+    if (msg.type === MessageType.HELLO) this.channel.onHello?.(msg.details);
     this.deliver((l) => l.onMessage(msg));
   }
 

@@ -1,6 +1,7 @@
 // One RawSocket connection after its handshake: frames in via the framer, PING answered with
-// PONG, keepalive, and the SerializedPeer on top. Shared by the server and the client; the
-// handshake and the listener's bookkeeping stay with them.
+// PONG, keepalive (RawSocket PINGs only to peers known to answer them, TCP keepalive otherwise),
+// and the SerializedPeer on top. Shared by the server and the client; the handshake and the
+// listener's bookkeeping stay with them.
 
 import { WriteBatcher } from '../write-batching';
 import type { Socket } from 'node:net';
@@ -14,6 +15,25 @@ import { CLOSE_GRACE_MS } from '../transport-server';
 import { encodeFrameHeader, RawSocketFramer, type FrameKindName, type FramerError } from './framer';
 import type { AdmissionTicket, CloseReason, ConnectionGuard } from '../connection-guard';
 import { sniffMessageType } from '../message-sniff';
+
+/**
+ * When this side sends RawSocket PINGs.
+ * - `always`: from the start (a client choosing to probe the router it dialled).
+ * - `answering`: only once the peer showed that it answers them: it sent a PING itself, or its
+ *   HELLO named an agent known to answer (KNOWN_PONG_AGENTS). The RawSocket spec has PING, but
+ *   not every client reads it: Autobahn|Python's Twisted RawSocket (Int32StringReceiver) takes
+ *   the PING header for a 16 MiB length and closes, its asyncio one raises NotImplementedError on
+ *   it, and neither they nor AutobahnJS name an agent in HELLO. Until then a dead peer is found by
+ *   TCP keepalive (the socket's, probing after the same idle interval), which every peer answers
+ *   in its kernel.
+ */
+export type PingPolicy = 'always' | 'answering';
+
+/**
+ * HELLO `agent`s of clients that answer RawSocket PING with PONG: wampgate's own client
+ * ("wampgate-client", also the uplink's) and firmware-bridge devices ("wampdev/…").
+ */
+export const KNOWN_PONG_AGENTS = /^(wampgate|wampdev)\b/;
 
 export interface RawSocketConnectionOptions {
   socket: Socket;
@@ -29,6 +49,8 @@ export interface RawSocketConnectionOptions {
   onTransportError(reason: string): void;
   /** Router side: the process-wide bounds and this connection's share of them. */
   admission?: { guard: ConnectionGuard; ticket: AdmissionTicket };
+  /** Default `always`; the listener uses `answering`. */
+  pingPolicy?: PingPolicy;
 }
 
 export class RawSocketConnection {
@@ -37,6 +59,8 @@ export class RawSocketConnection {
   private readonly framer: RawSocketFramer;
   private readonly keepalive: Keepalive;
   private pingCounter = 0;
+  /** True once we send PINGs (see PingPolicy). */
+  private pinging = false;
   /** Set once we decided to end the connection, so later socket errors are not counted again. */
   private ending = false;
   private closeReason: string | undefined;
@@ -70,6 +94,9 @@ export class RawSocketConnection {
         if (!admission) return;
         admission.ticket.authenticate(session);
         this.framer.setMaxLength(Math.min(this.options.receiveLimit, admission.ticket.maxMessageBytes));
+      },
+      onHello: (details) => {
+        if (typeof details.agent === 'string' && KNOWN_PONG_AGENTS.test(details.agent)) this.startPinging();
       },
     });
   }
@@ -118,6 +145,22 @@ export class RawSocketConnection {
       if (this.graceTimer) clearTimeout(this.graceTimer);
       this.notifyClosed(this.closeReason ?? 'connection closed by peer');
     });
+    if ((this.options.pingPolicy ?? 'always') === 'always') this.startPinging();
+    else if (this.options.limits.keepaliveIntervalMs > 0) {
+      // Until the peer shows it answers PINGs: the kernel probes an idle connection after the same
+      // interval and resets it when the peer's host stops answering.
+      this.socket.setKeepAlive(true, this.options.limits.keepaliveIntervalMs);
+    }
+  }
+
+  /** Whether this side sends RawSocket PINGs now (see PingPolicy). */
+  get sendsPings(): boolean {
+    return this.pinging;
+  }
+
+  private startPinging(): void {
+    if (this.pinging || this.ending) return;
+    this.pinging = true;
     this.keepalive.start();
   }
 
@@ -130,8 +173,12 @@ export class RawSocketConnection {
       for (const frame of frames) {
         if (this.peer.closed) return;
         if (frame.kind === 'regular') this.peer.receiveFrame(frame.payload);
-        // Spec: reply to each PING with exactly one PONG echoing its payload.
-        else if (frame.kind === 'ping') this.write('pong', frame.payload);
+        // Spec: reply to each PING with exactly one PONG echoing its payload. A peer that pings
+        // knows PING frames, so it is probed too from now on.
+        else if (frame.kind === 'ping') {
+          this.write('pong', frame.payload);
+          this.startPinging();
+        }
       }
       if (error) return this.framerFailed(error);
       const admission = this.options.admission;

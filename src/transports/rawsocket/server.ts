@@ -213,6 +213,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
       logger,
       onTransportError: (reason) => countError(reason, remote),
       admission: { guard, ticket },
+      pingPolicy: 'answering',
     });
     const adopted = adoptConnection({
       stats,

@@ -150,12 +150,14 @@ test('messages sent right behind the handshake in the same packet are delivered'
   });
 });
 
-test('a client that never answers PINGs is closed after the keepalive timeout and counted', async () => {
+test('a client that pinged the listener is probed too, and closed after the keepalive timeout when it stops answering (counted)', async () => {
   await withServer({ limits: { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 100 } }, async (server, port, echo) => {
     const raw = await rawConnect({ port });
-    raw.socket.write(Buffer.from([0x7f, 0xf1, 0, 0]));
-    const data = await raw.received(8);
-    assert.equal(data[4], 0x01, 'the server probes with a PING frame');
+    // Its own PING shows it speaks RawSocket PING/PONG; after the PONG it answers nothing.
+    raw.socket.write(Buffer.concat([Buffer.from([0x7f, 0xf1, 0, 0]), encodeFrame('ping', Buffer.from('hi'))]));
+    const data = await raw.received(4 + 6 + 4);
+    assert.deepEqual(data.subarray(4, 10), encodeFrame('pong', Buffer.from('hi')), 'its PING is answered');
+    assert.equal(data[10], 0x01, 'the server probes with a PING frame');
     await raw.closed;
     assert.match(await echo.closed(0), /keepalive/);
     assert.equal(server.stats.transportErrors, 1);
@@ -169,10 +171,14 @@ test('a client that answers each PING with a PONG keeps its session through many
     const raw = await rawConnect({ port });
     let pings = 0;
     let buffered = Buffer.alloc(0);
+    let handshakeSeen = false;
     const thirdPing = new Promise<void>((resolve) => {
       raw.socket.on('data', (chunk: Buffer) => {
         buffered = Buffer.concat([buffered, chunk]);
-        if (pings === 0 && buffered.length >= 4 && buffered[0] === 0x7f) buffered = buffered.subarray(4);
+        if (!handshakeSeen && buffered.length >= 4 && buffered[0] === 0x7f) {
+          buffered = buffered.subarray(4);
+          handshakeSeen = true;
+        }
         while (buffered.length >= 4) {
           const length = buffered.readUIntBE(1, 3);
           if (buffered.length < 4 + length) break;
@@ -184,9 +190,57 @@ test('a client that answers each PING with a PONG keeps its session through many
         }
       });
     });
-    raw.socket.write(Buffer.from([0x7f, 0xf1, 0, 0]));
+    raw.socket.write(Buffer.concat([Buffer.from([0x7f, 0xf1, 0, 0]), encodeFrame('ping', Buffer.from('x'))]));
     await within(thirdPing, 'three PINGs');
     assert.equal(echo.peers[0]?.closed, false);
+    raw.socket.destroy();
+  });
+});
+
+/** Every frame type the server sent after the handshake reply, until `ms` passed. */
+async function frameKindsFor(raw: { socket: import('node:net').Socket }, ms: number): Promise<number[]> {
+  const kinds: number[] = [];
+  let buffered = Buffer.alloc(0);
+  let handshakeSeen = false;
+  raw.socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (!handshakeSeen && buffered.length >= 4) {
+      buffered = buffered.subarray(4);
+      handshakeSeen = true;
+    }
+    while (handshakeSeen && buffered.length >= 4) {
+      const length = buffered.readUIntBE(1, 3);
+      if (buffered.length < 4 + length) break;
+      kinds.push((buffered[0] as number) & 0x07);
+      buffered = buffered.subarray(4 + length);
+    }
+  });
+  await new Promise((r) => setTimeout(r, ms));
+  return kinds;
+}
+
+test('a client that never pinged and names no known agent is never sent a PING (Autobahn|Python reads one as a 16 MiB length)', async () => {
+  await withServer({ limits: { keepaliveIntervalMs: 20, keepaliveTimeoutMs: 40 } }, async (_server, port, echo) => {
+    const raw = await rawConnect({ port });
+    const hello = json.encode([1, 'realm1', { roles: { subscriber: {} }, agent: 'AutobahnJS-like' }]);
+    raw.socket.write(Buffer.concat([Buffer.from([0x7f, 0xf1, 0, 0]), encodeFrame('regular', hello)]));
+    // 15 keepalive intervals, several timeouts long: nothing but the echoed HELLO may arrive.
+    const kinds = await frameKindsFor(raw, 300);
+    assert.deepEqual(kinds, [0], 'only the echoed HELLO, no PING');
+    assert.equal(echo.peers[0]?.closed, false, 'the session is still up');
+    assert.equal(raw.socket.destroyed, false);
+    raw.socket.destroy();
+  });
+});
+
+test('a client whose HELLO names a known answering agent (wampgate-client) is probed with PINGs', async () => {
+  await withServer({ limits: { keepaliveIntervalMs: 20, keepaliveTimeoutMs: 5_000 } }, async (_server, port) => {
+    const raw = await rawConnect({ port });
+    const hello = json.encode([1, 'realm1', { roles: { subscriber: {} }, agent: 'wampgate-client' }]);
+    raw.socket.write(Buffer.concat([Buffer.from([0x7f, 0xf1, 0, 0]), encodeFrame('regular', hello)]));
+    const kinds = await frameKindsFor(raw, 150);
+    assert.equal(kinds[0], 0, 'the echoed HELLO');
+    assert.ok(kinds.includes(1), `a PING after the HELLO (got frame kinds ${kinds.join(',')})`);
     raw.socket.destroy();
   });
 });
