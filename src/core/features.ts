@@ -19,6 +19,8 @@ export const dealerFeatures = {
   progressive_call_results: true,
   call_canceling: true,
   call_timeout: true,
+  /** Crossbar.io's REGISTER option: a new session of the same authid and authrole takes over. */
+  force_reregister: true,
   session_meta_api: true,
   registration_meta_api: true,
   testament_meta_api: true,

@@ -14,6 +14,7 @@ import type { Peer } from '../protocol/peer';
 import { serializerByName } from '../serializers';
 import { quietLogger, type Logger } from '../util/logger';
 import { buildClientAuth } from './client-auth';
+import { registerAtCloud } from './cloud-registration';
 import { Forwarder, type ForwarderCounters, type ReplayProgress } from './forwarder';
 import type { NewEntry, Outbox, OutboxStats } from './outbox';
 import { RemoteLink, type LinkState, type UplinkState } from './remote-link';
@@ -305,35 +306,11 @@ export class Uplink {
         throw cloudSafeError(err, procedure);
       }
     };
-    try {
-      await client.register(rule.remote, handler, matchOption(rule));
-    } catch (err) {
-      // After a network cut the cloud may still hold our previous session (until its own
-      // keepalive notices): its registration blocks ours, and cloud callers would be routed into
-      // the dead session. Take it over where the cloud supports `force_reregister` (Crossbar.io,
-      // wampgate: same principal only); otherwise retry until the cloud drops the old session.
-      if (!(err instanceof WampError) || err.error !== ErrorUri.procedureAlreadyExists) throw err;
-      try {
-        await client.register(rule.remote, handler, { ...matchOption(rule), force_reregister: true });
-        this.log.info('uplink took over its registration from a previous session', { rule: rule.name, procedure: rule.remote });
-        return;
-      } catch (forced) {
-        if (!(forced instanceof WampError) || forced.error !== ErrorUri.procedureAlreadyExists) throw forced;
-      }
-      this.log.warn('uplink registration still held upstream, retrying', { rule: rule.name, procedure: rule.remote });
-      const retry = setInterval(() => {
-        if (client.closed || this.stopping) return clearInterval(retry);
-        client.register(rule.remote, handler, matchOption(rule)).then(
-          () => {
-            clearInterval(retry);
-            this.log.info('uplink registration restored', { rule: rule.name, procedure: rule.remote });
-          },
-          () => undefined,
-        );
-      }, 2000);
-      retry.unref();
-      client.onClose(() => clearInterval(retry));
-    }
+    await registerAtCloud(
+      client,
+      { procedure: rule.remote, handler, options: matchOption(rule), rule: rule.name },
+      { log: this.log, stopping: () => this.stopping },
+    );
   }
 
   private onRemoteEvent(rule: ResolvedRule, args: unknown[], kwargs: Dict, details: Dict): void {
