@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
 // src folder (or top-level module) -> the src folders/modules it may import besides itself.
 // DESIGN §1: protocol needs nothing; serializers and core need protocol (and util); transports
 // need protocol and serializers; auth and client build on core and transports; bridges, uplink
-// and ops on client and the part seam; gateway.ts wires them; cli drives the gateway.
+// and ops on client and the part seam; history implements core's EventHistory port; gateway.ts
+// wires them; cli drives the gateway.
 const layers = {
   protocol: [],
   util: [],
@@ -21,7 +22,8 @@ const layers = {
   bridges: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
   uplink: ['protocol', 'serializers', 'transports', 'client', 'auth', 'config', 'gateway-part', 'util'],
   ops: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
-  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'gateway-part', 'util'],
+  history: ['protocol', 'serializers', 'core', 'config', 'gateway-part', 'util'],
+  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'history', 'gateway-part', 'util'],
 };
 const everything = [...Object.keys(layers), 'cli', 'index'];
 

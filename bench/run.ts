@@ -17,6 +17,7 @@ const others: Record<string, string> = {
   'health-cost': 'ops/health-cost.js',
   'notify-cost': 'ops/notify-cost.js',
   payload: 'payload.js',
+  history: 'history.js',
   'series-memory': 'ops/series-memory.js',
 };
 const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost', 'series-memory'] };

@@ -70,6 +70,8 @@ export interface PartStatus {
   lastError: string | null;
   /** Monotonic counters since the part started: name -> count ("received", "decodeErrors"…). */
   counters: Record<string, number>;
+  /** Current values that go up and down: name -> value (the event history's "rows", "bytes"…). */
+  gauges?: Record<string, number>;
   /** Which counters are traffic from the devices' side into WAMP (`in`) and back (`out`): charted as rates. */
   traffic?: { in: readonly string[]; out: readonly string[] };
   /** What it connects to, without credentials: a broker URL, a serial device path, a cloud URL. */

@@ -17,6 +17,9 @@ import { startWebSocketServer } from './transports/websocket/server';
 import type { TransportLimits } from './transports/limits';
 import { ConnectionGuard } from './transports/connection-guard';
 import { createLogger, type Logger } from './util/logger';
+import { openEventHistory } from './history/open';
+import type { EventHistoryService } from './history/event-history';
+import { HistoryPart } from './history/part';
 
 export interface RunningListener {
   config: ListenerConfig;
@@ -50,6 +53,8 @@ export class Gateway {
     readonly router: Router,
     readonly logger: Logger,
     private readonly metaApi: MetaApis,
+    /** The event history, when a realm has history rules. */
+    readonly history: EventHistoryService | undefined,
   ) {
     this.guard = new ConnectionGuard(config.limits, logger, (reason) => router.stats.countClose(reason));
   }
@@ -58,6 +63,7 @@ export class Gateway {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     // Throws ConfigError before anything listens (e.g. a secret's environment variable is unset).
     const auth = new GatewayAuth(config, logger);
+    const history = openEventHistory(config, logger);
     const router = new Router({
       logger,
       limits: config.limits,
@@ -67,15 +73,18 @@ export class Gateway {
         if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
         const authorizer = auth.authorizerFor(r);
         if (authorizer) realm.authorizer = authorizer;
+        const port = history?.portFor(r.name);
+        if (port) realm.history = port;
         return realm;
       }),
       authenticatorFor: (t: TransportInfo) => auth.authenticatorFor(t),
       onAuthFailure: (t: TransportInfo) => auth.onAuthFailure(t),
     });
     auth.attach(router);
-    const gateway = new Gateway(config, router, logger, startMetaApi(router));
+    const gateway = new Gateway(config, router, logger, startMetaApi(router, history ? { history } : {}), history);
     try {
       await gateway.metaApi.ready;
+      if (history) gateway.parts.push(new HistoryPart(history));
       for (const l of config.listeners) await gateway.listen(l);
       const view: GatewayView = {
         router: routerView(router),
@@ -152,6 +161,11 @@ export class Gateway {
       this.metaApi.stop();
       await this.router.close();
       await Promise.allSettled(this.listeners.map((l) => l.server.close()));
+      try {
+        this.history?.close(); // after the router: publications up to the last GOODBYE are kept
+      } catch (err) {
+        this.logger.child('gateway').error('event history failed to close', { error: String(err) });
+      }
     })();
     return this.stopping;
   }

@@ -8,6 +8,7 @@ import { serialPartFactory } from '../bridges/serial/part';
 import { uplinkPartFactory, validateUplink } from '../uplink/part';
 import type { SectionValidators } from '../config/schema';
 import { opsPartFactory, validateHealth, validateStatus } from '../ops/ops-part';
+import { validateHistorySection, validateRealmHistory } from '../history/history-config';
 import type { GatewayOptions } from '../gateway';
 import type { PartFactory } from '../gateway-part';
 import type { Logger } from '../util/logger';
@@ -20,6 +21,8 @@ export const sectionValidators: SectionValidators = {
   uplink: validateUplink,
   status: validateStatus,
   health: validateHealth,
+  realmHistory: validateRealmHistory,
+  history: validateHistorySection,
   listenerExposure: (auth, path, loopback, realms) =>
     checkAnonymousExposure(auth as ListenerAuthConfig, path, loopback, realms as Parameters<typeof checkAnonymousExposure>[3]),
 };

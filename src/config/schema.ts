@@ -23,11 +23,13 @@ export interface SectionValidators {
   uplink?: (value: unknown, path: string) => ConfigProblem[];
   status?: (value: unknown, path: string) => ConfigProblem[];
   health?: (value: unknown, path: string) => ConfigProblem[];
+  realmHistory?: (value: unknown, path: string) => ConfigProblem[];
+  history?: (value: unknown, path: string) => ConfigProblem[];
 }
 
-const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'dataDir'];
+const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'history', 'dataDir'];
 const listenerKeys = ['name', 'type', 'host', 'port', 'unixPath', 'path', 'serializers', 'tls', 'maxConnections', 'auth'];
-const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer'];
+const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer', 'history'];
 const tlsKeys = ['cert', 'key', 'ca', 'requestClientCert'];
 
 function unknownKeys(p: ProblemList, obj: Obj, allowed: readonly string[], path: string): void {
@@ -72,6 +74,10 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
       if (r.authorizer !== undefined) {
         if (validators.realmAuthorizer) for (const q of validators.realmAuthorizer(r.authorizer, `${path}.authorizer`)) p.add(q.path, q.message);
         else p.add(`${path}.authorizer`, 'dynamic authorizers are not supported by this build');
+      }
+      if (r.history !== undefined) {
+        if (validators.realmHistory) for (const q of validators.realmHistory(r.history, `${path}.history`)) p.add(q.path, q.message);
+        else p.add(`${path}.history`, 'event history is not supported by this build');
       }
       realms.push(r as unknown as RealmConfig);
     });
@@ -183,7 +189,7 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
   }
 
   if (raw.dataDir !== undefined && (typeof raw.dataDir !== 'string' || raw.dataDir.length === 0)) p.add('dataDir', 'must be a directory path');
-  for (const section of ['bridges', 'uplink', 'status', 'health'] as const) {
+  for (const section of ['bridges', 'uplink', 'status', 'health', 'history'] as const) {
     if (raw[section] === undefined) continue;
     const validate = validators[section];
     const realmNames = realms.map((r) => r.name);
@@ -197,7 +203,7 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
 
   if (!p.ok) return { problems: p.problems };
   const config: GatewayConfig = { realms, listeners, limits, log: { level } };
-  for (const section of ['bridges', 'uplink', 'status', 'health'] as const) if (raw[section] !== undefined) config[section] = raw[section] as Obj;
+  for (const section of ['bridges', 'uplink', 'status', 'health', 'history'] as const) if (raw[section] !== undefined) config[section] = raw[section] as Obj;
   if (typeof raw.dataDir === 'string') config.dataDir = raw.dataDir;
   return { config, problems: [] };
 }

@@ -37,6 +37,8 @@ export interface RealmConfig {
   roles?: unknown[];
   /** A dynamic authorizer procedure, asked when no static rule matches. */
   authorizer?: Record<string, unknown>;
+  /** Event history rules (history/history-config.ts); absent = no history in this realm. */
+  history?: unknown[];
 }
 
 /** The `limits` section: the transports' limits and the sessions' limits, side by side. */
@@ -52,5 +54,7 @@ export interface GatewayConfig {
   uplink?: Record<string, unknown>;
   status?: Record<string, unknown>;
   health?: Record<string, unknown>;
+  /** File-wide event history limits (history/history-config.ts). */
+  history?: Record<string, unknown>;
   dataDir?: string;
 }

@@ -1,6 +1,7 @@
 // The broker of one realm (spec: "Publish and Subscribe" and the Advanced Profile's pub/sub
 // features): subscriptions in a URI index, event fan-out with exclusion and black/white lists,
-// publisher disclosure, and retained events. Synchronous: a publish is one atomic step.
+// publisher disclosure, retained events, and the hand-over of accepted publications to the event
+// history port (core/ports.ts). Synchronous: a publish is one atomic step.
 
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type PublicationId, type SubscriptionId } from '../protocol/ids';
@@ -114,6 +115,15 @@ export class Broker {
     }
     copyPassthru(options, baseDetails);
     this.fanOut(msg.topic, publication, baseDetails, eligibility, msg);
+    if (this.realm.history?.records(msg.topic) === true) {
+      this.realm.recordHistory({
+        topic: msg.topic,
+        publication,
+        publisher: { session: session.id, authid: session.authid, authrole: session.authrole },
+        options,
+        payload: msg,
+      });
+    }
     if (options.retain === true) this.retain({ topic: msg.topic, eligibility, publication, details: baseDetails, payload: retainedPayload(msg) });
     if (options.acknowledge === true) session.send({ type: MessageType.PUBLISHED, request: msg.request, publication });
   }
@@ -128,6 +138,7 @@ export class Broker {
     if (args !== undefined) payload.args = args;
     if (kwargs !== undefined) payload.kwargs = kwargs;
     this.fanOut(topic, publication, details, eligibility, payload);
+    if (this.realm.history?.records(topic) === true) this.realm.recordHistory({ topic, publication, options, payload });
     if (options.retain === true) this.retain({ topic, eligibility, publication, details, payload });
   }
 

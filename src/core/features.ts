@@ -27,8 +27,12 @@ export const dealerFeatures = {
   payload_passthru_mode: true,
 } as const;
 
-export function routerRoles(): Record<string, unknown> {
-  return { broker: { features: { ...brokerFeatures } }, dealer: { features: { ...dealerFeatures } } };
+/** The roles of WELCOME. `event_history` only for a realm that keeps history (spec "Event
+ * History": a broker announcing it provides wamp.subscription.get_events with stored events). */
+export function routerRoles(options: { eventHistory?: boolean } = {}): Record<string, unknown> {
+  const broker: Record<string, boolean> = { ...brokerFeatures };
+  if (options.eventHistory === true) broker.event_history = true;
+  return { broker: { features: broker }, dealer: { features: { ...dealerFeatures } } };
 }
 
 /** Reads HELLO.Details.roles.<role>.features.<feature> defensively: clients send anything. */

@@ -3,9 +3,11 @@
 // preset identity of a session that skips authentication (in-process parts, serial devices).
 // An authenticator answers a HELLO with accept, challenge or deny; an authorizer answers each
 // action synchronously (or, for a dynamic authorizer, with a promise, and the session then
-// holds its later messages until the answer so order holds). No implementation lives here.
+// holds its later messages until the answer so order holds). And the event history's port: each
+// accepted publication on a topic a history rule names, handed over synchronously in the publish
+// step (history/ stores it outside routing). No implementation lives here.
 
-import type { Dict } from '../protocol/messages';
+import type { Dict, Payload } from '../protocol/messages';
 import type { TransportInfo } from '../protocol/peer';
 
 export interface HelloContext {
@@ -91,4 +93,25 @@ export interface LocalIdentity {
   hidden?: boolean;
   /** The only realm this identity may join (a serial port's config names it). */
   realm?: string;
+}
+
+/** A publication the broker accepted, as the event history keeps it (spec: "Event History"). */
+export interface AcceptedPublication {
+  topic: string;
+  publication: number;
+  /** Who published; undefined for the router's own publications (testaments). */
+  publisher?: { session: number; authid: string; authrole: string };
+  /** PUBLISH.Options: the history reads the black/white-listing options, never anything else. */
+  options: Dict;
+  /** args/kwargs (and the bytes the publisher encoded them in); never read by core. */
+  payload: Payload;
+}
+
+/** The event history of one realm (history/ implements it). Called synchronously inside the
+ * publish step, so the order of `record` calls is the order the broker accepted publications;
+ * an implementation only queues (it never awaits, never does I/O here, never throws on purpose). */
+export interface EventHistory {
+  /** True when a history rule names `topic`; asked once per accepted publication: keep it cheap. */
+  records(topic: string): boolean;
+  record(publication: AcceptedPublication): void;
 }

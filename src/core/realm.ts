@@ -11,7 +11,7 @@ import { describeValue, RateLimitedLog, type Logger } from '../util/logger';
 import { Broker, refuse, type Subscription } from './broker';
 import { Dealer, type Registration } from './dealer';
 import { defaultRealmLimits, type RealmLimits, type SessionLimits } from './limits';
-import { allowAll, type Action, type Authorizer, type Decision } from './ports';
+import { allowAll, type AcceptedPublication, type Action, type Authorizer, type Decision, type EventHistory } from './ports';
 import type { Session, Testament } from './session';
 
 /** Realm lifecycle events, used by the meta API (and metrics). All methods optional. */
@@ -33,6 +33,8 @@ export interface RealmOptions {
   uriCheck?: UriCheck;
   authorizer?: Authorizer;
   limits?: Partial<RealmLimits>;
+  /** This realm's event history; absent = none, and `event_history` is not announced. */
+  history?: EventHistory;
 }
 
 export class Realm {
@@ -44,6 +46,7 @@ export class Realm {
   readonly dealer: Dealer;
   readonly listeners = new Set<RealmListener>();
   authorizer: Authorizer;
+  readonly history: EventHistory | undefined;
   private readonly log: Logger;
   /** A client can repeat a denied action at will; its log lines are rate-limited. */
   private readonly deniedLog: RateLimitedLog;
@@ -52,6 +55,7 @@ export class Realm {
     this.name = options.name;
     this.uriCheck = options.uriCheck ?? 'loose';
     this.authorizer = options.authorizer ?? allowAll;
+    this.history = options.history;
     this.log = logger.child('realm');
     this.deniedLog = new RateLimitedLog(this.log);
     const limits = { ...defaultRealmLimits, ...options.limits };
@@ -86,6 +90,15 @@ export class Realm {
       } catch (err) {
         this.log.error('realm listener failed', { event, error: String(err) });
       }
+    }
+  }
+
+  /** Hands an accepted publication to the event history; a failing history never breaks routing. */
+  recordHistory(publication: AcceptedPublication): void {
+    try {
+      this.history?.record(publication);
+    } catch (err) {
+      this.log.error('event history failed to record a publication', { topic: publication.topic, error: String(err) });
     }
   }
 

@@ -484,7 +484,7 @@ export class Session implements PeerListener {
       authrole: this.authrole,
       authmethod: this.authmethod,
       authprovider: this.authprovider,
-      roles: compact ? { broker: {}, dealer: {} } : routerRoles(),
+      roles: compact ? { broker: {}, dealer: {} } : routerRoles({ eventHistory: realm.history !== undefined }),
       agent: this.host.agent,
     };
     if (this.authextra) welcomeDetails.authextra = this.authextra;

@@ -1,5 +1,6 @@
 // The WAMP meta API of one realm (spec: "Session Meta API", "Subscription Meta API",
-// "Registration Meta API", "Session Testament") as a service session the composition root
+// "Registration Meta API", "Session Testament", and "Event History"'s
+// wamp.subscription.get_events over the history port below) as a service session the composition root
 // starts (startMetaApi): it registers the wamp.* procedures and publishes the wamp.* meta events
 // from an ordinary in-process session, so every call to it goes through the same dealer and
 // authorization as any client's. It reads realm state; it never changes broker or dealer state
@@ -15,12 +16,33 @@ import { attachLocal } from '../transports/local';
 import type { Logger } from '../util/logger';
 import type { Subscription } from '../core/broker';
 import type { Registration } from '../core/dealer';
-import type { LocalIdentity } from '../core/ports';
+import type { Action, LocalIdentity } from '../core/ports';
 import type { Realm, RealmListener } from '../core/realm';
 import type { Router } from '../core/router';
 import type { Session } from '../core/session';
 
 const identity: LocalIdentity = { authid: 'wampgate.meta', authrole: 'wampgate.meta', trusted: true, hidden: true };
+
+/** Crossbar.io's default for wamp.subscription.get_events(subscription_id, limit=10). */
+export const DEFAULT_GET_EVENTS_LIMIT = 10;
+/** The most events one get_events answers with (a null limit asks for this many): bounds the RESULT. */
+export const MAX_GET_EVENTS = 1000;
+
+/** The read side of the event history (history/event-history.ts implements it). Undefined from
+ * getEvents: no history for that subscription (wamp.error.history_unavailable). */
+export interface HistoryLookup {
+  getEvents(
+    realm: string,
+    subscription: { id: number; uri: string; match: 'exact' | 'prefix' | 'wildcard' },
+    limit: number,
+    reader: { authid: string; authrole: string; trusted: boolean },
+  ): Dict[] | undefined;
+}
+
+export interface MetaApiOptions {
+  /** The event history, when the gateway keeps one. */
+  history?: HistoryLookup;
+}
 
 export function sessionDetails(s: Session): Dict {
   return {
@@ -70,6 +92,7 @@ export class MetaApi implements RealmListener {
   constructor(
     private readonly router: Router,
     private readonly realm: Realm,
+    private readonly options: MetaApiOptions = {},
   ) {
     this.log = router.logger.child('meta');
     realm.listeners.add(this);
@@ -196,6 +219,9 @@ export class MetaApi implements RealmListener {
       'wamp.subscription.list_subscribers': (args) =>
         [...this.subscription(intArg(args, 0, 'subscription')).subscribers].filter((s) => !s.hidden).map((s) => s.id),
       'wamp.subscription.count_subscribers': (args) => [...this.subscription(intArg(args, 0, 'subscription')).subscribers].filter((s) => !s.hidden).length,
+      // Event History (spec "Event History"), with Crossbar.io's arguments and answers
+      // (router/service.py subscription_get_events): (subscription_id, limit=10), newest first.
+      'wamp.subscription.get_events': (args, kwargs, details) => this.getEvents(args, kwargs, details),
       // Registration meta API
       'wamp.registration.list': () => byMatch(this.realm.dealer.list().filter((r) => !r.callees.every((c) => c.hidden))),
       'wamp.registration.lookup': (args) => this.realm.dealer.lookup(strArg(args, 0, 'procedure'), matchOption(args[1]))?.id ?? null,
@@ -210,12 +236,44 @@ export class MetaApi implements RealmListener {
     await Promise.all(Object.entries(procedures).map(([uri, handler]) => client.register(uri, handler, { disclose_caller: true })));
   }
 
-  private async mayPublish(s: Session, topic: string, options: Dict): Promise<boolean> {
+  private async getEvents(args: unknown[], kwargs: Dict, details: Dict): Promise<Dict[]> {
+    const named = (i: number, name: string): unknown => (args.length > i ? args[i] : kwargs[name]);
+    const id = named(0, 'subscription_id');
+    if (typeof id !== 'number' || !Number.isInteger(id)) throw new WampError(ErrorUri.invalidArgument, ['argument subscription_id must be an integer']);
+    const rawLimit = named(1, 'limit') ?? DEFAULT_GET_EVENTS_LIMIT;
+    const asked = rawLimit === null ? MAX_GET_EVENTS : rawLimit;
+    if (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 0)
+      throw new WampError(ErrorUri.invalidArgument, ['argument limit must be an integer ≥ 0']);
+    const limit = Math.min(asked, MAX_GET_EVENTS);
+    const history = this.options.history;
+    if (!history || !this.realm.history) throw new WampError(ErrorUri.historyUnavailable, ['event history is not enabled on this realm']);
+    const sub = this.subscription(id);
+    const s = this.caller(details);
+    if (!s) throw new WampError(ErrorUri.noSuchSession, ['caller is gone']);
+    // Crossbar.io's rule (docs "Event History", Required Client Permissions): the caller must be
+    // allowed to call this procedure (checked by the dealer) and to subscribe to the subscription,
+    // or reading the history would sidestep the subscribe permission. Holding it is not required.
+    if (!(await this.mayDo(s, 'subscribe', sub.uri, { match: sub.match })))
+      throw new WampError(ErrorUri.notAuthorized, [`session is not authorized to subscribe to "${sub.uri}" (${sub.match}), so not to read its history`]);
+    const events = history.getEvents(this.realm.name, { id: Number(sub.id), uri: sub.uri, match: sub.match }, limit, {
+      authid: s.authid,
+      authrole: s.authrole,
+      trusted: s.trusted,
+    });
+    if (!events) throw new WampError(ErrorUri.historyUnavailable, [`no event history is kept for "${sub.uri}" (${sub.match})`]);
+    return events;
+  }
+
+  private mayPublish(s: Session, topic: string, options: Dict): Promise<boolean> {
+    return this.mayDo(s, 'publish', topic, options);
+  }
+
+  private async mayDo(s: Session, action: Action, uri: string, options: Dict): Promise<boolean> {
     if (s.trusted) return true;
     try {
-      return (await this.realm.authorizer.authorize(s.identity(), 'publish', topic, options)).allow;
+      return (await this.realm.authorizer.authorize(s.identity(), action, uri, options)).allow;
     } catch (err) {
-      this.log.error('authorizer failed; denying', { error: String(err), action: 'publish', uri: topic });
+      this.log.error('authorizer failed; denying', { error: String(err), action, uri });
       return false;
     }
   }
@@ -287,8 +345,8 @@ export interface MetaApis {
 }
 
 /** Starts the meta API on every realm `router` has now (the composition root, tests, embedding). */
-export function startMetaApi(router: Router): MetaApis {
-  const apis = [...router.realms.values()].map((realm) => new MetaApi(router, realm));
+export function startMetaApi(router: Router, options: MetaApiOptions = {}): MetaApis {
+  const apis = [...router.realms.values()].map((realm) => new MetaApi(router, realm, options));
   return {
     ready: Promise.all(apis.map((m) => m.ready)).then(() => undefined),
     stop: () => {

@@ -36,6 +36,23 @@ const COUNTER_LABELS: Record<string, string> = {
   droppedBytes: 'Bytes skipped',
   opens: 'Port opens',
   peers: 'Device sessions',
+  // the event history (history/part.ts)
+  rows: 'Events stored',
+  bytes: 'Stored size',
+  max_bytes: 'Size cap',
+  file_bytes: 'File on disk',
+  topics: 'Topics',
+  queued: 'Waiting to be written',
+  written: 'Written',
+  evicted_count: 'Evicted (per-topic count)',
+  evicted_age: 'Expired (age)',
+  evicted_bytes: 'Evicted (size cap)',
+  evicted_unconfigured: 'Removed (no rule any more)',
+  dropped_queue_full: 'Not recorded (writer behind)',
+  dropped_storage_error: 'Not recorded (storage error)',
+  dropped_not_encodable: 'Not recorded (payload)',
+  dropped_stopped: 'Not recorded (stopping)',
+  session_lists_not_stored: 'Not stored (session ID lists)',
 };
 
 /** Router drop reasons (router-status.ts DROP_REASONS) -> what a person reads. */

@@ -137,6 +137,18 @@ export function renderPrometheus(status: GatewayStatus): string {
   for (const p of serviceParts(status)) {
     const labels = { part: p.name, kind: p.kind };
     stateGauges(r, 'wampgate_part_state', 'State of each part that is neither a bridge nor the uplink (ops…): 1 for the current state.', p.state, labels);
+    for (const [value, n] of Object.entries(p.gauges ?? {})) {
+      r.add(
+        'wampgate_part_value',
+        'gauge',
+        'Current values of the parts that are neither bridges nor the uplink (the event history: rows, bytes…), by part and value.',
+        n,
+        {
+          ...labels,
+          value,
+        },
+      );
+    }
     for (const [event, n] of Object.entries(p.counters)) {
       r.add('wampgate_part_events_total', 'counter', 'Counters of the parts that are neither bridges nor the uplink, by part and event.', n, {
         ...labels,

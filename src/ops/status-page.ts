@@ -414,6 +414,15 @@ function counterGrid(counters: Record<string, number> | undefined): string {
     .join('')}</div>`;
 }
 
+/** A part's current values (the event history's rows and bytes…); names ending in "bytes" as sizes. */
+function gaugeList(gauges: Record<string, number> | undefined): string {
+  const entries = Object.entries(gauges ?? {});
+  if (entries.length === 0) return '';
+  return `<dl class="kv">${entries
+    .map(([k, n]) => `<dt>${esc(counterLabel(k))}</dt><dd data-gauge="${esc(k)}">${esc(/bytes$/i.test(k) ? formatBytes(n) : formatCount(n))}</dd>`)
+    .join('')}</dl>`;
+}
+
 function bridgeBlock(b: BridgeStatus, v: View): string {
   let html = `<div class="sub" data-bridge="${esc(b.name)}"><h3>${esc(b.name)} <span class="muted small">${esc(b.kind)}</span> ${badge(b.state)} ${since(b.since, v.now)}</h3>`;
   if (b.lastError) html += `<p class="err">Last error: ${esc(b.lastError)}</p>`;
@@ -444,7 +453,7 @@ function partsCard(st: GatewayStatus, v: View): string {
     .map((p) => {
       let html = `<div class="sub" data-part="${esc(p.name)}"><h3>${esc(p.name)} <span class="muted small">${esc(p.kind)}</span> ${badge(p.state)} ${since(p.since, v.now)}</h3>`;
       if (p.lastError) html += `<p class="err">Last error: ${esc(p.lastError)}</p>`;
-      return html + counterGrid(p.counters) + '</div>';
+      return html + gaugeList(p.gauges) + counterGrid(p.counters) + '</div>';
     })
     .join('');
   return `<section class="card" data-card="parts"><h2>Other parts</h2>${body}</section>`;

@@ -40,6 +40,9 @@ export const SpecErrorUri = {
   invalidPayload: 'wamp.error.invalid_payload',
   /** Autobahn's error for a handler that threw something that is not a WAMP error. */
   runtimeError: 'wamp.error.runtime_error',
+  /** wamp.subscription.get_events on a realm or subscription without event history (Crossbar.io's
+   * URI for the same answer, so its clients know it). */
+  historyUnavailable: 'wamp.error.history_unavailable',
 } as const;
 
 /** Every URI of the catalog under one name; a key in both halves fails to compile. */

@@ -1,0 +1,406 @@
+// The event history above core: one EventHistory port per realm with rules (which topic is kept
+// under which rule), one bounded in-memory queue the ports fill during publish steps, a writer
+// that commits the queue to the SQLite store in one transaction per flush interval (never inside
+// a routing step), and the read side of wamp.subscription.get_events. Routing never waits for
+// SQLite: a full queue drops the publication from the history, counted and logged.
+
+import { join } from 'node:path';
+import { UriIndex } from '../core/uri-index';
+import type { AcceptedPublication, EventHistory } from '../core/ports';
+import type { Dict, Payload } from '../protocol/messages';
+import type { MatchPolicy } from '../protocol/uri';
+import { serializerByName } from '../serializers';
+import { RateLimitedLog, type Logger } from '../util/logger';
+import type { HistoryRule, HistorySettings } from './history-config';
+import { HistoryStore, type EvictionReason, type NewHistoryEvent, type StoredHistoryEvent } from './history-store';
+
+export const HISTORY_FILE = 'history.sqlite';
+/** How often events past their rule's age are removed (reads never show them anyway). */
+const SWEEP_INTERVAL_MS = 60_000;
+/** Topic -> rule answers remembered per realm; cleared when full (topics are usually few). */
+const RULE_CACHE_SIZE = 4096;
+/** A flush starts at once (next turn) when this many publications wait. */
+const BATCH_EVENTS = 2000;
+
+// Publish options `exclude` and `eligible` address sessions by ID: the spec ("Event History",
+// Security Aspects) says such events are not stored at all, as session IDs mean nothing after a
+// restart (see enqueue). Filters by authid/authrole are stored and applied to each reader.
+const AUDIENCE_FILTERS = ['eligible_authid', 'eligible_authrole', 'exclude_authid', 'exclude_authrole'] as const;
+const PASSTHRU = ['ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid', 'enc_algo', 'enc_key', 'enc_serializer'] as const;
+/** Options kept with a stored event (audience filters and passthru details). */
+const EXTRA_KEYS: ReadonlySet<string> = new Set([...AUDIENCE_FILTERS, ...PASSTHRU]);
+
+export type HistoryDropReason = 'queue_full' | 'storage_error' | 'not_encodable' | 'stopped';
+
+export interface HistoryStatus {
+  file: string;
+  rows: number;
+  /** Accounted bytes of the stored events (what maxBytes caps). */
+  bytes: number;
+  maxBytes: number;
+  /** The SQLite file and its WAL on disk. */
+  fileBytes: number;
+  topics: number;
+  queued: number;
+  queuedBytes: number;
+  written: number;
+  evicted: Record<EvictionReason, number>;
+  dropped: Record<HistoryDropReason, number>;
+  /** Publications not recorded by rule: session-ID black/white lists (spec, Event History). */
+  skipped: { session_filter: number };
+  /** Why the last write failed; null once a write succeeds again. */
+  lastError: string | null;
+}
+
+/** Who reads the history: the audience filters are applied to it. */
+export interface HistoryReader {
+  authid: string;
+  authrole: string;
+  /** The router's own sessions see everything. */
+  trusted: boolean;
+}
+
+interface Queued {
+  realm: string;
+  rule: HistoryRule;
+  topic: string;
+  timeUs: number;
+  publication: number;
+  publisher: AcceptedPublication['publisher'];
+  payload: Payload;
+  extra: string | null;
+  bytes: number;
+}
+
+interface Extra {
+  /** A transparent payload (Payload Passthru Mode) in place of args/kwargs. */
+  t?: 1;
+  eligible_authid?: string[];
+  eligible_authrole?: string[];
+  exclude_authid?: string[];
+  exclude_authrole?: string[];
+  [passthru: string]: unknown;
+}
+
+/** One realm's port: the broker asks `records(topic)` per publication and hands over the ones
+ * a rule names. The most specific rule wins (exact, longest prefix, then wildcard). */
+class RealmHistory implements EventHistory {
+  private readonly rules = new UriIndex<HistoryRule>();
+  /** topic -> its rule, or null for none: most publications repeat a few topics. */
+  private readonly cache = new Map<string, HistoryRule | null>();
+
+  constructor(
+    readonly realm: string,
+    rules: readonly HistoryRule[],
+    private readonly service: EventHistoryService,
+  ) {
+    for (const r of rules) this.rules.set(r.uri, r.match, r);
+  }
+
+  ruleFor(topic: string): HistoryRule | undefined {
+    const hit = this.cache.get(topic);
+    if (hit !== undefined) return hit ?? undefined;
+    const rule = this.rules.matchBest(topic)?.value;
+    if (this.cache.size >= RULE_CACHE_SIZE) this.cache.clear();
+    this.cache.set(topic, rule ?? null);
+    return rule;
+  }
+
+  /** Whether a subscription's events can be in the history at all (exact: its topic has a rule). */
+  covers(uri: string, match: MatchPolicy): boolean {
+    return match !== 'exact' || this.ruleFor(uri) !== undefined;
+  }
+
+  records(topic: string): boolean {
+    return this.ruleFor(topic) !== undefined;
+  }
+
+  record(p: AcceptedPublication): void {
+    const rule = this.ruleFor(p.topic);
+    if (rule) this.service.enqueue(this.realm, rule, p);
+  }
+}
+
+export interface EventHistoryOptions {
+  dataDir: string;
+  settings: HistorySettings;
+  /** realm name -> its rules; realms without rules keep no history. */
+  rules: ReadonlyMap<string, readonly HistoryRule[]>;
+  logger: Logger;
+}
+
+export class EventHistoryService {
+  readonly store: HistoryStore;
+  private readonly ports = new Map<string, RealmHistory>();
+  private readonly settings: HistorySettings;
+  private readonly log: Logger;
+  private readonly dropLog: RateLimitedLog;
+  private queue: Queued[] = [];
+  private queuedBytes = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private flushSoon: NodeJS.Immediate | undefined;
+  private readonly sweepTimer: NodeJS.Timeout;
+  private written = 0;
+  private lastError: string | null = null;
+  private closed = false;
+  private readonly dropped: Record<HistoryDropReason, number> = { queue_full: 0, storage_error: 0, not_encodable: 0, stopped: 0 };
+  private readonly skipped = { session_filter: 0 };
+
+  constructor(options: EventHistoryOptions) {
+    this.settings = options.settings;
+    this.log = options.logger.child('history');
+    this.dropLog = new RateLimitedLog(this.log);
+    for (const [realm, rules] of options.rules) if (rules.length > 0) this.ports.set(realm, new RealmHistory(realm, rules, this));
+    this.store = new HistoryStore({
+      path: join(options.dataDir, HISTORY_FILE),
+      maxBytes: this.settings.maxBytes,
+      ruleFor: (realm, topic) => this.ports.get(realm)?.ruleFor(topic),
+      logger: this.log,
+    });
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer.unref();
+  }
+
+  /** The port for a realm's broker; undefined when the realm has no history rules. */
+  portFor(realm: string): EventHistory | undefined {
+    return this.ports.get(realm);
+  }
+
+  /** Called from the publish step (through the port): only queues. */
+  enqueue(realm: string, rule: HistoryRule, p: AcceptedPublication): void {
+    if (this.closed) {
+      this.dropped.stopped++;
+      return;
+    }
+    // Most publications carry no options at all: look at them only when there are some.
+    const o = p.options;
+    let extra: Extra | undefined;
+    for (const key in o) {
+      if (!Object.hasOwn(o, key)) continue;
+      if (key === 'exclude' || key === 'eligible') {
+        this.skipped.session_filter++;
+        return;
+      }
+      if (EXTRA_KEYS.has(key)) (extra ??= {})[key] = o[key] as never;
+    }
+    const bytes = payloadBytes(p.payload);
+    if (this.queue.length >= this.settings.maxQueuedEvents || this.queuedBytes + bytes > this.settings.maxQueuedBytes) {
+      this.dropped.queue_full++;
+      this.dropLog.warn('queue_full', 'event history writer is behind: publication not recorded', {
+        realm,
+        topic: p.topic,
+        queued: this.queue.length,
+        queuedBytes: this.queuedBytes,
+      });
+      return;
+    }
+    if (p.payload.payload !== undefined) (extra ??= {}).t = 1;
+    this.queue.push({
+      realm,
+      rule,
+      topic: p.topic,
+      timeUs: Date.now() * 1000,
+      publication: p.publication,
+      publisher: p.publisher,
+      payload: p.payload,
+      extra: extra ? JSON.stringify(extra) : null,
+      bytes,
+    });
+    this.queuedBytes += bytes;
+    if (this.queue.length >= BATCH_EVENTS) this.flushSoon ??= setImmediate(() => this.flush());
+    else this.flushTimer ??= setTimeout(() => this.flush(), this.settings.flushIntervalMs);
+  }
+
+  /** Commits everything queued in one transaction. Runs outside routing (timer, or before a read). */
+  flush(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    if (this.flushSoon) clearImmediate(this.flushSoon);
+    this.flushTimer = undefined;
+    this.flushSoon = undefined;
+    if (this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.queuedBytes = 0;
+    const rows: NewHistoryEvent[] = [];
+    for (const q of batch) {
+      const row = this.toRow(q);
+      if (row) rows.push(row);
+    }
+    try {
+      this.store.append(rows);
+      this.written += rows.length;
+      this.lastError = null;
+    } catch (err) {
+      this.dropped.storage_error += rows.length;
+      this.lastError = `writing ${rows.length} events failed: ${String(err)}`;
+      this.dropLog.error('storage_error', 'event history could not write a batch: those publications are not recorded', {
+        events: rows.length,
+        error: String(err),
+      });
+    }
+  }
+
+  private toRow(q: Queued): NewHistoryEvent | undefined {
+    const encoded = q.payload.encoded;
+    let serializer: string;
+    let count: number;
+    let bytes: Buffer;
+    if (encoded) {
+      serializer = encoded.serializer;
+      count = encoded.count;
+      bytes = Buffer.isBuffer(encoded.bytes) ? encoded.bytes : Buffer.from(encoded.bytes.buffer, encoded.bytes.byteOffset, encoded.bytes.byteLength);
+    } else {
+      // A publication from an in-process session (a bridge, a testament) was never encoded.
+      const elements = payloadElements(q.payload);
+      serializer = 'cbor';
+      count = elements.length;
+      try {
+        const cbor = serializerByName('cbor');
+        bytes = count === 0 || !cbor ? Buffer.alloc(0) : cbor.tail(cbor.encode(elements), 0);
+      } catch (err) {
+        this.dropped.not_encodable++;
+        this.dropLog.warn('not_encodable', 'event history cannot store this payload: publication not recorded', { topic: q.topic, error: String(err) });
+        return undefined;
+      }
+    }
+    return {
+      realm: q.realm,
+      topic: q.topic,
+      rule: q.rule,
+      timeUs: q.timeUs,
+      publication: q.publication,
+      session: q.publisher?.session ?? null,
+      authid: q.publisher?.authid ?? null,
+      authrole: q.publisher?.authrole ?? null,
+      serializer,
+      count,
+      payload: bytes,
+      extra: q.extra,
+    };
+  }
+
+  /** Whether a realm keeps history, and whether a subscription (uri, match) can have any:
+   * `undefined` = unavailable (wamp.error.history_unavailable, as Crossbar.io answers). */
+  available(realm: string, uri: string, match: MatchPolicy): boolean {
+    return this.ports.get(realm)?.covers(uri, match) === true;
+  }
+
+  /** wamp.subscription.get_events: the newest `limit` events of the topics the subscription
+   * matches, newest first, in Crossbar.io's shape (router/realmstore.py, memory store): time_ns,
+   * realm, session_id, authid, authrole, publication, topic, args, kwargs — plus the spec's
+   * draft fields timestamp (RFC 3339) and subscription. Undefined when unavailable. */
+  getEvents(realm: string, subscription: { id: number; uri: string; match: MatchPolicy }, limit: number, reader: HistoryReader): Dict[] | undefined {
+    if (!this.available(realm, subscription.uri, subscription.match)) return undefined;
+    this.flush(); // what was accepted before this call is in the answer
+    const ids: number[] = [];
+    if (subscription.match === 'exact') {
+      const id = this.store.topicId(realm, subscription.uri);
+      if (id !== undefined) ids.push(id);
+    } else {
+      const probe = new UriIndex<true>();
+      probe.set(subscription.uri, subscription.match, true);
+      for (const t of this.store.topicsOf(realm)) if (probe.matchAll(t.topic).length > 0) ids.push(t.id);
+    }
+    const out: Dict[] = [];
+    let before = Number.MAX_SAFE_INTEGER;
+    while (out.length < limit) {
+      const page = this.store.newest(ids, limit - out.length, before);
+      for (const e of page) {
+        before = e.seq;
+        const extra = e.extra ? (JSON.parse(e.extra) as Extra) : undefined;
+        if (extra && !reader.trusted && !inAudience(extra, reader)) continue;
+        const event = this.toEvent(e, extra, subscription.id);
+        if (event) out.push(event);
+      }
+      if (page.length === 0) break;
+    }
+    return out;
+  }
+
+  private toEvent(e: StoredHistoryEvent, extra: Extra | undefined, subscription: number): Dict | undefined {
+    let elements: unknown[];
+    try {
+      const s = serializerByName(e.serializer);
+      if (!s) throw new Error(`unknown serializer ${e.serializer}`);
+      // The stored bytes are list elements without their list: put them behind a one-element head.
+      elements = e.count === 0 ? [] : (s.decode(s.encodeWithTail([0], e.payload, e.count)) as unknown[]).slice(1);
+    } catch (err) {
+      this.dropLog.error('unreadable', 'event history row cannot be decoded: left out of the answer', { topic: e.topic, error: String(err) });
+      return undefined;
+    }
+    const transparent = extra?.t === 1;
+    const event: Dict = {
+      time_ns: BigInt(e.timeUs) * 1000n,
+      realm: e.realm,
+      session_id: e.session,
+      authid: e.authid,
+      authrole: e.authrole,
+      publication: e.publication,
+      topic: e.topic,
+      args: transparent ? null : (elements[0] ?? null),
+      kwargs: transparent ? null : (elements[1] ?? null),
+      timestamp: new Date(Math.floor(e.timeUs / 1000)).toISOString(),
+      subscription,
+    };
+    if (transparent) event.payload = elements[0];
+    if (extra) for (const k of PASSTHRU) if (extra[k] !== undefined) event[k] = extra[k];
+    return event;
+  }
+
+  private sweep(): void {
+    if (this.closed) return;
+    try {
+      this.store.expire();
+    } catch (err) {
+      this.dropLog.error('expire_failed', 'event history could not remove expired events', { error: String(err) });
+    }
+  }
+
+  status(): HistoryStatus {
+    return {
+      file: this.store.path,
+      rows: this.store.rowCount,
+      bytes: this.store.byteCount,
+      maxBytes: this.settings.maxBytes,
+      fileBytes: this.store.fileBytes(),
+      topics: this.store.topicCount,
+      queued: this.queue.length,
+      queuedBytes: this.queuedBytes,
+      written: this.written,
+      evicted: { ...this.store.evicted },
+      dropped: { ...this.dropped },
+      skipped: { ...this.skipped },
+      lastError: this.lastError,
+    };
+  }
+
+  /** Writes what is queued and closes the file. Later publications are counted as `stopped`. */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    clearInterval(this.sweepTimer);
+    this.store.close();
+  }
+}
+
+function payloadElements(p: Payload): unknown[] {
+  if (p.payload !== undefined) return [p.payload];
+  if (p.kwargs !== undefined) return [p.args ?? [], p.kwargs];
+  if (p.args !== undefined) return [p.args];
+  return [];
+}
+
+/** What a queued publication holds on to: its encoded bytes, or a rough size of its values. */
+function payloadBytes(p: Payload): number {
+  if (p.encoded) return p.encoded.bytes.byteLength;
+  if (p.payload !== undefined) return typeof p.payload === 'string' ? p.payload.length : p.payload.byteLength;
+  return 64; // decoded values of an in-process publisher: counted by the event cap instead
+}
+
+function inAudience(e: Extra, r: HistoryReader): boolean {
+  if (e.exclude_authid?.includes(r.authid) || e.exclude_authrole?.includes(r.authrole)) return false;
+  if (e.eligible_authid && !e.eligible_authid.includes(r.authid)) return false;
+  if (e.eligible_authrole && !e.eligible_authrole.includes(r.authrole)) return false;
+  return true;
+}

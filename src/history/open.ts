@@ -1,0 +1,21 @@
+// Opens the event history a config asks for (the composition root calls it before the router
+// exists, so each realm's broker gets its port at construction). No rules anywhere: no file.
+
+import { mkdirSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import type { GatewayConfig } from '../config/types';
+import type { Logger } from '../util/logger';
+import { EventHistoryService } from './event-history';
+import { resolveRules, resolveSettings, type HistoryRule } from './history-config';
+
+export function openEventHistory(config: GatewayConfig, logger: Logger): EventHistoryService | undefined {
+  const rules = new Map<string, HistoryRule[]>();
+  for (const r of config.realms) {
+    const list = resolveRules(r.history);
+    if (list.length > 0) rules.set(r.name, list);
+  }
+  if (rules.size === 0) return undefined;
+  const dataDir = resolvePath(config.dataDir ?? 'data');
+  mkdirSync(dataDir, { recursive: true });
+  return new EventHistoryService({ dataDir, settings: resolveSettings(config.history), rules, logger });
+}
