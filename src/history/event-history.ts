@@ -60,16 +60,15 @@ export interface HistoryReader {
   trusted: boolean;
 }
 
-interface Queued {
-  realm: string;
-  rule: HistoryRule;
-  topic: string;
-  timeUs: number;
-  publication: number;
-  publisher: AcceptedPublication['publisher'];
-  payload: Payload;
-  extra: string | null;
-  bytes: number;
+/** A queued row; `local` holds the values of an in-process publisher until the flush encodes them. */
+interface PendingRow extends NewHistoryEvent {
+  local?: Payload | undefined;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 interface Extra {
@@ -135,7 +134,7 @@ export class EventHistoryService {
   private readonly settings: HistorySettings;
   private readonly log: Logger;
   private readonly dropLog: RateLimitedLog;
-  private queue: Queued[] = [];
+  private queue: PendingRow[] = [];
   private queuedBytes = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushSoon: NodeJS.Immediate | undefined;
@@ -195,17 +194,26 @@ export class EventHistoryService {
       return;
     }
     if (p.payload.payload !== undefined) (extra ??= {}).t = 1;
-    this.queue.push({
+    // The row as stored, built here so the flush only writes it. It keeps the encoded payload (a
+    // view of the received frame), never the decoded message; an in-process publisher's values
+    // are encoded at flush time, outside the publish step.
+    const encoded = p.payload.encoded;
+    const row: PendingRow = {
       realm,
-      rule,
       topic: p.topic,
+      rule,
       timeUs: Date.now() * 1000,
       publication: p.publication,
-      publisher: p.publisher,
-      payload: p.payload,
+      session: p.publisher?.session ?? null,
+      authid: p.publisher?.authid ?? null,
+      authrole: p.publisher?.authrole ?? null,
+      serializer: encoded ? encoded.serializer : 'cbor',
+      count: encoded ? encoded.count : 0,
+      payload: encoded ? asBuffer(encoded.bytes) : EMPTY,
       extra: extra ? JSON.stringify(extra) : null,
-      bytes,
-    });
+    };
+    if (!encoded) row.local = p.payload;
+    this.queue.push(row);
     this.queuedBytes += bytes;
     if (this.queue.length >= BATCH_EVENTS) this.flushSoon ??= setImmediate(() => this.flush());
     else this.flushTimer ??= setTimeout(() => this.flush(), this.settings.flushIntervalMs);
@@ -221,11 +229,7 @@ export class EventHistoryService {
     const batch = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    const rows: NewHistoryEvent[] = [];
-    for (const q of batch) {
-      const row = this.toRow(q);
-      if (row) rows.push(row);
-    }
+    const rows = batch.some((r) => r.local) ? batch.filter((r) => this.encodeLocal(r)) : batch;
     try {
       this.store.append(rows);
       this.written += rows.length;
@@ -240,43 +244,22 @@ export class EventHistoryService {
     }
   }
 
-  private toRow(q: Queued): NewHistoryEvent | undefined {
-    const encoded = q.payload.encoded;
-    let serializer: string;
-    let count: number;
-    let bytes: Buffer;
-    if (encoded) {
-      serializer = encoded.serializer;
-      count = encoded.count;
-      bytes = Buffer.isBuffer(encoded.bytes) ? encoded.bytes : Buffer.from(encoded.bytes.buffer, encoded.bytes.byteOffset, encoded.bytes.byteLength);
-    } else {
-      // A publication from an in-process session (a bridge, a testament) was never encoded.
-      const elements = payloadElements(q.payload);
-      serializer = 'cbor';
-      count = elements.length;
-      try {
-        const cbor = serializerByName('cbor');
-        bytes = count === 0 || !cbor ? Buffer.alloc(0) : cbor.tail(cbor.encode(elements), 0);
-      } catch (err) {
-        this.dropped.not_encodable++;
-        this.dropLog.warn('not_encodable', 'event history cannot store this payload: publication not recorded', { topic: q.topic, error: String(err) });
-        return undefined;
-      }
+  /** Encodes an in-process publisher's values (never encoded by a transport) as CBOR. */
+  private encodeLocal(row: PendingRow): boolean {
+    const local = row.local;
+    if (!local) return true;
+    row.local = undefined;
+    const elements = payloadElements(local);
+    row.count = elements.length;
+    try {
+      const cbor = serializerByName('cbor');
+      row.payload = elements.length === 0 || !cbor ? EMPTY : cbor.tail(cbor.encode(elements), 0);
+      return true;
+    } catch (err) {
+      this.dropped.not_encodable++;
+      this.dropLog.warn('not_encodable', 'event history cannot store this payload: publication not recorded', { topic: row.topic, error: String(err) });
+      return false;
     }
-    return {
-      realm: q.realm,
-      topic: q.topic,
-      rule: q.rule,
-      timeUs: q.timeUs,
-      publication: q.publication,
-      session: q.publisher?.session ?? null,
-      authid: q.publisher?.authid ?? null,
-      authrole: q.publisher?.authrole ?? null,
-      serializer,
-      count,
-      payload: bytes,
-      extra: q.extra,
-    };
   }
 
   /** Whether a realm keeps history, and whether a subscription (uri, match) can have any:
