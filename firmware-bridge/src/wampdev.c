@@ -129,28 +129,31 @@ static void empty_map(wampdev_cbor_writer_t *w) { wampdev_cbor_put_map(w, 0); }
 static void send_hello(wampdev_t *dev)
 {
     wampdev_cbor_writer_t *w = begin(dev);
-    const char *const roles[4] = {"publisher", "subscriber", "caller", "callee"};
-    int i;
     wampdev_cbor_put_array(w, 3);
     wampdev_cbor_put_uint(w, MSG_HELLO);
     wampdev_cbor_put_text(w, dev->realm);
     wampdev_cbor_put_map(w, 2u + (dev->cfg.authid ? 1u : 0u) + (dev->cfg.ticket ? 1u : 0u));
-    wampdev_cbor_put_text(w, "roles");
+    /* Literals through _P: on AVR they stay in flash (WAMPDEV_P). */
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("roles"));
     wampdev_cbor_put_map(w, 4);
-    for (i = 0; i < 4; i++) {
-        wampdev_cbor_put_text(w, roles[i]);
-        empty_map(w);
-    }
-    wampdev_cbor_put_text(w, "agent");
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("publisher"));
+    empty_map(w);
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("subscriber"));
+    empty_map(w);
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("caller"));
+    empty_map(w);
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("callee"));
+    empty_map(w);
+    wampdev_cbor_put_text_P(w, WAMPDEV_P("agent"));
     wampdev_cbor_put_text(w, dev->cfg.agent);
     if (dev->cfg.authid) {
-        wampdev_cbor_put_text(w, "authid");
+        wampdev_cbor_put_text_P(w, WAMPDEV_P("authid"));
         wampdev_cbor_put_text(w, dev->cfg.authid);
     }
     if (dev->cfg.ticket) {
-        wampdev_cbor_put_text(w, "authmethods");
+        wampdev_cbor_put_text_P(w, WAMPDEV_P("authmethods"));
         wampdev_cbor_put_array(w, 1);
-        wampdev_cbor_put_text(w, "ticket");
+        wampdev_cbor_put_text_P(w, WAMPDEV_P("ticket"));
     }
     (void)finish(dev);
     dev->state = WAMPDEV_STATE_JOINING;
@@ -353,7 +356,7 @@ wampdev_cbor_writer_t *wampdev_publish_begin(wampdev_t *dev, const char *topic, 
     wampdev_cbor_put_uint(w, dev->building_request);
     if (acknowledge) {
         wampdev_cbor_put_map(w, 1);
-        wampdev_cbor_put_text(w, "acknowledge");
+        wampdev_cbor_put_text_P(w, WAMPDEV_P("acknowledge"));
         wampdev_cbor_put_bool(w, 1);
     } else {
         empty_map(w);
@@ -632,7 +635,7 @@ static void handle_message(wampdev_t *dev, const wampdev_cbor_t *msg)
             wampdev_cbor_put_array(w, 3);
             wampdev_cbor_put_uint(w, MSG_ABORT);
             empty_map(w);
-            wampdev_cbor_put_text(w, "wamp.error.no_auth_method");
+            wampdev_cbor_put_text_P(w, WAMPDEV_P("wamp.error.no_auth_method"));
             (void)finish(dev);
             end_session(dev, "wamp.error.no_auth_method");
         }

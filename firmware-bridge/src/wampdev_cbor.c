@@ -107,6 +107,18 @@ void wampdev_cbor_put_text(wampdev_cbor_writer_t *w, const char *s)
     wampdev_cbor_put_textn(w, s, strlen(s));
 }
 
+#ifdef __AVR__
+void wampdev_cbor_put_text_P(wampdev_cbor_writer_t *w, const char *flash_str)
+{
+    size_t i, n = strlen_P(flash_str);
+    put_head(w, 3, n);
+    for (i = 0; i < n; i++) {
+        uint8_t c = pgm_read_byte(flash_str + i);
+        put_bytes(w, &c, 1);
+    }
+}
+#endif
+
 void wampdev_cbor_put_bytes(wampdev_cbor_writer_t *w, const uint8_t *b, size_t len)
 {
     put_head(w, 2, len);

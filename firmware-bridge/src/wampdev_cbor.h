@@ -31,6 +31,17 @@ void wampdev_cbor_put_double(wampdev_cbor_writer_t *w, double v);
 void wampdev_cbor_put_float(wampdev_cbor_writer_t *w, float v);
 /* NUL-terminated text; a NULL pointer is written as an empty string. */
 void wampdev_cbor_put_text(wampdev_cbor_writer_t *w, const char *s);
+/* A text string from program memory: on AVR, where string literals otherwise take RAM, write
+ * wampdev_cbor_put_text_P(w, WAMPDEV_P("key")) and the literal stays in flash. Elsewhere it is
+ * wampdev_cbor_put_text. */
+#ifdef __AVR__
+#include <avr/pgmspace.h>
+#define WAMPDEV_P(s) PSTR(s)
+void wampdev_cbor_put_text_P(wampdev_cbor_writer_t *w, const char *flash_str);
+#else
+#define WAMPDEV_P(s) (s)
+#define wampdev_cbor_put_text_P wampdev_cbor_put_text
+#endif
 void wampdev_cbor_put_textn(wampdev_cbor_writer_t *w, const char *s, size_t len);
 void wampdev_cbor_put_bytes(wampdev_cbor_writer_t *w, const uint8_t *b, size_t len);
 /* Headers only: the caller then writes exactly n items (2n for a map: key, value, ...). */

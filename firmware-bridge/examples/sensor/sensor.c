@@ -59,9 +59,10 @@ static void on_add(wampdev_t *d, void *ctx, uint64_t request, const wampdev_cbor
     wampdev_send(d);
 }
 
+/* key: a WAMPDEV_P literal (kept in flash on AVR). */
 static void put_kv(wampdev_cbor_writer_t *w, const char *key, uint32_t v)
 {
-    wampdev_cbor_put_text(w, key);
+    wampdev_cbor_put_text_P(w, key);
     wampdev_cbor_put_uint(w, v);
 }
 
@@ -78,16 +79,16 @@ static void on_stats(wampdev_t *d, void *ctx, uint64_t request, const wampdev_cb
     if (!w) return;
     wampdev_cbor_put_array(w, 0);
     wampdev_cbor_put_map(w, 10);
-    put_kv(w, "stack_used", plat_stack_used());
-    put_kv(w, "stack_free", plat_stack_free());
-    put_kv(w, "frames_in", s->frames_in);
-    put_kv(w, "frames_out", s->frames_out);
-    put_kv(w, "crc_errors", s->crc_errors);
-    put_kv(w, "cobs_errors", s->cobs_errors);
-    put_kv(w, "oversized", s->oversized);
-    put_kv(w, "bad_messages", s->bad_messages);
-    put_kv(w, "pings", s->pings);
-    put_kv(w, "joins", joins);
+    put_kv(w, WAMPDEV_P("stack_used"), plat_stack_used());
+    put_kv(w, WAMPDEV_P("stack_free"), plat_stack_free());
+    put_kv(w, WAMPDEV_P("frames_in"), s->frames_in);
+    put_kv(w, WAMPDEV_P("frames_out"), s->frames_out);
+    put_kv(w, WAMPDEV_P("crc_errors"), s->crc_errors);
+    put_kv(w, WAMPDEV_P("cobs_errors"), s->cobs_errors);
+    put_kv(w, WAMPDEV_P("oversized"), s->oversized);
+    put_kv(w, WAMPDEV_P("bad_messages"), s->bad_messages);
+    put_kv(w, WAMPDEV_P("pings"), s->pings);
+    put_kv(w, WAMPDEV_P("joins"), joins);
     wampdev_send(d);
 }
 
