@@ -84,7 +84,7 @@ async function killStaleCallees(client: WampClient, r: CloudRegistration, log: L
       if (typeof id !== 'number' || id === client.sessionId) continue;
       const info = (await client.call('wamp.session.get', [id])).args[0] as Dict | undefined;
       if (info?.authid !== authid || info.authrole !== authrole) continue;
-      await client.call('wamp.session.kill', [id], { reason: 'wamp.close.killed', message: 'replaced by a new session of the same gateway' });
+      await client.call('wamp.session.kill', [id], { reason: ErrorUri.killed, message: 'replaced by a new session of the same gateway' });
       killed++;
     }
     if (killed > 0) log.info('uplink ended its stale session(s) at the cloud through the meta API', { rule: r.rule, procedure: r.procedure, killed });
