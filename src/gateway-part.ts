@@ -11,6 +11,7 @@ import type { Router } from './core/router';
 import type { Peer } from './protocol/peer';
 import { attachLocal } from './transports/local';
 import type { Logger } from './util/logger';
+import type { CloudServices } from './cloud-services';
 
 export type { LocalIdentity, RealmSessions, RouterCounters, RouterView, SessionQueue };
 export { DROP_REASONS, type DropReason } from './core/router-view';
@@ -128,11 +129,17 @@ export interface PartContext {
   maxMessageBytes: number;
   /** Read-only: what ops shows (router counters, listeners, every part's status). */
   gateway: GatewayView;
+  /** What parts offer the cloud through the uplink (the admin part offers, the uplink carries). */
+  cloud?: CloudServices;
 }
 
 export interface GatewayPart {
   /** Unique among the gateway's parts ("mqtt:field", "uplink"). */
   readonly name: string;
+  /** The config this part depends on, as a stable string (gateway-reload.ts `fingerprint` of its
+   * section): a live reload keeps the running part when the new config gives the same key, and
+   * restarts it otherwise. Without one, the part restarts on any config change. */
+  readonly configKey?: string;
   start(ctx: PartContext): Promise<void>;
   stop(): Promise<void>;
   /** Cheap and synchronous: called on every status page, /metrics scrape and sample tick. */

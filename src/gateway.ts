@@ -17,9 +17,16 @@ import { startWebSocketServer } from './transports/websocket/server';
 import type { TransportLimits } from './transports/limits';
 import { ConnectionGuard } from './transports/connection-guard';
 import { createLogger, type Logger } from './util/logger';
+<<<<<<< HEAD
 import { openEventHistory } from './history/open';
 import type { EventHistoryService } from './history/event-history';
 import { HistoryPart } from './history/part';
+=======
+import { fingerprint, planReload, sessionLimitsOf, type Change, type ReloadPlan } from './gateway-reload';
+import { ErrorUri } from './protocol/error-uris';
+import { CloudServices } from './cloud-services';
+import type { RealmOptions } from './core/realm';
+>>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
 
 export interface RunningListener {
   config: ListenerConfig;
@@ -40,21 +47,56 @@ export function describeAddress(listener: ListenerConfig, address: ListenAddress
   return listener.type === 'websocket' ? `${scheme}://${host}:${address.port}${listener.path ?? '/ws'}` : `${scheme}://${host}:${address.port}`;
 }
 
+/** What a live reload did (Gateway.reload): the plan carried out, plus the parts. */
+export interface ReloadReport extends ReloadPlan {
+  parts: Record<string, Change>;
+  /** Parts that failed to start with the new config (they stay stopped; see the log). */
+  failedParts: Record<string, string>;
+}
+
+function realmOptions(r: GatewayConfig['realms'][number], auth: GatewayAuth): RealmOptions {
+  const realm: RealmOptions = { name: r.name };
+  if (r.uriCheck) realm.uriCheck = r.uriCheck;
+  if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
+  const authorizer = auth.authorizerFor(r);
+  if (authorizer) realm.authorizer = authorizer;
+  return realm;
+}
+
+/** A part's identity across a reload: its configKey when it has one, else the whole config (minus
+ * what never reaches a part), so a part that says nothing restarts on any change. */
+function partKey(part: GatewayPart, config: GatewayConfig): string {
+  return part.configKey ?? fingerprint({ ...config, log: undefined });
+}
+
 export class Gateway {
   readonly listeners: RunningListener[] = [];
   readonly parts: GatewayPart[] = [];
   private stopping: Promise<void> | undefined;
+  private reloading: Promise<ReloadReport> | undefined;
+  /** part -> the config it was started with (for partKey). */
+  private readonly partConfig = new Map<GatewayPart, GatewayConfig>();
+  private factories: PartFactory[] = [];
+  /** Kept across reloads: the admin part offers, the uplink carries (cloud-services.ts). */
+  readonly cloud = new CloudServices();
 
   /** One for all listeners: the pending-connection caps and the buffer budget are per process. */
   readonly guard: ConnectionGuard;
 
   private constructor(
-    readonly config: GatewayConfig,
+    /** The running config; replaced by reload(). */
+    public config: GatewayConfig,
     readonly router: Router,
     readonly logger: Logger,
     private readonly metaApi: MetaApis,
+<<<<<<< HEAD
     /** The event history, when a realm has history rules. */
     readonly history: EventHistoryService | undefined,
+=======
+    /** Its `auth` is replaced by reload() when principals or permissions change; the router asks
+     * through this holder. */
+    private readonly current: { auth: GatewayAuth },
+>>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
   ) {
     this.guard = new ConnectionGuard(config.limits, logger, (reason) => router.stats.countClose(reason));
   }
@@ -63,6 +105,7 @@ export class Gateway {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     // Throws ConfigError before anything listens (e.g. a secret's environment variable is unset).
     const auth = new GatewayAuth(config, logger);
+<<<<<<< HEAD
     const history = openEventHistory(config, logger);
     const router = new Router({
       logger,
@@ -82,27 +125,31 @@ export class Gateway {
     });
     auth.attach(router);
     const gateway = new Gateway(config, router, logger, startMetaApi(router, history ? { history } : {}), history);
+=======
+    // The router asks whichever GatewayAuth is current: reload() may replace it.
+    const current = { auth };
+    const router = new Router({
+      logger,
+      // A copy: reload() assigns new session limits onto it, which every session reads live.
+      limits: { ...config.limits },
+      realms: config.realms.map((r) => realmOptions(r, auth)),
+      authenticatorFor: (t: TransportInfo) => current.auth.authenticatorFor(t),
+      onAuthFailure: (t: TransportInfo) => current.auth.onAuthFailure(t),
+    });
+    auth.attach(router);
+    const gateway = new Gateway(config, router, logger, startMetaApi(router), current);
+    gateway.factories = options.parts ?? [];
+>>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
     try {
       await gateway.metaApi.ready;
       if (history) gateway.parts.push(new HistoryPart(history));
       for (const l of config.listeners) await gateway.listen(l);
-      const view: GatewayView = {
-        router: routerView(router),
-        listeners: () => gateway.listeners.map((l) => ({ name: l.config.name, type: l.config.type, address: describeAddress(l.config, l.address) })),
-        parts: () => gateway.partStatus(),
-      };
-      const ctx: PartContext = {
-        sessions: localSessions(router),
-        realms: config.realms.map((r) => r.name),
-        logger,
-        dataDir: resolvePath(config.dataDir ?? 'data'),
-        maxMessageBytes: config.limits.maxMessageBytes,
-        gateway: view,
-      };
-      for (const factory of options.parts ?? []) {
+      const ctx = gateway.partContext(config);
+      for (const factory of gateway.factories) {
         for (const part of factory(config)) {
           // Pushed before start so a part that fails half-way is still stopped.
           gateway.parts.push(part);
+          gateway.partConfig.set(part, config);
           await part.start(ctx);
         }
       }
@@ -141,6 +188,133 @@ export class Gateway {
       .info('listening', { listener: l.name, url: describeAddress(l, address), serializers: serializers.map((s) => s.name).join(',') });
   }
 
+  private partContext(config: GatewayConfig): PartContext {
+    // Read live: a part a reload kept (ops) sees the listeners and parts running now.
+    const view: GatewayView = {
+      router: routerView(this.router),
+      listeners: () => this.listeners.map((l) => ({ name: l.config.name, type: l.config.type, address: describeAddress(l.config, l.address) })),
+      parts: () => this.partStatus(),
+    };
+    return {
+      sessions: localSessions(this.router),
+      realms: config.realms.map((r) => r.name),
+      logger: this.logger,
+      dataDir: resolvePath(config.dataDir ?? 'data'),
+      maxMessageBytes: config.limits.maxMessageBytes,
+      gateway: view,
+      cloud: this.cloud,
+    };
+  }
+
+  /**
+   * Applies a new, already validated config without a restart (SIGHUP, `systemctl reload`, the
+   * admin part). Authentication is built first: if it throws (a secret cannot be read) nothing
+   * has changed. Then: session limits assigned live; realms removed, restarted or added, and every
+   * realm's authorizer swapped; listeners whose settings changed closed and reopened; parts whose
+   * section changed stopped and started again. Everything not named keeps running: its sessions
+   * stay. One reload at a time.
+   */
+  reload(next: GatewayConfig): Promise<ReloadReport> {
+    if (this.stopping) return Promise.reject(new Error('the gateway is stopping'));
+    const run = (this.reloading ?? Promise.resolve()).catch(() => undefined).then(() => this.applyReload(next));
+    this.reloading = run;
+    return run;
+  }
+
+  private async applyReload(next: GatewayConfig): Promise<ReloadReport> {
+    const log = this.logger.child('gateway');
+    const plan = planReload(this.config, next);
+    // Both throw ConfigError before anything changed (a factory can see a cross-section problem).
+    const wanted = this.factories.flatMap((f) => f(next));
+    const auth = plan.auth ? new GatewayAuth(next, this.logger) : this.current.auth;
+    if (auth !== this.current.auth) {
+      auth.attach(this.router);
+      this.current.auth.close();
+      this.current.auth = auth;
+    }
+    Object.assign(this.router.limits, sessionLimitsOf(next));
+    const nextRealms = new Map(next.realms.map((r) => [r.name, r]));
+    for (const [name, change] of Object.entries(plan.realms)) {
+      if (change === 'removed' || change === 'restarted') this.router.removeRealm(name, ErrorUri.closeRealm);
+      const r = nextRealms.get(name);
+      if (!r) continue;
+      if (change === 'added' || change === 'restarted') this.router.addRealm(realmOptions(r, auth));
+      else {
+        const realm = this.router.findRealm(name);
+        if (realm) realm.authorizer = realmOptions(r, auth).authorizer ?? realm.authorizer;
+      }
+    }
+    // Listeners: close before open, so a listener that moved to a port another one left can bind.
+    const nextListeners = new Map(next.listeners.map((l) => [l.name, l]));
+    for (const [name, change] of Object.entries(plan.listeners)) {
+      if (change !== 'removed' && change !== 'restarted') continue;
+      const i = this.listeners.findIndex((l) => l.config.name === name);
+      if (i < 0) continue;
+      const [running] = this.listeners.splice(i, 1);
+      await running?.server.close();
+    }
+    this.config = next;
+    for (const [name, change] of Object.entries(plan.listeners)) {
+      const l = nextListeners.get(name);
+      if (l && (change === 'added' || change === 'restarted')) await this.listen(l);
+      else if (l && change === 'kept') {
+        const running = this.listeners.find((r) => r.config.name === name);
+        if (running) running.config = l;
+      }
+    }
+    const { parts, failedParts } = await this.reloadParts(next, wanted);
+    const report: ReloadReport = { ...plan, parts, failedParts };
+    if (plan.restartRequired.length > 0) log.warn('reload: these settings take effect after a restart', { settings: plan.restartRequired.join(',') });
+    log.info('config reloaded', summarize(report));
+    return report;
+  }
+
+  /** Parts: kept when their config key is the same, else stopped (newest first) and started again
+   * in factory order; added and removed as the new config says. */
+  private async reloadParts(next: GatewayConfig, wanted: GatewayPart[]): Promise<{ parts: Record<string, Change>; failedParts: Record<string, string> }> {
+    const parts: Record<string, Change> = {};
+    const failedParts: Record<string, string> = {};
+    const keep = new Set<GatewayPart>();
+    const plan: Array<{ part: GatewayPart; start: boolean }> = [];
+    for (const candidate of wanted) {
+      const old = this.parts.find((p) => p.name === candidate.name);
+      const oldConfig = old ? this.partConfig.get(old) : undefined;
+      if (old && oldConfig && partKey(old, oldConfig) === partKey(candidate, next)) {
+        keep.add(old);
+        plan.push({ part: old, start: false });
+        parts[old.name] = 'kept';
+      } else {
+        plan.push({ part: candidate, start: true });
+        parts[candidate.name] = old ? 'restarted' : 'added';
+      }
+    }
+    for (const old of [...this.parts].reverse()) {
+      if (keep.has(old)) continue;
+      parts[old.name] ??= 'removed';
+      try {
+        await old.stop();
+      } catch (err) {
+        this.logger.child('gateway').error('part failed to stop', { part: old.name, error: String(err) });
+      }
+      this.partConfig.delete(old);
+    }
+    this.parts.length = 0;
+    const ctx = this.partContext(next);
+    for (const { part, start } of plan) {
+      this.parts.push(part);
+      if (!start) continue;
+      this.partConfig.set(part, next);
+      try {
+        await part.start(ctx);
+      } catch (err) {
+        failedParts[part.name] = (err as Error).message;
+        this.logger.child('gateway').error('reload: part failed to start', { part: part.name, error: (err as Error).message });
+        await part.stop().catch(() => undefined);
+      }
+    }
+    return { parts, failedParts };
+  }
+
   /** part name -> its status, in start order. */
   partStatus(): Record<string, PartStatus> {
     const out: Record<string, PartStatus> = {};
@@ -158,6 +332,8 @@ export class Gateway {
           this.logger.child('gateway').error('part failed to stop', { part: part.name, error: String(err) });
         }
       }
+      await this.reloading?.catch(() => undefined);
+      this.current.auth.close();
       this.metaApi.stop();
       await this.router.close();
       await Promise.allSettled(this.listeners.map((l) => l.server.close()));
@@ -169,4 +345,19 @@ export class Gateway {
     })();
     return this.stopping;
   }
+}
+
+function summarize(report: ReloadReport): Record<string, string> {
+  const changed = (m: Record<string, Change>): string =>
+    Object.entries(m)
+      .filter(([, c]) => c !== 'kept')
+      .map(([n, c]) => `${n}:${c}`)
+      .join(',') || 'none';
+  return {
+    listeners: changed(report.listeners),
+    realms: changed(report.realms),
+    parts: changed(report.parts),
+    auth: report.auth ? 'rebuilt' : 'unchanged',
+    liveLimits: report.liveLimits.join(',') || 'none',
+  };
 }

@@ -12,7 +12,9 @@ import { AGENT, VERSION } from '../util/version';
 import { createNotifier, startWatchdog } from '../ops/systemd-notify';
 import { runStatusCommand } from '../ops/status-command';
 import { createLogger, isJournalStream, withJournalPriority, type LogLevel } from '../util/logger';
-import { sectionValidators, gatewayOptions } from './wiring';
+import { sectionValidators, partFactoriesWith } from './wiring';
+import { ConfigControl } from './config-control';
+import { LogRing } from '../util/log-ring';
 import { initMessage, InitRefused, writeStarterFiles } from './init';
 import { hashSecret } from '../auth/principals';
 
@@ -73,6 +75,11 @@ function loadOrExit(path: string): GatewayConfig {
   }
 }
 
+/** CLOCK_MONOTONIC in µs, as sd_notify's RELOADING=1 wants it beside. */
+function monotonicUsec(): string {
+  return String(process.hrtime.bigint() / 1000n);
+}
+
 function sessionCount(gateway: Gateway): number {
   let n = 0;
   for (const s of gateway.router.sessions.values()) if (!s.hidden) n++;
@@ -85,13 +92,21 @@ const STATUS_REFRESH_MS = 30_000;
 async function start(args: Parsed): Promise<void> {
   const configPath = args.flags.get('config');
   if (configPath === true) fail('--config needs a file path', 2);
-  const config = configPath ? loadOrExit(configPath) : defaultConfig();
   const level = args.flags.get('log-level');
-  if (level !== undefined) {
-    if (level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error') fail('--log-level must be debug, info, warn or error', 2);
-    config.log.level = level as LogLevel;
-  }
-  const logger = createLogger({ level: config.log.level });
+  if (level !== undefined && level !== 'debug' && level !== 'info' && level !== 'warn' && level !== 'error')
+    fail('--log-level must be debug, info, warn or error', 2);
+  // Read once up front for the log level and a config error's exit 78; the controller reads it
+  // again (with what a remote apply left in the data dir) to start.
+  const fileConfig = configPath ? loadOrExit(configPath) : defaultConfig();
+  const logLevel = (level as LogLevel | undefined) ?? fileConfig.log.level;
+  const logRing = new LogRing();
+  const logger = createLogger({
+    level: logLevel,
+    write: (lvl, text) => {
+      (lvl === 'error' || lvl === 'warn' ? process.stderr : process.stdout).write(text);
+      logRing.push(text);
+    },
+  });
   const log = logger.child('main');
   log.info(`${AGENT} starting`, { config: configPath ? resolve(configPath) : 'built-in default', node: process.version, pid: process.pid });
   process.on('unhandledRejection', (reason) => {
@@ -100,9 +115,17 @@ async function start(args: Parsed): Promise<void> {
   });
   // Does nothing unless systemd started us with Type=notify (NOTIFY_SOCKET set).
   const notifier = createNotifier({ logger });
+  const control = new ConfigControl({
+    configPath: configPath ? resolve(configPath) : undefined,
+    ...(level !== undefined ? { logLevel: level as LogLevel } : {}),
+    logger,
+    logRing,
+    validators: sectionValidators,
+    parts: (host) => partFactoriesWith(host),
+  });
   let gateway: Gateway;
   try {
-    gateway = await Gateway.start(config, gatewayOptions(logger));
+    gateway = await control.start();
   } catch (err) {
     // A part can find a config problem only the whole config shows (e.g. health.realm): same
     // exit code as any config error, so systemd's RestartPreventExitStatus=78 does not retry it.
@@ -117,14 +140,15 @@ async function start(args: Parsed): Promise<void> {
     log.error(`failed to start: ${e.message}${hint}`);
     process.exit(1);
   }
-  const urls = gateway.listeners.map((l) => describeAddress(l.config, l.address)).join(', ');
-  log.info('ready', { realms: config.realms.map((r) => r.name).join(','), listeners: urls, startupMs: Math.round(process.uptime() * 1000) });
+  const listening = (): string => (control.running ?? gateway).listeners.map((l) => describeAddress(l.config, l.address)).join(', ');
+  const urls = listening();
+  log.info('ready', { realms: gateway.config.realms.map((r) => r.name).join(','), listeners: urls, startupMs: Math.round(process.uptime() * 1000) });
   // Gateway.start resolved: listeners accept connections and every part (bridges, the uplink and
   // its buffer database, the status listener) has started. Only now may systemd start units
   // ordered after us.
   const statusText = (): string => {
-    const n = sessionCount(gateway);
-    return `${n} session${n === 1 ? '' : 's'}; listening on ${urls}`;
+    const n = sessionCount(control.running ?? gateway);
+    return `${n} session${n === 1 ? '' : 's'}; listening on ${listening()}`;
   };
   let lastStatus = statusText();
   void notifier.ready(lastStatus);
@@ -155,7 +179,7 @@ async function start(args: Parsed): Promise<void> {
       // Bounded: the notifier kills a hung systemd-notify after its own timeout.
       void said.finally(() => process.exit(code));
     };
-    gateway.stop().then(
+    control.stop().then(
       () => exit(0),
       (err: unknown) => {
         log.error('error while stopping', { error: String(err) });
@@ -163,6 +187,19 @@ async function start(args: Parsed): Promise<void> {
       },
     );
   };
+  // SIGHUP (`systemctl reload wampgate`): re-read the config and apply what changed, live.
+  process.on('SIGHUP', () => {
+    if (signals > 0) return;
+    log.info('SIGHUP received, reloading the config');
+    void notifier.send([`RELOADING=1`, `MONOTONIC_USEC=${monotonicUsec()}`]);
+    control.reloadFromFile().then(
+      () => void notifier.send(['READY=1', `STATUS=${statusText()}`]),
+      (err: unknown) => {
+        log.error('reload failed; the running config stays where it could', { error: (err as Error).stack ?? String(err) });
+        void notifier.send(['READY=1']);
+      },
+    );
+  });
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 }

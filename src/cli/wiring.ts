@@ -12,6 +12,8 @@ import { validateHistorySection, validateRealmHistory } from '../history/history
 import type { GatewayOptions } from '../gateway';
 import type { PartFactory } from '../gateway-part';
 import type { Logger } from '../util/logger';
+import { adminPartFactory, type AdminHost } from '../admin/admin-part';
+import { validateAdmin } from '../admin/admin-config';
 
 export const sectionValidators: SectionValidators = {
   listenerAuth: validateListenerAuth,
@@ -23,6 +25,7 @@ export const sectionValidators: SectionValidators = {
   health: validateHealth,
   realmHistory: validateRealmHistory,
   history: validateHistorySection,
+  admin: validateAdmin,
   listenerExposure: (auth, path, loopback, realms) =>
     checkAnonymousExposure(auth as ListenerAuthConfig, path, loopback, realms as Parameters<typeof checkAnonymousExposure>[3]),
 };
@@ -31,6 +34,12 @@ export const sectionValidators: SectionValidators = {
  * start in this order and stop in reverse; ops is last so its status listener reports ready
  * only once everything else is up. */
 export const partFactories: PartFactory[] = [mqttPartFactory, serialPartFactory, uplinkPartFactory, opsPartFactory];
+
+/** The factories with the admin part, which acts on the process through its host (the CLI's
+ * ConfigControl); placed before the uplink so its procedures are offered when the uplink joins. */
+export function partFactoriesWith(admin: AdminHost): PartFactory[] {
+  return [mqttPartFactory, serialPartFactory, adminPartFactory(admin), uplinkPartFactory, opsPartFactory];
+}
 
 export function gatewayOptions(logger: Logger): GatewayOptions {
   return { logger, parts: partFactories };

@@ -7,20 +7,26 @@ import { ConfigError } from './problem';
 import { validateConfig, type SectionValidators } from './schema';
 import type { GatewayConfig } from './types';
 
-export function loadConfigFile(path: string, validators?: SectionValidators): GatewayConfig {
-  let text: string;
+/** The file's text; a ConfigError naming the file when it cannot be read. */
+export function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
   }
-  let raw: unknown;
+}
+
+/** JSON with comments to a value; a ConfigError naming the file and the position on a syntax error. */
+export function parseConfigText(path: string, text: string): unknown {
   try {
-    raw = parseJsonc(text);
+    return parseJsonc(text);
   } catch (err) {
     throw new ConfigError([{ path: '(syntax)', message: `${path}: ${(err as Error).message}` }]);
   }
-  const { config, problems } = validateConfig(raw, validators);
+}
+
+export function loadConfigFile(path: string, validators?: SectionValidators): GatewayConfig {
+  const { config, problems } = validateConfig(parseConfigText(path, readConfigText(path)), validators);
   if (!config) throw new ConfigError(problems);
   return config;
 }

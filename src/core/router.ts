@@ -59,6 +59,16 @@ export class Router implements SessionHost {
     return realm;
   }
 
+  /** Closes the realm's sessions (GOODBYE with `reason`) and forgets it: a later HELLO for it
+   * gets no_such_realm. Live reload removes a realm this way. */
+  removeRealm(name: string, reason: string = ErrorUri.closeRealm): boolean {
+    const realm = this.realms.get(name);
+    if (!realm) return false;
+    this.realms.delete(name);
+    realm.shutdown(reason);
+    return true;
+  }
+
   findRealm(name: string): Realm | undefined {
     return this.realms.get(name);
   }

@@ -11,6 +11,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
+import { fingerprint } from '../gateway-reload';
 import type { Logger } from '../util/logger';
 import { VERSION } from '../util/version';
 import { gatewayStatus } from './gateway-status';
@@ -76,8 +77,13 @@ export class OpsPart implements GatewayPart {
   /** performance.now() at router start: uptime must not jump when NTP sets a Pi's clock. */
   private routerStartMono = 0;
 
+  /** The resolved status and health settings: a reload that leaves them alone keeps the part,
+   * and with it the last hour of series. */
+  readonly configKey: string;
+
   constructor(config: GatewayConfig) {
     this.settings = opsSettings(config);
+    this.configKey = fingerprint({ ...this.settings, dataDir: config.dataDir ?? null });
     const realm = this.settings.health.realm;
     if (this.settings.health.enabled && realm !== undefined && !config.realms.some((r) => r.name === realm)) {
       // A config error the section validator cannot see (it is given only its section).

@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type { GatewayConfig } from '../config/types';
 import type { BufferStatus, GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
 import { redactUrl } from '../util/redact-url';
+import { fingerprint } from '../gateway-reload';
 import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
 import type { UplinkState } from './remote-link';
@@ -77,7 +78,20 @@ export class UplinkPart implements GatewayPart {
   readonly name = 'uplink';
   private uplink: Uplink | undefined;
 
-  constructor(private readonly section: UplinkConfig) {}
+  /** What start() reads from the config: the section, the realms and the message limit. */
+  readonly configKey: string;
+
+  constructor(
+    private readonly section: UplinkConfig,
+    config: GatewayConfig,
+  ) {
+    this.configKey = fingerprint({
+      section,
+      realms: config.realms.map((r) => r.name),
+      maxMessageBytes: config.limits.maxMessageBytes,
+      dataDir: config.dataDir,
+    });
+  }
 
   async start(ctx: PartContext): Promise<void> {
     const config = resolveUplinkConfig(this.section, {
@@ -91,7 +105,7 @@ export class UplinkPart implements GatewayPart {
     }
     const outbox = openOutbox(config, ctx);
     const { Uplink } = require('./uplink') as typeof import('./uplink');
-    const uplink = new Uplink(config, { router: ctx.sessions, outbox, logger: ctx.logger });
+    const uplink = new Uplink(config, { router: ctx.sessions, outbox, logger: ctx.logger, ...(ctx.cloud ? { cloud: ctx.cloud } : {}) });
     try {
       await uplink.start();
     } catch (err) {
@@ -117,4 +131,5 @@ export class UplinkPart implements GatewayPart {
 }
 
 /** One uplink when the config has an `uplink` section. */
-export const uplinkPartFactory: PartFactory = (config: GatewayConfig) => (config.uplink ? [new UplinkPart(config.uplink as unknown as UplinkConfig)] : []);
+export const uplinkPartFactory: PartFactory = (config: GatewayConfig) =>
+  config.uplink ? [new UplinkPart(config.uplink as unknown as UplinkConfig, config)] : [];

@@ -15,6 +15,8 @@ import { serializerByName } from '../serializers';
 import { quietLogger, type Logger } from '../util/logger';
 import { buildClientAuth } from './client-auth';
 import { registerAtCloud } from './cloud-registration';
+import type { CloudServices } from '../cloud-services';
+import { CloudOffer } from './cloud-offer';
 import { Forwarder, type ForwarderCounters, type ReplayProgress } from './forwarder';
 import type { NewEntry, Outbox, OutboxStats } from './outbox';
 import { RemoteLink, type LinkState, type UplinkState } from './remote-link';
@@ -66,6 +68,8 @@ export interface UplinkDeps {
   connect?: () => Promise<Peer>;
   /** Test seam for backoff jitter. */
   random?: () => number;
+  /** Procedures and events other parts offer the cloud (the admin part); carried on each cloud session. */
+  cloud?: CloudServices;
 }
 
 /** Exact is the default: leave the option out, some routers are strict about options they do not need. */
@@ -89,6 +93,7 @@ export class Uplink {
   private stopping = false;
   private statsTimer: NodeJS.Timeout | undefined;
   private readonly counters = { eventsDown: 0, callsUp: 0, callsDown: 0, offlineCalls: 0 };
+  private readonly offer: CloudOffer | undefined;
 
   constructor(
     readonly config: ResolvedUplinkConfig,
@@ -96,6 +101,7 @@ export class Uplink {
   ) {
     this.log = (deps.logger ?? quietLogger).child('uplink');
     this.outbox = deps.outbox;
+    this.offer = deps.cloud ? new CloudOffer(deps.cloud, this.log) : undefined;
     const serializer = serializerByName(config.serializer);
     this.forwarder = new Forwarder(config.buffer, deps.outbox, this.log, {
       // Only asked after a send failed: was it the size, or the payload itself?
@@ -159,6 +165,7 @@ export class Uplink {
     this.stopping = true;
     clearInterval(this.statsTimer);
     this.forwarder.stop();
+    this.offer?.stop();
     await this.remote.stop();
     await this.keeper.stop(ErrorUri.closeNormal);
     this.outbox.close();
@@ -272,11 +279,13 @@ export class Uplink {
         work.push(this.registerUpward(client, rule));
       }
     }
+    if (this.offer) work.push(this.offer.restore(client));
     await Promise.all(work);
   }
 
   private remoteOnline(client: WampClient): void {
     this.forwarder.online(client);
+    this.offer?.online(client);
     this.log.info('uplink online', {
       url: this.config.url,
       realm: this.config.realm,
@@ -287,6 +296,7 @@ export class Uplink {
 
   private remoteOffline(reason: string): void {
     this.forwarder.offline(reason);
+    this.offer?.offline();
     if (this.stopping) return;
     this.log.warn('uplink offline', { url: this.config.url, reason, buffered: this.outbox.stats().count });
   }

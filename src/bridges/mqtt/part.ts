@@ -3,6 +3,7 @@
 // maps the bridge's link states into the parts' one vocabulary.
 
 import type { GatewayPart, PartFactory, PartState, PartStatus } from '../../gateway-part';
+import { fingerprint } from '../../gateway-reload';
 import type { MqttBridgeConfig } from './config';
 import type { MqttBridge, MqttBridgeStatus } from './mqtt-bridge';
 import { redactUrl } from '../../util/redact-url';
@@ -38,6 +39,7 @@ export const mqttPartFactory: PartFactory = (config) => {
     let bridge: MqttBridge | undefined;
     return {
       name: `mqtt:${entry.name}`,
+      configKey: fingerprint(entry),
       async start(ctx) {
         // Loaded only when a bridge is configured: the mqtt package costs memory and start-up time.
         const { MqttBridge } = require('./mqtt-bridge') as typeof import('./mqtt-bridge');

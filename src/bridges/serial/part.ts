@@ -5,6 +5,7 @@
 
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import type { ReopeningPortState } from '../../transports/serial/reopening-port';
+import { fingerprint } from '../../gateway-reload';
 import type { SerialBridgeConfig } from './config';
 import type { FramePort, FramePortStatus } from './frame-port';
 import type { LineBridge, LineBridgeStatus } from './line-bridge';
@@ -29,8 +30,11 @@ export class SerialPart implements GatewayPart {
   readonly name: string;
   private running: LineBridge | FramePort | undefined;
 
+  readonly configKey: string;
+
   constructor(readonly config: SerialBridgeConfig) {
     this.name = `serial:${config.name}`;
+    this.configKey = fingerprint(config);
   }
 
   async start(ctx: PartContext): Promise<void> {
