@@ -18,12 +18,17 @@ const layers = {
   config: ['protocol', 'serializers', 'transports', 'core', 'util'],
   auth: ['protocol', 'serializers', 'transports', 'core', 'client', 'config', 'util'],
   meta: ['protocol', 'transports', 'core', 'client', 'util'],
-  'gateway-part': ['protocol', 'transports', 'core', 'config', 'util'],
+  // What parts offer the cloud (admin) and the uplink carries: a seam beside gateway-part.
+  'cloud-services': ['protocol', 'client', 'util'],
+  'gateway-part': ['protocol', 'transports', 'core', 'config', 'cloud-services', 'util'],
   bridges: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
-  uplink: ['protocol', 'serializers', 'transports', 'client', 'auth', 'config', 'gateway-part', 'util'],
+  uplink: ['protocol', 'serializers', 'transports', 'client', 'auth', 'config', 'gateway-part', 'cloud-services', 'util'],
   ops: ['protocol', 'serializers', 'transports', 'client', 'config', 'gateway-part', 'util'],
   history: ['protocol', 'serializers', 'core', 'config', 'gateway-part', 'util'],
-  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'history', 'gateway-part', 'util'],
+  // What a new config changes (pure), for the gateway's reload.
+  'gateway-reload': ['core', 'config', 'util'],
+  admin: ['protocol', 'client', 'config', 'gateway-part', 'gateway-reload', 'cloud-services', 'util'],
+  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'history', 'gateway-part', 'gateway-reload', 'cloud-services', 'util'],
 };
 const everything = [...Object.keys(layers), 'cli', 'index'];
 
@@ -31,7 +36,7 @@ const everything = [...Object.keys(layers), 'cli', 'index'];
  * folder the layer may not use is an error. Per depth, so `../config` inside src/bridges/mqtt
  * (bridges' own config.ts) is not mistaken for src/config. */
 function layerRules() {
-  const topLevelFiles = ['gateway-part', 'gateway'];
+  const topLevelFiles = ['gateway-part', 'gateway', 'cloud-services', 'gateway-reload'];
   const blocks = [];
   for (const [layer, allowed] of Object.entries(layers)) {
     const forbidden = everything.filter((f) => f !== layer && !allowed.includes(f));

@@ -136,7 +136,7 @@ export interface PartContext {
 export interface GatewayPart {
   /** Unique among the gateway's parts ("mqtt:field", "uplink"). */
   readonly name: string;
-  /** The config this part depends on, as a stable string (gateway-reload.ts `fingerprint` of its
+  /** The config this part depends on, as a stable string (util/fingerprint.ts of its
    * section): a live reload keeps the running part when the new config gives the same key, and
    * restarts it otherwise. Without one, the part restarts on any config change. */
   readonly configKey?: string;

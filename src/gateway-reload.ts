@@ -4,6 +4,9 @@
 
 import { defaultSessionLimits, type SessionLimits } from './core/limits';
 import type { GatewayConfig, ListenerConfig, RealmConfig } from './config/types';
+import { fingerprint } from './util/fingerprint';
+
+export { fingerprint };
 
 /** What happens to one named thing (a listener, a realm, a part). */
 export type Change = 'kept' | 'added' | 'removed' | 'restarted';
@@ -24,15 +27,6 @@ export interface ReloadPlan {
 }
 
 const SESSION_LIMIT_KEYS = Object.keys(defaultSessionLimits) as Array<keyof SessionLimits>;
-
-/** Stable JSON for comparing config fragments (key order does not count). */
-export function fingerprint(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
 
 function byName<T extends { name: string }>(items: readonly T[]): Map<string, T> {
   return new Map(items.map((i) => [i.name, i]));

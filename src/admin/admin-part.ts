@@ -10,7 +10,7 @@ import type { ConfigProblem } from '../config/problem';
 import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory, PartStatus } from '../gateway-part';
-import { fingerprint } from '../gateway-reload';
+import { fingerprint } from '../util/fingerprint';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Dict } from '../protocol/messages';
 import { callerAllowed, resolveAdmin, type ResolvedAdminConfig } from './admin-config';

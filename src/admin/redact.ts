@@ -5,11 +5,18 @@
 const SECRET_KEY = /^(secret|ticket|password|passphrase|token|key|privateKey|credential|authextra)$/i;
 export const REDACTED = '[redacted]';
 
+/** Where a secret is kept rather than the secret: `{ "env": NAME }`, `{ "file": PATH }`, `{ "credential": NAME }`. */
+const REFERENCE_KEYS = new Set(['env', 'file', 'credential']);
+
+/** Secret-named fields holding a value show as "[redacted]"; references to where a secret is
+ * kept, and sections that merely share the name (a listener's `ticket` method), stay readable. */
 export function redactConfig(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactConfig);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = SECRET_KEY.test(k) ? REDACTED : redactConfig(v);
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    out[k] = SECRET_KEY.test(k) && (v === null || typeof v !== 'object') ? REDACTED : redactConfig(v);
+  }
   return out;
 }
 
@@ -27,7 +34,7 @@ export function secretValues(config: unknown, env: NodeJS.ProcessEnv = process.e
         const value = env[o.env];
         if (value && value.length >= 4) found.add(value);
       }
-      for (const [k, x] of Object.entries(o)) walk(x, secret || SECRET_KEY.test(k));
+      for (const [k, x] of Object.entries(o)) if (!(secret && REFERENCE_KEYS.has(k))) walk(x, secret || SECRET_KEY.test(k));
     }
   };
   walk(config, false);

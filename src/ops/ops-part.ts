@@ -11,7 +11,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
-import { fingerprint } from '../gateway-reload';
+import { fingerprint } from '../util/fingerprint';
 import type { Logger } from '../util/logger';
 import { VERSION } from '../util/version';
 import { gatewayStatus } from './gateway-status';

@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import type { GatewayConfig } from '../config/types';
 import type { BufferStatus, GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
 import { redactUrl } from '../util/redact-url';
-import { fingerprint } from '../gateway-reload';
+import { fingerprint } from '../util/fingerprint';
 import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
 import type { UplinkState } from './remote-link';

@@ -3,7 +3,7 @@
 // maps the bridge's link states into the parts' one vocabulary.
 
 import type { GatewayPart, PartFactory, PartState, PartStatus } from '../../gateway-part';
-import { fingerprint } from '../../gateway-reload';
+import { fingerprint } from '../../util/fingerprint';
 import type { MqttBridgeConfig } from './config';
 import type { MqttBridge, MqttBridgeStatus } from './mqtt-bridge';
 import { redactUrl } from '../../util/redact-url';

@@ -5,7 +5,7 @@
 
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import type { ReopeningPortState } from '../../transports/serial/reopening-port';
-import { fingerprint } from '../../gateway-reload';
+import { fingerprint } from '../../util/fingerprint';
 import type { SerialBridgeConfig } from './config';
 import type { FramePort, FramePortStatus } from './frame-port';
 import type { LineBridge, LineBridgeStatus } from './line-bridge';
