@@ -161,7 +161,7 @@ export class AdminPart implements GatewayPart {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     for (const w of this.withdrawals.splice(0)) w();
-    await this.keeper?.stop('wamp.close.normal');
+    await this.keeper?.stop(ErrorUri.closeNormal);
   }
 
   status(): PartStatus {
