@@ -159,7 +159,7 @@ test('an allowed operator reads the status and the config (without secrets) from
   const text = JSON.stringify(got);
   const uplink = (got.config as { uplink: { auth: { ticket: unknown } } }).uplink;
   assert.equal(uplink.auth.ticket, '[redacted]', 'config.get never returns the uplink ticket');
-  assert.ok(!text.includes('"tech-t"'), 'nor a principal\'s ticket');
+  assert.ok(!text.includes('"tech-t"'), "nor a principal's ticket");
   const beat = (await within(health, 'a fleet health event on site..health')) as Record<string, unknown>;
   assert.equal(beat.gatewayId, 'gw1');
 });
