@@ -17,16 +17,13 @@ import { startWebSocketServer } from './transports/websocket/server';
 import type { TransportLimits } from './transports/limits';
 import { ConnectionGuard } from './transports/connection-guard';
 import { createLogger, type Logger } from './util/logger';
-<<<<<<< HEAD
 import { openEventHistory } from './history/open';
 import type { EventHistoryService } from './history/event-history';
 import { HistoryPart } from './history/part';
-=======
 import { fingerprint, planReload, sessionLimitsOf, type Change, type ReloadPlan } from './gateway-reload';
 import { ErrorUri } from './protocol/error-uris';
 import { CloudServices } from './cloud-services';
 import type { RealmOptions } from './core/realm';
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
 
 export interface RunningListener {
   config: ListenerConfig;
@@ -54,8 +51,11 @@ export interface ReloadReport extends ReloadPlan {
   failedParts: Record<string, string>;
 }
 
-function realmOptions(r: GatewayConfig['realms'][number], auth: GatewayAuth): RealmOptions {
+function realmOptions(r: GatewayConfig['realms'][number], auth: GatewayAuth, history: EventHistoryService | undefined): RealmOptions {
   const realm: RealmOptions = { name: r.name };
+  // History rules are read at start: a realm a reload adds has none until the next restart.
+  const port = history?.portFor(r.name);
+  if (port) realm.history = port;
   if (r.uriCheck) realm.uriCheck = r.uriCheck;
   if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
   const authorizer = auth.authorizerFor(r);
@@ -89,14 +89,11 @@ export class Gateway {
     readonly router: Router,
     readonly logger: Logger,
     private readonly metaApi: MetaApis,
-<<<<<<< HEAD
     /** The event history, when a realm has history rules. */
     readonly history: EventHistoryService | undefined,
-=======
     /** Its `auth` is replaced by reload() when principals or permissions change; the router asks
      * through this holder. */
     private readonly current: { auth: GatewayAuth },
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
   ) {
     this.guard = new ConnectionGuard(config.limits, logger, (reason) => router.stats.countClose(reason));
   }
@@ -105,41 +102,20 @@ export class Gateway {
     const logger = options.logger ?? createLogger({ level: config.log.level });
     // Throws ConfigError before anything listens (e.g. a secret's environment variable is unset).
     const auth = new GatewayAuth(config, logger);
-<<<<<<< HEAD
     const history = openEventHistory(config, logger);
-    const router = new Router({
-      logger,
-      limits: config.limits,
-      realms: config.realms.map((r) => {
-        const realm: import('./core/realm').RealmOptions = { name: r.name };
-        if (r.uriCheck) realm.uriCheck = r.uriCheck;
-        if (r.maxRetainedTopics !== undefined) realm.limits = { maxRetainedTopics: r.maxRetainedTopics };
-        const authorizer = auth.authorizerFor(r);
-        if (authorizer) realm.authorizer = authorizer;
-        const port = history?.portFor(r.name);
-        if (port) realm.history = port;
-        return realm;
-      }),
-      authenticatorFor: (t: TransportInfo) => auth.authenticatorFor(t),
-      onAuthFailure: (t: TransportInfo) => auth.onAuthFailure(t),
-    });
-    auth.attach(router);
-    const gateway = new Gateway(config, router, logger, startMetaApi(router, history ? { history } : {}), history);
-=======
     // The router asks whichever GatewayAuth is current: reload() may replace it.
     const current = { auth };
     const router = new Router({
       logger,
       // A copy: reload() assigns new session limits onto it, which every session reads live.
       limits: { ...config.limits },
-      realms: config.realms.map((r) => realmOptions(r, auth)),
+      realms: config.realms.map((r) => realmOptions(r, auth, history)),
       authenticatorFor: (t: TransportInfo) => current.auth.authenticatorFor(t),
       onAuthFailure: (t: TransportInfo) => current.auth.onAuthFailure(t),
     });
     auth.attach(router);
-    const gateway = new Gateway(config, router, logger, startMetaApi(router), current);
+    const gateway = new Gateway(config, router, logger, startMetaApi(router, history ? { history } : {}), history, current);
     gateway.factories = options.parts ?? [];
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
     try {
       await gateway.metaApi.ready;
       if (history) gateway.parts.push(new HistoryPart(history));
@@ -238,10 +214,10 @@ export class Gateway {
       if (change === 'removed' || change === 'restarted') this.router.removeRealm(name, ErrorUri.closeRealm);
       const r = nextRealms.get(name);
       if (!r) continue;
-      if (change === 'added' || change === 'restarted') this.router.addRealm(realmOptions(r, auth));
+      if (change === 'added' || change === 'restarted') this.router.addRealm(realmOptions(r, auth, this.history));
       else {
         const realm = this.router.findRealm(name);
-        if (realm) realm.authorizer = realmOptions(r, auth).authorizer ?? realm.authorizer;
+        if (realm) realm.authorizer = realmOptions(r, auth, this.history).authorizer ?? realm.authorizer;
       }
     }
     // Listeners: close before open, so a listener that moved to a port another one left can bind.

@@ -23,18 +23,12 @@ export interface SectionValidators {
   uplink?: (value: unknown, path: string) => ConfigProblem[];
   status?: (value: unknown, path: string) => ConfigProblem[];
   health?: (value: unknown, path: string) => ConfigProblem[];
-<<<<<<< HEAD
   realmHistory?: (value: unknown, path: string) => ConfigProblem[];
   history?: (value: unknown, path: string) => ConfigProblem[];
-}
-
-const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'history', 'dataDir'];
-=======
   admin?: (value: unknown, path: string) => ConfigProblem[];
 }
 
-const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'admin', 'dataDir'];
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
+const topKeys = ['$schema', 'realms', 'listeners', 'limits', 'log', 'bridges', 'uplink', 'status', 'health', 'history', 'admin', 'dataDir'];
 const listenerKeys = ['name', 'type', 'host', 'port', 'unixPath', 'path', 'serializers', 'tls', 'maxConnections', 'auth'];
 const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer', 'history'];
 const tlsKeys = ['cert', 'key', 'ca', 'requestClientCert'];
@@ -196,11 +190,7 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
   }
 
   if (raw.dataDir !== undefined && (typeof raw.dataDir !== 'string' || raw.dataDir.length === 0)) p.add('dataDir', 'must be a directory path');
-<<<<<<< HEAD
-  for (const section of ['bridges', 'uplink', 'status', 'health', 'history'] as const) {
-=======
-  for (const section of ['bridges', 'uplink', 'status', 'health', 'admin'] as const) {
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
+  for (const section of ['bridges', 'uplink', 'status', 'health', 'history', 'admin'] as const) {
     if (raw[section] === undefined) continue;
     const validate = validators[section];
     const realmNames = realms.map((r) => r.name);
@@ -214,11 +204,8 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
 
   if (!p.ok) return { problems: p.problems };
   const config: GatewayConfig = { realms, listeners, limits, log: { level } };
-<<<<<<< HEAD
-  for (const section of ['bridges', 'uplink', 'status', 'health', 'history'] as const) if (raw[section] !== undefined) config[section] = raw[section] as Obj;
-=======
-  for (const section of ['bridges', 'uplink', 'status', 'health', 'admin'] as const) if (raw[section] !== undefined) config[section] = raw[section] as Obj;
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
+  for (const section of ['bridges', 'uplink', 'status', 'health', 'history', 'admin'] as const)
+    if (raw[section] !== undefined) config[section] = raw[section] as Obj;
   if (typeof raw.dataDir === 'string') config.dataDir = raw.dataDir;
   return { config, problems: [] };
 }

@@ -54,12 +54,9 @@ export interface GatewayConfig {
   uplink?: Record<string, unknown>;
   status?: Record<string, unknown>;
   health?: Record<string, unknown>;
-<<<<<<< HEAD
   /** File-wide event history limits (history/history-config.ts). */
   history?: Record<string, unknown>;
-=======
   /** Remote administration through the uplink (admin/admin-config.ts). */
   admin?: Record<string, unknown>;
->>>>>>> ed8c189 (Live reload and remote administration (issue 13): Gateway.reload, SIGHUP, admin part over the uplink, commit confirmed)
   dataDir?: string;
 }
