@@ -15,6 +15,9 @@ import type { Realm } from './realm';
 import type { Session } from './session';
 import { UriIndex } from './uri-index';
 
+/** The largest call timeout a Node timer can carry (2^31 - 1 ms). */
+export const MAX_CALL_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const invokePolicies = ['single', 'roundrobin', 'random', 'first', 'last'] as const;
 export type InvokePolicy = (typeof invokePolicies)[number];
 export type CancelMode = 'skip' | 'kill' | 'killnowait';
@@ -153,6 +156,12 @@ export class Dealer {
     const timeout = msg.options.timeout;
     if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout < 0)) {
       caller.sendError(msg.type, msg.request, ErrorUri.invalidArgument, ['option timeout must be a non-negative integer (milliseconds)']);
+      return;
+    }
+    // Node's timers take at most 2^31 - 1 ms (24.8 days) and fire after 1 ms for anything
+    // larger: a huge timeout would time the call out at once (found by the fuzzer).
+    if (typeof timeout === 'number' && timeout > MAX_CALL_TIMEOUT_MS) {
+      caller.sendError(msg.type, msg.request, ErrorUri.invalidArgument, [`option timeout must be at most ${MAX_CALL_TIMEOUT_MS} ms (24.8 days)`]);
       return;
     }
     const reg = found.value;

@@ -459,6 +459,23 @@ test('call timeout → ERROR wamp.error.timeout and INTERRUPT to a callee that a
   caller.peer.takeNone();
 });
 
+test('regression (fuzzer): a call timeout beyond 2^31 - 1 ms gets ERROR invalid_argument, not a timeout after 1 ms', async () => {
+  const { router } = await startRouter();
+  const callee = joinRecording(router);
+  const caller = joinRecording(router);
+  register(callee, 'com.example.slow');
+  const request = call(caller, 'com.example.slow', { timeout: 2 ** 53 + 10 });
+  expectError(caller, MessageType.CALL, request, ErrorUri.invalidArgument);
+  callee.peer.takeNone();
+  // The largest timer Node can carry is still a timeout, and it does not fire early.
+  const ok = call(caller, 'com.example.slow', { timeout: 2 ** 31 - 1 });
+  const inv = callee.peer.takeOne(MessageType.INVOCATION);
+  await new Promise((r) => setTimeout(r, 30));
+  caller.peer.takeNone();
+  yieldResult(callee, inv.request, {}, ['in time']);
+  assert.deepEqual(caller.peer.takeOne(MessageType.RESULT).request, ok);
+});
+
 test('call timeout with a callee that cannot be interrupted: the caller gets ERROR timeout, the callee nothing', async () => {
   const { router } = await startRouter();
   const callee = basicCallee(router);
