@@ -19,6 +19,7 @@ const others: Record<string, string> = {
   payload: 'payload.js',
   history: 'history.js',
   'series-memory': 'ops/series-memory.js',
+  'preauth-memory': 'preauth-memory.js',
 };
 const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost', 'series-memory'] };
 

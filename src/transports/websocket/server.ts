@@ -57,7 +57,14 @@ export function parseSubprotocols(header: string | undefined): string[] {
     .filter((p) => p.length > 0);
 }
 
+/** Sockets refused with an HTTP answer: never read again, never admitted later. */
+const refusedSockets = new WeakSet<Duplex>();
+
 function refuse(socket: Duplex, status: number, message: string): void {
+  refusedSockets.add(socket);
+  // Stop reading: an attacker's request (and a frame behind it) stays in the kernel instead of
+  // being read into memory and parsed into an 'upgrade' that would count the refusal twice.
+  socket.pause();
   const body = `${message}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
@@ -169,6 +176,7 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const remote = describeRemote(req.socket.remoteAddress, req.socket.remotePort);
+    if (refusedSockets.has(socket)) return;
     try {
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       if (pathname !== path) {

@@ -147,6 +147,27 @@ describe('caps on connections waiting to authenticate', () => {
     await joined.close();
   });
 
+  test('regression: a WebSocket refused at accept whose upgrade request (and a frame) arrives anyway is counted once, never upgraded', async () => {
+    await settled();
+    const before = closedFor('pending_limit_per_address');
+    const held = [await stalled(wsPort()), await stalled(wsPort()), await stalled(wsPort())];
+    await until(() => tg.gateway.guard.stats.pending === 3, 'three pending connections');
+    const refused = await stalled(wsPort());
+    const answer = answerOf(refused);
+    // The client does not wait for the answer: its upgrade and a first frame are on the way.
+    refused.write(
+      'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp.2.json\r\n\r\n',
+    );
+    // Room again before the request is read: a second look at it must not admit it now.
+    for (const s of held) s.destroy();
+    const text = (await answer).toString('latin1');
+    assert.match(text, /^HTTP\/1\.1 503 /);
+    assert.doesNotMatch(text, /101 Switching Protocols/);
+    assert.equal(closedFor('pending_limit_per_address'), before + 1, 'one refusal, counted once');
+    await settled();
+  });
+
   test('overall: with 6 pending from three addresses, a 7th from a fourth address is refused', async () => {
     await settled();
     const before = closedFor('pending_limit');
