@@ -32,8 +32,12 @@ export const WsCloseCode = { normal: 1000, internalError: 1011, tooBig: 1009, tr
 /**
  * The parts of ws's Receiver that per-connection limits need: ws takes maxPayload once per
  * server, but a connection before WELCOME must get a smaller one, and the bytes it buffers for an
- * unfinished message must be charged to the process budget. test/unit/transports/websocket
+ * unfinished message must be charged to the process budget. The pre-auth-limits integration test
  * checks these fields exist, so a ws upgrade that renames them fails a test, not production.
+ * ws (8.23) has no public way to do either: maxPayload is read from the server's options when
+ * handleUpgrade hands the socket to the Receiver, verifyClient only admits or refuses the
+ * upgrade, and nothing reports the bytes a Receiver buffers. The public alternative would be a
+ * frame-header parser of our own on the socket's 'data' ahead of ws.
  */
 export interface WsReceiverInternals {
   _maxPayload: number;
