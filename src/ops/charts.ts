@@ -54,7 +54,15 @@ export function niceTop(v: number): number {
   return 10 * p;
 }
 
-const r1 = (n: number): string => (Math.round(n * 10) / 10).toString();
+/** One decimal, no trailing ".0" (as (Math.round(n * 10) / 10).toString()), from integers: a
+ * double's toString was the largest single cost of drawing a page. */
+function r1(n: number): string {
+  const k = Math.round(n * 10);
+  const a = k < 0 ? -k : k;
+  const whole = (a - (a % 10)) / 10;
+  const s = a % 10 === 0 ? String(whole) : `${whole}.${a % 10}`;
+  return k < 0 ? `-${s}` : s;
+}
 
 /** Point lists of one series, split where a value is missing or samples are too far apart. */
 export function polylinePoints(
@@ -128,18 +136,54 @@ export function stateStrip(changes: readonly StateChange[], start: number, end: 
   return `<svg class="strip" viewBox="0 0 ${CHART_W} 10" preserveAspectRatio="none" aria-hidden="true">${rects.join('')}</svg>`;
 }
 
-export function lineChart(o: LineChartOptions): string {
-  let top = o.top ?? niceTop(Math.max(o.minTop ?? 0, ...o.lines.map((l) => maxValue(l.values))));
-  if (!(top > 0)) top = 1;
-  const has = o.lines.some((l) => lastValue(l.values) !== null || l.values.some((v) => v !== null));
-  const grid = [0.25, 0.5, 0.75].map((f) => `<line x1="0" x2="${CHART_W}" y1="${r1(CHART_H * f)}" y2="${r1(CHART_H * f)}" class="grid"/>`).join('');
-  const lines = o.lines
+/**
+ * The drawn polylines of each chart for one sample tick. Drawing them is most of a page render
+ * (rounding and joining thousands of points), yet they change only when a sample is added: they
+ * are drawn once per tick in a window that ends at the latest sample, and each render shifts them
+ * to its own "now" with one translate. One cache per series source (a StatusServer's ring):
+ * the stamp (sample count, first and last sample time, axis top) identifies a tick of that source.
+ */
+export class ChartCache {
+  /** chart id -> the stamp its polylines were drawn for, and them. Bounded by the page's charts. */
+  private readonly entries = new Map<string, { stamp: string; svg: string }>();
+
+  get(id: string, stamp: string, draw: () => string): string {
+    const hit = this.entries.get(id);
+    if (hit && hit.stamp === stamp) return hit.svg;
+    const svg = draw();
+    this.entries.set(id, { stamp, svg });
+    return svg;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** The polylines of every line, drawn in the window [anchor - span, anchor]. */
+function drawLines(o: LineChartOptions, top: number, anchor: number): string {
+  const window = { start: anchor - (o.end - o.start), end: anchor, top, stepMs: o.stepMs };
+  return o.lines
     .map((l, i) =>
-      polylinePoints(o.t, l.values, { start: o.start, end: o.end, top, stepMs: o.stepMs })
+      polylinePoints(o.t, l.values, window)
         .map((pts) => `<polyline class="line c${i % 4}" data-series="${escapeHtml(l.key)}" points="${pts}"/>`)
         .join(''),
     )
     .join('');
+}
+
+export function lineChart(o: LineChartOptions, cache?: ChartCache): string {
+  let top = o.top ?? niceTop(Math.max(o.minTop ?? 0, ...o.lines.map((l) => maxValue(l.values))));
+  if (!(top > 0)) top = 1;
+  const has = o.lines.some((l) => lastValue(l.values) !== null || l.values.some((v) => v !== null));
+  const grid = [0.25, 0.5, 0.75].map((f) => `<line x1="0" x2="${CHART_W}" y1="${r1(CHART_H * f)}" y2="${r1(CHART_H * f)}" class="grid"/>`).join('');
+  // Drawn up to the latest sample (the same for every render until the next one), then shifted
+  // left by how much later "now" is; the SVG's viewport clips what falls off the left edge.
+  const anchor = o.t.length > 0 ? (o.t[o.t.length - 1] as number) : o.end;
+  const stamp = `${o.t.length}|${o.t[0] ?? ''}|${anchor}|${top}|${o.stepMs}|${o.end - o.start}|${o.lines.map((l) => l.key).join(',')}`;
+  let lines = has ? (cache ? cache.get(o.id, stamp, () => drawLines(o, top, anchor)) : drawLines(o, top, anchor)) : '';
+  const shift = r1(((anchor - o.end) / Math.max(1, o.end - o.start)) * CHART_W);
+  if (lines && shift !== '0') lines = `<g transform="translate(${shift} 0)">${lines}</g>`;
   const legend = o.lines
     .map((l, i) => {
       const now = lastValue(l.values);

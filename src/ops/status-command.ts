@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { parseJsonc } from '../config/jsonc';
 import type { HealthSnapshot } from './health';
+import { formatBytes } from './format';
 import { serviceParts } from './gateway-status';
+
+export { formatBytes };
 import { statusSettings, statusUrl, validateStatus } from './ops-config';
 import type { BridgeStatus, GatewayStatus } from './status-types';
 
@@ -108,17 +111,6 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
 }
 
 // ---- human-readable form ----------------------------------------------------------------------
-
-export function formatBytes(n: number | null | undefined): string {
-  if (typeof n !== 'number' || !Number.isFinite(n)) return '–';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (Math.abs(n) >= 1024 && i < units.length - 1) {
-    n /= 1024;
-    i++;
-  }
-  return `${i === 0 ? n : n.toFixed(n < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0) return '–';

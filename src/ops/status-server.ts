@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../util/logger';
 import { quietLogger } from '../util/logger';
 import { isLoopbackHost } from '../util/loopback';
+import { ChartCache } from './charts';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus';
 import { renderStatusPage, STATUS_PAGE_SCRIPT_HASH } from './status-page';
 import type { GatewayStatus } from './status-types';
@@ -56,6 +57,8 @@ function hostName(header: string | undefined): string | null {
 
 export class StatusServer {
   private readonly server: http.Server;
+  /** The charts' polylines of the current sample tick: getStatus is one series source. */
+  private readonly charts = new ChartCache();
   private readonly log: Logger;
   private readonly host: string;
   private readonly requestedPort: number;
@@ -130,6 +133,7 @@ export class StatusServer {
       case '/index.html': {
         res.setHeader('Content-Security-Policy', CSP);
         const html = renderStatusPage(this.snapshot(), {
+          cache: this.charts,
           ...(this.options.refreshMs !== undefined ? { refreshMs: this.options.refreshMs } : {}),
           ...(this.options.title !== undefined ? { title: this.options.title } : {}),
         });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeHtml, lineChart, niceTop, polylinePoints, stateStrip } from '../../../src/ops/charts';
+import { ChartCache, escapeHtml, lineChart, niceTop, polylinePoints, stateStrip } from '../../../src/ops/charts';
+import { groupThousands } from '../../../src/ops/format';
 import { counterLabel, dropLabel, humanize } from '../../../src/ops/labels';
 import { formatCount, formatDuration } from '../../../src/ops/status-page';
 
@@ -64,4 +65,35 @@ test('people read words, not counter names', () => {
   assert.equal(formatCount(1_500_000), '1.5M');
   assert.equal(formatCount(2.25), '2.3');
   assert.equal(formatDuration(3725), '1 h 2 min');
+});
+
+test('a chart drawn later than its latest sample is the same drawing shifted left; the cache redraws only on a new sample', () => {
+  const base = { id: 'c', title: 't', stepMs: 10_000, format: String, lines: [{ key: 'k', label: 'K', values: [1, 2, 3] }] };
+  const t = [580_000, 590_000, 600_000];
+  const atSample = lineChart({ ...base, t, start: 0, end: 600_000 });
+  assert.doesNotMatch(atSample, /<g transform/, 'no shift when now is the latest sample');
+  const pts = /points="([^"]*)"/.exec(atSample)?.[1];
+  assert.equal(pts, '580,78.8 590,59.6 600,40.4');
+  // 6 s later: the same polyline, moved 6 user units (6 s of a 600 s window over 600 units) left.
+  const cache = new ChartCache();
+  const later = lineChart({ ...base, t, start: 6_000, end: 606_000 }, cache);
+  assert.match(later, /<g transform="translate\(-6 0\)"><polyline class="line c0" data-series="k" points="580,78.8 590,59.6 600,40.4"\/><\/g>/);
+  // Drawn once for the tick: a second render reuses it; a new sample draws again.
+  let draws = 0;
+  const counting = { get: (id: string, stamp: string, draw: () => string) => cache.get(id, stamp, () => (draws++, draw())) } as ChartCache;
+  lineChart({ ...base, t, start: 7_000, end: 607_000 }, counting);
+  assert.equal(draws, 0);
+  const next = lineChart(
+    { ...base, t: [590_000, 600_000, 610_000], lines: [{ key: 'k', label: 'K', values: [2, 3, 1] }], start: 10_000, end: 610_000 },
+    counting,
+  );
+  assert.equal(draws, 1);
+  assert.match(next, /points="580,59.6 590,40.4 600,78.8"/);
+  assert.doesNotMatch(next, /<g transform/);
+});
+
+test('counts read as people write them', () => {
+  for (const n of [0, 7, 999, 1000, 1234, 9999, -1234, 10_000 - 1]) assert.equal(groupThousands(n), n.toLocaleString('en-US'));
+  assert.equal(formatCount(9999.6), '10,000');
+  assert.equal(formatCount(12_345), '12k');
 });
