@@ -5,12 +5,12 @@
 // /metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
 import { defaultConfig } from '../../../src/config/defaults';
 import { Gateway } from '../../../src/gateway';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../../src/gateway-part';
 import { opsPartFactory, type OpsPartStatus } from '../../../src/ops/ops-part';
 import type { GatewayStatus } from '../../../src/ops/status-types';
+import { httpGet } from '../../helpers/http';
 import { captureLogger } from '../../helpers/local-router';
 
 /** A part with its own vocabulary ("warming", "beeping", "jammed"), mapped into the parts' one. */
@@ -77,16 +77,7 @@ let gateway: Gateway;
 let base: string;
 
 function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${base}${path}`, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
+  return httpGet(`${base}${path}`);
 }
 
 before(async () => {

@@ -3,7 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WampClient } from '../../../src/client/wamp-client';
@@ -15,6 +14,7 @@ import type { GatewayStatus } from '../../../src/ops/status-types';
 import { jsonSerializer } from '../../../src/serializers/json';
 import { connectWebSocket } from '../../../src/transports/websocket/client';
 import { Browser, skipBrowser } from '../../helpers/chromium';
+import { httpGet } from '../../helpers/http';
 import { captureLogger } from '../../helpers/local-router';
 import { attachLocal } from '../../../src/transports/local';
 
@@ -24,16 +24,7 @@ let base: string;
 const clients: WampClient[] = [];
 
 function get(path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${base}${path}`, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
+  return httpGet(`${base}${path}`);
 }
 
 async function localClient(): Promise<WampClient> {
