@@ -1,6 +1,6 @@
-// One WAMP session on one Peer: the handshake state machine (HELLO → [CHALLENGE/AUTHENTICATE]
-// → WELCOME → … → GOODBYE/ABORT), protocol-violation handling, the outbound queue policy, and
-// in-order inbound processing when authorization awaits. Routing itself belongs to Realm.
+// One WAMP session on one Peer: its state machine (HELLO → [CHALLENGE/AUTHENTICATE] → WELCOME →
+// … → GOODBYE/ABORT), protocol-violation handling, and in-order inbound processing when a step
+// awaits. Authentication is in session-handshake.ts, sending in session-outbound.ts, routing in Realm.
 
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type RequestId, type SessionId } from '../protocol/ids';
@@ -9,32 +9,24 @@ import type { Dict, Message, ClientToRouter } from '../protocol/messages';
 import { isClientToRouter } from '../protocol/messages';
 import type { Peer, PeerListener, TransportInfo } from '../protocol/peer';
 import { isValidUri } from '../protocol/uri';
-import { describeValue, type Logger, type RateLimitedLog } from '../util/logger';
-import { clientSupports, routerRoles } from './features';
-import type { SessionLimits } from './limits';
-import type { AuthResult, HelloOutcome, LocalIdentity, SessionIdentity } from './ports';
+import { describeValue, type Logger } from '../util/logger';
+import { clientSupports } from './features';
+import type { AuthAccept, LocalIdentity, SessionIdentity } from './ports';
 import type { Realm } from './realm';
-import type { RouterStats } from './stats';
+import { Handshake, type HandshakeHost } from './session-handshake';
+import { SessionOutbound, type OutboundHost, type SendResult } from './session-outbound';
+import { compactWelcome, welcomeDetails } from './welcome-details';
 
-/** `too-large`: the message cannot cross this session's transport (see Peer.send).
- * `not-representable`: its payload has no exact form in this session's serializer; the words
- * for the sender's ERROR are in `Session.lastRefusal`. */
-export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed' | 'too-large' | 'not-representable';
+export type { SendResult } from './session-outbound';
 type State = 'hello' | 'authenticating' | 'established' | 'closing' | 'closed';
 
 /** What a session needs from the router; keeps session.ts free of Router's details. */
-export interface SessionHost {
+export interface SessionHost extends OutboundHost, HandshakeHost {
   readonly logger: Logger;
-  /** For events an outsider can repeat at will (timeouts, violations, denials): rate-limited. */
-  readonly floodLog: RateLimitedLog;
-  readonly limits: SessionLimits;
-  readonly stats: RouterStats;
   readonly agent: string;
   findRealm(name: string): Realm | undefined;
-  authenticate(transport: TransportInfo, realm: string, details: Dict, session: number): HelloOutcome | Promise<HelloOutcome>;
   sessionOpened(session: Session): void;
   sessionClosed(session: Session): void;
-  authFailed(transport: TransportInfo, authid: unknown): void;
   connectionClosed(session: Session): void;
 }
 
@@ -62,14 +54,7 @@ export class Session implements PeerListener {
   /** Router-to-callee request IDs (session scope: sequential per callee). */
   readonly invocationIds = new SequentialIds();
   messagesIn = 0;
-  messagesOut = 0;
-  eventsDropped = 0;
   joinedAt = 0;
-  /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
-  lastRefusal = '';
-  /** One WARN per session for undeliverable EVENTs; the counters keep counting every one. */
-  private warnedUnrepresentableEvent = false;
-  private warnedUnrepresentableCall = false;
 
   private state: State = 'hello';
   private helloTimer: NodeJS.Timeout | undefined;
@@ -78,7 +63,10 @@ export class Session implements PeerListener {
   private held: Message[] = [];
   private busy = false;
   private readonly log: Logger;
+  /** "role.feature" -> whether HELLO announced it: asked on every routed message. */
   private featureCache = new Map<string, boolean>();
+  private readonly outbound: SessionOutbound;
+  private readonly handshake: Handshake;
 
   constructor(
     readonly peer: Peer,
@@ -87,8 +75,32 @@ export class Session implements PeerListener {
   ) {
     this.transport = peer.transport;
     this.log = host.logger.child('session');
+    this.outbound = new SessionOutbound(peer, host, this.log, () => this.logFields());
+    this.handshake = new Handshake({
+      peer,
+      host,
+      log: this.log,
+      logFields: () => this.logFields(),
+      send: (msg) => void this.send(msg),
+      abort: (reason, message) => this.abort(reason, message),
+      closeQuietly: (reason) => this.closeQuietly(reason),
+      accept: (realmName, accept) => this.welcome(realmName, accept),
+    });
     this.armHelloTimer();
     peer.setListener(this);
+  }
+
+  get messagesOut(): number {
+    return this.outbound.messagesOut;
+  }
+
+  get eventsDropped(): number {
+    return this.outbound.eventsDropped;
+  }
+
+  /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
+  get lastRefusal(): string {
+    return this.outbound.lastRefusal;
   }
 
   get established(): boolean {
@@ -114,99 +126,20 @@ export class Session implements PeerListener {
     return v;
   }
 
-  // ---- outbound -------------------------------------------------------------------------
+  // ---- outbound (session-outbound.ts) ------------------------------------------------------
 
-  /** Sends any message. Never throws. RESULT, INVOCATION etc. are never dropped: beyond the
-   * hard limit the connection is closed instead (bounded memory, nothing silently lost). */
+  /** Sends any message under the outbound queue policy. Never throws. */
   send(msg: Message): SendResult {
-    if (this.peer.closed) return 'closed';
-    if (this.peer.bufferedBytes() > this.host.limits.hardQueueBytes) {
-      this.host.floodLog.warn('slow_consumer', 'outbound queue over hard limit, closing', {
-        ...this.logFields(),
-        bytes: this.peer.bufferedBytes(),
-        limit: this.host.limits.hardQueueBytes,
-      });
-      this.host.stats.slowConsumersDisconnected++;
-      this.host.stats.countClose('slow_consumer');
-      this.peer.close('outbound queue over hard limit');
-      return 'closed';
-    }
-    const sent = this.peer.send(msg);
-    if (sent !== true) {
-      if (sent === false) {
-        this.host.stats.messagesTooLarge++;
-        return 'too-large';
-      }
-      this.lastRefusal = sent.message;
-      this.host.stats.countUnrepresentable(msg.type);
-      // The caller gets ERROR wamp.error.invalid_payload; the log says it once per session.
-      if (!this.warnedUnrepresentableCall) {
-        this.warnedUnrepresentableCall = true;
-        this.log.warn(
-          'message not delivered: its payload cannot be represented for this session (the caller got wamp.error.invalid_payload; further ones only counted)',
-          {
-            ...this.logFields(),
-            serializer: this.transport.serializer,
-            type: msg.type,
-            reason: sent.message,
-          },
-        );
-      }
-      return 'not-representable';
-    }
-    this.countOut(msg);
-    return this.peer.bufferedBytes() > 0 ? 'queued' : 'sent';
+    return this.outbound.send(msg);
   }
 
   /** Sends an EVENT, applying the slow-consumer policy (DESIGN §3). */
   sendEvent(msg: Message): SendResult {
-    if (this.peer.closed) return 'closed';
-    if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) {
-      if (this.host.limits.slowConsumerPolicy === 'disconnect') {
-        this.host.floodLog.warn('slow_consumer', 'slow consumer disconnected', {
-          ...this.logFields(),
-          bytes: this.peer.bufferedBytes(),
-          limit: this.host.limits.maxQueueBytes,
-        });
-        this.host.stats.slowConsumersDisconnected++;
-        this.host.stats.countClose('slow_consumer');
-        this.peer.close('slow consumer');
-        return 'closed';
-      }
-      this.eventsDropped++;
-      this.host.stats.eventsDroppedSlowConsumer++;
-      return 'dropped';
-    }
-    const sent = this.peer.send(msg);
-    if (sent !== true) {
-      this.eventsDropped++;
-      if (sent === false) {
-        this.host.stats.messagesTooLarge++;
-        return 'dropped';
-      }
-      // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
-      // for the others): counted by reason, and said once per session at WARN.
-      this.host.stats.countUnrepresentable(msg.type);
-      if (!this.warnedUnrepresentableEvent) {
-        this.warnedUnrepresentableEvent = true;
-        this.log.warn('event dropped: its payload cannot be represented for this subscriber (further ones only counted)', {
-          ...this.logFields(),
-          serializer: this.transport.serializer,
-          subscription: (msg as { subscription?: number }).subscription,
-          reason: sent.message,
-        });
-      }
-      return 'dropped';
-    }
-    this.countOut(msg);
-    return 'sent';
+    return this.outbound.sendEvent(msg);
   }
 
   sendError(requestType: number, request: RequestId, error: string, args?: unknown[], kwargs?: Dict, details: Dict = {}): void {
-    const msg: Message = { type: MessageType.ERROR, requestType, request, details, error };
-    if (args !== undefined) msg.args = args;
-    if (kwargs !== undefined) msg.kwargs = kwargs;
-    this.send(msg);
+    this.outbound.sendError(requestType, request, error, args, kwargs, details);
   }
 
   /** Router-initiated close (meta kill, realm shutdown): GOODBYE, then wait for the reply. */
@@ -241,15 +174,7 @@ export class Session implements PeerListener {
   onMessage(msg: Message): void {
     this.messagesIn++;
     this.host.stats.countIn(msg.type);
-    if (this.nextAuthenticate) {
-      const next = this.nextAuthenticate;
-      this.nextAuthenticate = undefined;
-      if (msg.type === MessageType.AUTHENTICATE) return next(msg);
-      if (msg.type === MessageType.ABORT) this.closeQuietly('client aborted');
-      else this.abort(ErrorUri.protocolViolation, `expected AUTHENTICATE, got message type ${msg.type}`);
-      this.releaseAuthWait();
-      return;
-    }
+    if (this.handshake.awaitingAuthenticate) return this.handshake.answer(msg);
     if (this.busy) {
       this.held.push(msg);
       return;
@@ -268,15 +193,8 @@ export class Session implements PeerListener {
     this.leaveRealm();
     this.state = 'closed';
     this.held = [];
-    this.nextAuthenticate = undefined;
-    this.releaseAuthWait();
+    this.handshake.cancel();
     this.host.connectionClosed(this);
-  }
-
-  private releaseAuthWait(): void {
-    const done = this.authWaitDone;
-    this.authWaitDone = undefined;
-    done?.();
   }
 
   private process(msg: Message): void {
@@ -381,85 +299,11 @@ export class Session implements PeerListener {
       });
     }
     this.state = 'authenticating';
-    let outcome: HelloOutcome | Promise<HelloOutcome>;
-    try {
-      // The ID is drawn now so a challenge can name the session WELCOME will announce.
-      this.id = randomId() as SessionId;
-      outcome = this.host.authenticate(this.transport, realmName, details, this.id);
-    } catch (err) {
-      this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
-      return this.abort(ErrorUri.authenticationFailed, 'authentication failed');
-    }
-    if (outcome instanceof Promise) {
-      return outcome.then(
-        (o) => this.afterHello(realmName, details, o),
-        (err: unknown) => {
-          this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
-          this.abort(ErrorUri.authenticationFailed, 'authentication failed');
-        },
-      );
-    }
-    return this.afterHello(realmName, details, outcome);
+    this.id = randomId() as SessionId;
+    return this.handshake.start(realmName, details, this.id);
   }
 
-  private afterHello(realmName: string, details: Dict, outcome: HelloOutcome): Promise<void> | void {
-    if (this.peer.closed) return;
-    if (outcome.kind !== 'challenge') return this.finishAuth(realmName, details, outcome);
-    this.send({ type: MessageType.CHALLENGE, authmethod: outcome.authmethod, extra: outcome.extra });
-    // The AUTHENTICATE must be the very next message; wait for it inside this held step so
-    // nothing else can slip in between.
-    return new Promise<void>((resolve) => {
-      this.nextAuthenticate = (msg) => {
-        let result: AuthResult | Promise<AuthResult>;
-        try {
-          result = outcome.verify(msg.signature, msg.extra);
-        } catch (err) {
-          this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
-          result = { kind: 'deny', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
-        }
-        Promise.resolve(result)
-          .then(
-            (r) => this.finishAuth(realmName, details, r),
-            (err: unknown) => {
-              // A verifier that rejects (a dynamic authenticator whose call failed) denies.
-              this.log.error('authenticator failed', { ...this.logFields(), error: String(err) });
-              this.abort(ErrorUri.authenticationFailed, 'authentication failed');
-            },
-          )
-          .catch((err: unknown) => {
-            this.host.stats.internalErrors++;
-            this.log.error('internal error finishing authentication', { ...this.logFields(), error: String(err) });
-          })
-          .finally(() => this.releaseAuthWait());
-      };
-      this.authWaitDone = resolve;
-    });
-  }
-
-  /** Set while a CHALLENGE is outstanding; see onMessage override below. */
-  private nextAuthenticate: ((msg: { signature: string; extra: Dict }) => void) | undefined;
-  private authWaitDone: (() => void) | undefined;
-
-  private finishAuth(realmName: string, details: Dict, result: AuthResult): void {
-    if (this.peer.closed) return;
-    if (result.kind === 'deny') {
-      this.host.authFailed(this.transport, details.authid);
-      // A blocked address was logged once when its block began, not on every attempt.
-      if (!result.logged)
-        this.host.floodLog.warn('authentication_denied', 'authentication denied', {
-          peer: this.transport.peer,
-          listener: this.transport.listener,
-          realm: realmName,
-          authid: details.authid,
-          authmethods: details.authmethods,
-          reason: result.reason,
-        });
-      return this.abort(result.reason, result.message);
-    }
-    this.welcome(result.realm ?? realmName, result);
-  }
-
-  private welcome(realmName: string, accept: Extract<AuthResult, { kind: 'accept' }>): void {
+  private welcome(realmName: string, accept: AuthAccept): void {
     const realm = this.host.findRealm(realmName);
     if (!realm) return this.abort(ErrorUri.noSuchRealm, `no realm "${realmName}" on this router`);
     clearTimeout(this.helloTimer);
@@ -474,21 +318,16 @@ export class Session implements PeerListener {
     this.realm = realm;
     this.state = 'established';
     this.joinedAt = Date.now();
-    // A serial device or a RawSocket peer announcing the spec's minimum (512 bytes) has a
-    // receive buffer of a few hundred bytes; the full feature list alone is ~450 bytes of CBOR.
-    // Their roles stay announced, the features are all available.
-    const compact = this.transport.type === 'serial' || (this.peer.sendLimit ?? Infinity) < COMPACT_WELCOME_BELOW;
-    const welcomeDetails: Dict = {
+    const who = {
       realm: realm.name,
       authid: this.authid,
       authrole: this.authrole,
       authmethod: this.authmethod,
       authprovider: this.authprovider,
-      roles: compact ? { broker: {}, dealer: {} } : routerRoles({ eventHistory: realm.history !== undefined }),
-      agent: this.host.agent,
+      authextra: this.authextra,
     };
-    if (this.authextra) welcomeDetails.authextra = this.authextra;
-    if (this.peer.send({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails }) !== true) {
+    const details = welcomeDetails(who, this.host.agent, compactWelcome(this.transport, this.peer.sendLimit), { eventHistory: realm.history !== undefined });
+    if (this.peer.send({ type: MessageType.WELCOME, session: this.id, details }) !== true) {
       // Silence would leave the client waiting forever for a session that cannot work.
       this.state = 'hello';
       this.realm = undefined;
@@ -502,7 +341,7 @@ export class Session implements PeerListener {
         `WELCOME does not fit the ${this.peer.sendLimit ?? 'announced'}-byte maximum message length your transport announced`,
       );
     }
-    this.countOut({ type: MessageType.WELCOME, session: this.id, details: welcomeDetails });
+    this.outbound.countOut({ type: MessageType.WELCOME, session: this.id, details });
     this.host.sessionOpened(this);
     realm.join(this);
     // The router's own sessions (meta API, ops) would only be noise at info level.
@@ -539,11 +378,6 @@ export class Session implements PeerListener {
     this.helloTimer.unref();
   }
 
-  private countOut(msg: Message): void {
-    this.messagesOut++;
-    this.host.stats.countOut(msg.type);
-  }
-
   logFields(): Record<string, unknown> {
     return {
       session: this.id || undefined,
@@ -554,9 +388,6 @@ export class Session implements PeerListener {
     };
   }
 }
-
-/** Below this announced limit the WELCOME leaves out the feature list (see welcome()). */
-const COMPACT_WELCOME_BELOW = 4096;
 
 function errorText(err: unknown): string {
   return err instanceof Error ? (err.stack ?? err.message) : describeValue(err);

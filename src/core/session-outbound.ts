@@ -1,0 +1,140 @@
+// What one session sends, under the outbound queue policy (DESIGN §3): a slow subscriber's
+// EVENTs are dropped (or it is disconnected, by policy), any message beyond the hard limit closes
+// the connection instead, and a message that cannot cross the transport is counted and said once.
+
+import { MessageType } from '../protocol/message-types';
+import type { Dict, Message } from '../protocol/messages';
+import type { RequestId } from '../protocol/ids';
+import type { Peer } from '../protocol/peer';
+import type { Logger, RateLimitedLog } from '../util/logger';
+import type { SessionLimits } from './limits';
+import type { RouterStats } from './stats';
+
+/** `too-large`: the message cannot cross this session's transport (see Peer.send).
+ * `not-representable`: its payload has no exact form in this session's serializer; the words
+ * for the sender's ERROR are in `Session.lastRefusal`. */
+export type SendResult = 'sent' | 'queued' | 'dropped' | 'closed' | 'too-large' | 'not-representable';
+
+/** What the outbound side needs from the router. */
+export interface OutboundHost {
+  /** For events an outsider can repeat at will (timeouts, violations, denials): rate-limited. */
+  readonly floodLog: RateLimitedLog;
+  readonly limits: SessionLimits;
+  readonly stats: RouterStats;
+}
+
+export class SessionOutbound {
+  messagesOut = 0;
+  eventsDropped = 0;
+  /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
+  lastRefusal = '';
+  /** One WARN per session for undeliverable EVENTs; the counters keep counting every one. */
+  private warnedUnrepresentableEvent = false;
+  private warnedUnrepresentableCall = false;
+
+  constructor(
+    private readonly peer: Peer,
+    private readonly host: OutboundHost,
+    private readonly log: Logger,
+    private readonly logFields: () => Record<string, unknown>,
+  ) {}
+
+  /** Sends any message. Never throws. RESULT, INVOCATION etc. are never dropped: beyond the
+   * hard limit the connection is closed instead (bounded memory, nothing silently lost). */
+  send(msg: Message): SendResult {
+    if (this.peer.closed) return 'closed';
+    if (this.peer.bufferedBytes() > this.host.limits.hardQueueBytes) {
+      this.host.floodLog.warn('slow_consumer', 'outbound queue over hard limit, closing', {
+        ...this.logFields(),
+        bytes: this.peer.bufferedBytes(),
+        limit: this.host.limits.hardQueueBytes,
+      });
+      this.host.stats.slowConsumersDisconnected++;
+      this.host.stats.countClose('slow_consumer');
+      this.peer.close('outbound queue over hard limit');
+      return 'closed';
+    }
+    const sent = this.peer.send(msg);
+    if (sent !== true) {
+      if (sent === false) {
+        this.host.stats.messagesTooLarge++;
+        return 'too-large';
+      }
+      this.lastRefusal = sent.message;
+      this.host.stats.countUnrepresentable(msg.type);
+      // The caller gets ERROR wamp.error.invalid_payload; the log says it once per session.
+      if (!this.warnedUnrepresentableCall) {
+        this.warnedUnrepresentableCall = true;
+        this.log.warn(
+          'message not delivered: its payload cannot be represented for this session (the caller got wamp.error.invalid_payload; further ones only counted)',
+          {
+            ...this.logFields(),
+            serializer: this.peer.transport.serializer,
+            type: msg.type,
+            reason: sent.message,
+          },
+        );
+      }
+      return 'not-representable';
+    }
+    this.countOut(msg);
+    return this.peer.bufferedBytes() > 0 ? 'queued' : 'sent';
+  }
+
+  /** Sends an EVENT, applying the slow-consumer policy (DESIGN §3). */
+  sendEvent(msg: Message): SendResult {
+    if (this.peer.closed) return 'closed';
+    if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) {
+      if (this.host.limits.slowConsumerPolicy === 'disconnect') {
+        this.host.floodLog.warn('slow_consumer', 'slow consumer disconnected', {
+          ...this.logFields(),
+          bytes: this.peer.bufferedBytes(),
+          limit: this.host.limits.maxQueueBytes,
+        });
+        this.host.stats.slowConsumersDisconnected++;
+        this.host.stats.countClose('slow_consumer');
+        this.peer.close('slow consumer');
+        return 'closed';
+      }
+      this.eventsDropped++;
+      this.host.stats.eventsDroppedSlowConsumer++;
+      return 'dropped';
+    }
+    const sent = this.peer.send(msg);
+    if (sent !== true) {
+      this.eventsDropped++;
+      if (sent === false) {
+        this.host.stats.messagesTooLarge++;
+        return 'dropped';
+      }
+      // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
+      // for the others): counted by reason, and said once per session at WARN.
+      this.host.stats.countUnrepresentable(msg.type);
+      if (!this.warnedUnrepresentableEvent) {
+        this.warnedUnrepresentableEvent = true;
+        this.log.warn('event dropped: its payload cannot be represented for this subscriber (further ones only counted)', {
+          ...this.logFields(),
+          serializer: this.peer.transport.serializer,
+          subscription: (msg as { subscription?: number }).subscription,
+          reason: sent.message,
+        });
+      }
+      return 'dropped';
+    }
+    this.countOut(msg);
+    return 'sent';
+  }
+
+  sendError(requestType: number, request: RequestId, error: string, args?: unknown[], kwargs?: Dict, details: Dict = {}): void {
+    const msg: Message = { type: MessageType.ERROR, requestType, request, details, error };
+    if (args !== undefined) msg.args = args;
+    if (kwargs !== undefined) msg.kwargs = kwargs;
+    this.send(msg);
+  }
+
+  /** Counts a message that went out around this policy (the WELCOME, sent raw to learn whether it fits). */
+  countOut(msg: Message): void {
+    this.messagesOut++;
+    this.host.stats.countOut(msg.type);
+  }
+}
