@@ -1,66 +1,28 @@
-// A small WAMP client session over any Peer (in-process, WebSocket, RawSocket, serial). The
-// router's own sessions (meta API, bridges, uplink) and the tests use it. It is deliberately
-// separate from router code: it decodes only what a client must, and keeps its own request IDs.
+// A small WAMP client session over any Peer (in-process, WebSocket, RawSocket, serial): joining,
+// the API (subscribe, publish, register, call, close), reading the router's messages, liveness.
+// Outstanding requests are in pending-requests.ts, what it serves in client-handlers.ts.
 
 import type { Dict, Message } from '../protocol/messages';
 import { MessageType } from '../protocol/message-types';
 import { ErrorUri } from '../protocol/error-uris';
-import { MAX_ID, SequentialIds, type RequestId } from '../protocol/ids';
+import { MAX_ID, type RequestId } from '../protocol/ids';
 import type { Peer } from '../protocol/peer';
 import { Keepalive } from '../transports/keepalive';
+import {
+  withPayload,
+  type CallResult,
+  type ClientRegistration,
+  type ClientSubscription,
+  type ConnectOptions,
+  type EventHandler,
+  type InvocationHandler,
+} from './client-api';
+import { ClientHandlers } from './client-handlers';
+import { PendingRequests } from './pending-requests';
 import { WampError } from './wamp-error';
 
-export interface CallResult {
-  args: unknown[];
-  kwargs: Dict;
-  details: Dict;
-}
-
-export type EventHandler = (args: unknown[], kwargs: Dict, details: Dict) => void;
-export type InvocationHandler = (
-  args: unknown[],
-  kwargs: Dict,
-  details: Dict & { progress?: (args?: unknown[], kwargs?: Dict) => void; signal: AbortSignal },
-) => unknown;
-
-export interface ClientSubscription {
-  id: number;
-  topic: string;
-  unsubscribe(): Promise<void>;
-}
-export interface ClientRegistration {
-  id: number;
-  procedure: string;
-  unregister(): Promise<void>;
-}
-
-export interface ConnectOptions {
-  realm: string;
-  authid?: string;
-  /** The role to join as, for routers that let a principal choose among its roles. */
-  authrole?: string;
-  authmethods?: string[];
-  authextra?: Dict;
-  /** Answers a CHALLENGE: returns the signature for AUTHENTICATE. */
-  onChallenge?: (authmethod: string, extra: Dict) => string | Promise<string>;
-  /** Rejects the join if no WELCOME arrives by then. Default 10 s. */
-  timeoutMs?: number;
-  /**
-   * WAMP-level liveness, for links whose transport pings the other end may not understand (a
-   * RawSocket PING read as a 16 MiB length by Autobahn|Python/Crossbar.io): every `intervalMs` the
-   * session sends a probe the router must answer, and closes the transport when nothing at all
-   * arrived within `timeoutMs` of it. Any inbound message proves the router alive. Off by default.
-   */
-  liveness?: { intervalMs: number; timeoutMs: number };
-}
-
-/** A handler's return value that sets both args and kwargs of the RESULT. */
-export class Result {
-  constructor(
-    readonly args: unknown[] = [],
-    readonly kwargs: Dict = {},
-  ) {}
-}
+export { Result } from './client-api';
+export type { CallResult, ClientRegistration, ClientSubscription, ConnectOptions, EventHandler, InvocationHandler } from './client-api';
 
 const clientRoles = {
   publisher: { features: { publisher_exclusion: true, publisher_identification: true, subscriber_blackwhite_listing: true, payload_passthru_mode: true } },
@@ -77,24 +39,11 @@ const clientRoles = {
   },
 };
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  onProgress?: (r: CallResult) => void;
-}
-
 export class WampClient {
   sessionId = 0;
   welcome: Dict = {};
-  private readonly requestIds = new SequentialIds();
-  /** request id -> the promise waiting for its answer (SUBSCRIBED, RESULT, ERROR …). */
-  private readonly pending = new Map<number, Pending>();
-  /** subscription id -> handlers: several local subscribe() calls may share one subscription. */
-  private readonly subscriptions = new Map<number, Set<EventHandler>>();
-  /** registration id -> handler */
-  private readonly registrations = new Map<number, InvocationHandler>();
-  /** invocation request id -> abort controller: INTERRUPT aborts the running handler. */
-  private readonly invocations = new Map<number, AbortController>();
+  private readonly pending = new PendingRequests();
+  private readonly handlers: ClientHandlers;
   private closeHandlers: Array<(reason: string) => void> = [];
   private joined!: { resolve(): void; reject(err: Error): void };
   private goodbyeSent: (() => void) | undefined;
@@ -107,7 +56,9 @@ export class WampClient {
   private constructor(
     readonly peer: Peer,
     private readonly options: ConnectOptions,
-  ) {}
+  ) {
+    this.handlers = new ClientHandlers((msg) => this.peer.send(msg));
+  }
 
   static connect(peer: Peer, options: ConnectOptions): Promise<WampClient> {
     const client = new WampClient(peer, options);
@@ -163,21 +114,13 @@ export class WampClient {
     const id = (await this.request(
       (request) => ({ type: MessageType.SUBSCRIBE, request, options, topic }),
       undefined,
-      (subscription) => {
-        const sid = subscription as number;
-        let handlers = this.subscriptions.get(sid);
-        if (!handlers) this.subscriptions.set(sid, (handlers = new Set()));
-        handlers.add(handler);
-      },
+      (subscription) => this.handlers.addEventHandler(subscription as number, handler),
     )) as number;
     return {
       id,
       topic,
       unsubscribe: async () => {
-        const set = this.subscriptions.get(id);
-        set?.delete(handler);
-        if (set && set.size === 0) {
-          this.subscriptions.delete(id);
+        if (this.handlers.removeEventHandler(id, handler)) {
           await this.request((request) => ({ type: MessageType.UNSUBSCRIBE, request, subscription: id as never }));
         }
       },
@@ -195,18 +138,18 @@ export class WampClient {
       return (await this.request((request) => withPayload({ type: MessageType.PUBLISH, request, options, topic }, args, kwargs))) as number;
     }
     this.ensureOpen();
-    this.peer.send(withPayload({ type: MessageType.PUBLISH, request: this.requestIds.next() as RequestId, options, topic }, args, kwargs));
+    this.peer.send(withPayload({ type: MessageType.PUBLISH, request: this.pending.nextId(), options, topic }, args, kwargs));
     return undefined;
   }
 
   async register(procedure: string, handler: InvocationHandler, options: Dict = {}): Promise<ClientRegistration> {
     const id = (await this.request((request) => ({ type: MessageType.REGISTER, request, options, procedure }))) as number;
-    this.registrations.set(id, handler);
+    this.handlers.register(id, handler);
     return {
       id,
       procedure,
       unregister: async () => {
-        this.registrations.delete(id);
+        this.handlers.unregister(id);
         await this.request((request) => ({ type: MessageType.UNREGISTER, request, registration: id as never }));
       },
     };
@@ -254,32 +197,7 @@ export class WampClient {
 
   private request(build: (request: RequestId) => Message, onProgress?: (r: CallResult) => void, onAnswer?: (value: unknown) => void): Promise<unknown> {
     this.ensureOpen();
-    const request = this.requestIds.next() as RequestId;
-    return new Promise((resolve, reject) => {
-      const entry: Pending = {
-        resolve: onAnswer
-          ? (value) => {
-              onAnswer(value);
-              resolve(value);
-            }
-          : resolve,
-        reject,
-      };
-      if (onProgress) entry.onProgress = onProgress;
-      this.pending.set(request, entry);
-      if (!this.peer.send(build(request))) {
-        // The message never left: no answer will come, so settle it here.
-        this.pending.delete(request);
-        reject(new WampError(ErrorUri.notSendable, ['the message cannot cross this transport: larger than the peer accepts, or not encodable']));
-      }
-    });
-  }
-
-  private settle(request: number, value: unknown): void {
-    const p = this.pending.get(request);
-    if (!p) return;
-    this.pending.delete(request);
-    p.resolve(value);
+    return this.pending.open(build, (msg) => this.peer.send(msg), onProgress, onAnswer);
   }
 
   private onMessage(msg: Message): void {
@@ -322,82 +240,31 @@ export class WampClient {
         this.peer.close(msg.reason);
         return;
       case MessageType.SUBSCRIBED:
-        return this.settle(msg.request, msg.subscription);
+        return this.pending.settle(msg.request, msg.subscription);
       case MessageType.UNSUBSCRIBED:
-        return this.settle(msg.request, undefined);
+        return this.pending.settle(msg.request, undefined);
       case MessageType.PUBLISHED:
-        return this.settle(msg.request, msg.publication);
+        return this.pending.settle(msg.request, msg.publication);
       case MessageType.REGISTERED:
-        return this.settle(msg.request, msg.registration);
+        return this.pending.settle(msg.request, msg.registration);
       case MessageType.UNREGISTERED:
-        return this.settle(msg.request, undefined);
+        return this.pending.settle(msg.request, undefined);
       case MessageType.RESULT: {
         const result: CallResult = { args: msg.args ?? [], kwargs: msg.kwargs ?? {}, details: msg.details };
-        if (msg.details.progress === true) {
-          this.pending.get(msg.request)?.onProgress?.(result);
-          return;
-        }
-        return this.settle(msg.request, result);
+        if (msg.details.progress === true) return this.pending.progress(msg.request, result);
+        return this.pending.settle(msg.request, result);
       }
-      case MessageType.ERROR: {
-        const p = this.pending.get(msg.request);
-        if (!p) return;
-        this.pending.delete(msg.request);
-        p.reject(new WampError(msg.error, msg.args ?? [], msg.kwargs ?? {}, msg.details));
-        return;
-      }
-      case MessageType.EVENT: {
-        const handlers = this.subscriptions.get(msg.subscription);
-        if (!handlers) return;
-        for (const h of handlers) {
-          try {
-            h(msg.args ?? [], msg.kwargs ?? {}, msg.details);
-          } catch (err) {
-            process.emitWarning(`wampgate client: event handler threw: ${String(err)}`);
-          }
-        }
-        return;
-      }
+      case MessageType.ERROR:
+        return this.pending.fail(msg.request, new WampError(msg.error, msg.args ?? [], msg.kwargs ?? {}, msg.details));
+      case MessageType.EVENT:
+        return this.handlers.event(msg.subscription, msg.args ?? [], msg.kwargs ?? {}, msg.details);
       case MessageType.INVOCATION:
-        return this.invoke(msg.request, msg.registration, msg.args ?? [], msg.kwargs ?? {}, msg.details);
+        return this.handlers.invoke(msg.request, msg.registration, msg.args ?? [], msg.kwargs ?? {}, msg.details);
       case MessageType.INTERRUPT:
-        this.invocations.get(msg.request)?.abort(new WampError(ErrorUri.canceled));
-        return;
+        return this.handlers.interrupt(msg.request);
       default:
         return;
     }
-  }
-
-  private invoke(request: RequestId, registration: number, args: unknown[], kwargs: Dict, details: Dict): void {
-    const handler = this.registrations.get(registration);
-    if (!handler) {
-      this.peer.send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: ErrorUri.noSuchRegistration });
-      return;
-    }
-    const controller = new AbortController();
-    this.invocations.set(request, controller);
-    const progress =
-      details.receive_progress === true
-        ? (pargs?: unknown[], pkwargs?: Dict) => {
-            if (!controller.signal.aborted) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs));
-          }
-        : undefined;
-    const fullDetails = { ...details, signal: controller.signal, ...(progress ? { progress } : {}) };
-    Promise.resolve()
-      .then(() => handler(args, kwargs, fullDetails))
-      .then(
-        (value) => {
-          if (controller.signal.aborted && this.invocations.get(request) !== controller) return;
-          this.invocations.delete(request);
-          if (value instanceof Result) this.peer.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value.args, value.kwargs));
-          else this.peer.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value === undefined ? [] : [value]));
-        },
-        (err: unknown) => {
-          this.invocations.delete(request);
-          const e = err instanceof WampError ? err : new WampError(ErrorUri.runtimeError, [err instanceof Error ? err.message : String(err)]);
-          this.peer.send(withPayload({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: e.error }, e.args, e.kwargs));
-        },
-      );
   }
 
   private startLiveness(): void {
@@ -425,7 +292,7 @@ export class WampClient {
   private sendProbe(): void {
     if (this.isClosed) return;
     let id = MAX_ID;
-    while (this.subscriptions.has(id)) id--;
+    while (this.handlers.hasSubscription(id)) id--;
     this.probes.sent++;
     this.request((request) => ({ type: MessageType.UNSUBSCRIBE, request, subscription: id as never })).catch(() => undefined);
   }
@@ -438,17 +305,8 @@ export class WampClient {
     this.joined.reject(new Error(`transport closed before WELCOME: ${reason}`));
     this.goodbyeSent?.();
     const err = new WampError(ErrorUri.canceled, [`session closed: ${this.closeReason}`]);
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-    for (const c of this.invocations.values()) c.abort(err);
-    this.invocations.clear();
+    this.pending.rejectAll(err);
+    this.handlers.abortAll(err);
     for (const h of this.closeHandlers) h(this.closeReason);
   }
-}
-
-function withPayload<T extends Message>(msg: T, args?: unknown[], kwargs?: Dict): T {
-  const m = msg as T & { args?: unknown[]; kwargs?: Dict };
-  if (args !== undefined) m.args = args;
-  if (kwargs !== undefined && Object.keys(kwargs).length > 0) m.kwargs = kwargs;
-  return msg;
 }
