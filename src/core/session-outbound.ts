@@ -44,15 +44,7 @@ export class SessionOutbound {
   send(msg: Message): SendResult {
     if (this.peer.closed) return 'closed';
     if (this.peer.bufferedBytes() > this.host.limits.hardQueueBytes) {
-      this.host.floodLog.warn('slow_consumer', 'outbound queue over hard limit, closing', {
-        ...this.logFields(),
-        bytes: this.peer.bufferedBytes(),
-        limit: this.host.limits.hardQueueBytes,
-      });
-      this.host.stats.slowConsumersDisconnected++;
-      this.host.stats.countClose('slow_consumer');
-      this.peer.close('outbound queue over hard limit');
-      return 'closed';
+      return this.closeSlowConsumer('outbound queue over hard limit, closing', this.host.limits.hardQueueBytes, 'outbound queue over hard limit');
     }
     const sent = this.peer.send(msg);
     if (sent !== true) {
@@ -86,15 +78,7 @@ export class SessionOutbound {
     if (this.peer.closed) return 'closed';
     if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) {
       if (this.host.limits.slowConsumerPolicy === 'disconnect') {
-        this.host.floodLog.warn('slow_consumer', 'slow consumer disconnected', {
-          ...this.logFields(),
-          bytes: this.peer.bufferedBytes(),
-          limit: this.host.limits.maxQueueBytes,
-        });
-        this.host.stats.slowConsumersDisconnected++;
-        this.host.stats.countClose('slow_consumer');
-        this.peer.close('slow consumer');
-        return 'closed';
+        return this.closeSlowConsumer('slow consumer disconnected', this.host.limits.maxQueueBytes, 'slow consumer');
       }
       this.eventsDropped++;
       this.host.stats.eventsDroppedSlowConsumer++;
@@ -130,6 +114,15 @@ export class SessionOutbound {
     if (args !== undefined) msg.args = args;
     if (kwargs !== undefined) msg.kwargs = kwargs;
     this.send(msg);
+  }
+
+  /** Closes the connection of a session whose queue is over `limit`: counted and logged (rate-limited). */
+  private closeSlowConsumer(logMessage: string, limit: number, closeReason: string): 'closed' {
+    this.host.floodLog.warn('slow_consumer', logMessage, { ...this.logFields(), bytes: this.peer.bufferedBytes(), limit });
+    this.host.stats.slowConsumersDisconnected++;
+    this.host.stats.countClose('slow_consumer');
+    this.peer.close(closeReason);
+    return 'closed';
   }
 
   /** Counts a message that went out around this policy (the WELCOME, sent raw to learn whether it fits). */
