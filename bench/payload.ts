@@ -5,6 +5,10 @@
 // process (the real CLI); the clients run in one forked worker process (this file, "client").
 //
 //   node dist/bench/payload.js [--router DIR] [--rounds N] [--sizes 100,65536] [--quick]
+//     [--pairs json-json,cbor-json] [--phases events1,events50,calls] [--cpu-prof DIR]
+//
+// --pairs / --phases pick a subset of the cases; --cpu-prof writes V8 CPU profiles of the
+// routers (node --cpu-prof) into DIR/this-build and DIR/baseline, one file per router process.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -145,7 +149,7 @@ interface Router {
   url: string;
 }
 
-async function startRouter(root: string, dir: string): Promise<Router> {
+async function startRouter(root: string, dir: string, nodeArgs: string[] = []): Promise<Router> {
   const port = await freePort();
   const file = path.join(dir, `config-${port}.json`);
   writeFileSync(
@@ -157,7 +161,9 @@ async function startRouter(root: string, dir: string): Promise<Router> {
       status: { enabled: false },
     }),
   );
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'wampgate.js'), 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wampgate.js'), 'start', '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitForPort(port, 10_000);
   return { child, url: `ws://127.0.0.1:${port}/ws` };
 }
@@ -184,13 +190,17 @@ async function main(argv: string[]): Promise<void> {
   const rounds = Number(opt('--rounds') ?? 3);
   const sizes = (opt('--sizes') ?? '100,65536').split(',').map(Number);
   const scale = argv.includes('--quick') ? 0.1 : 1;
-  const pairs: Array<[SerializerName, SerializerName]> = [
+  const allPairs: Array<[SerializerName, SerializerName]> = [
     ['json', 'json'],
     ['msgpack', 'msgpack'],
     ['cbor', 'cbor'],
     ['json', 'msgpack'],
     ['cbor', 'json'],
   ];
+  const pairFilter = opt('--pairs')?.split(',');
+  const pairs = pairFilter ? allPairs.filter(([a, b]) => pairFilter.includes(`${a}-${b}`)) : allPairs;
+  const phaseFilter = opt('--phases')?.split(',');
+  const profileDir = opt('--cpu-prof');
   const builds: Array<[string, string]> = [['this build', here]];
   if (baseline) builds.push(['baseline', path.resolve(baseline)]);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wampgate-payload-bench-'));
@@ -202,15 +212,16 @@ async function main(argv: string[]): Promise<void> {
       // Alternate which build goes first, so drift on the shared machine hits both.
       const order = round % 2 === 0 ? builds : [...builds].reverse();
       for (const [label, root] of order) {
-        const router = await startRouter(root, dir);
+        const router = await startRouter(root, dir, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, label.replace(/\W+/g, '-'))}`] : []);
         try {
           for (const bytes of sizes) {
             const big = bytes > 4096;
-            const phases: Array<{ name: string; mode: Job['mode']; subscribers: number; count: number; window: number }> = [
-              { name: 'events 1→1', mode: 'pubsub', subscribers: 1, count: Math.round((big ? 4000 : 100_000) * scale), window: big ? 8 : 1000 },
-              { name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 200 : 4000) * scale), window: big ? 4 : 100 },
-              { name: 'calls', mode: 'rpc', subscribers: 0, count: Math.round((big ? 3000 : 50_000) * scale), window: big ? 8 : 100 },
+            const allPhases: Array<{ id: string; name: string; mode: Job['mode']; subscribers: number; count: number; window: number }> = [
+              { id: 'events1', name: 'events 1→1', mode: 'pubsub', subscribers: 1, count: Math.round((big ? 4000 : 100_000) * scale), window: big ? 8 : 1000 },
+              { id: 'events50', name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 200 : 4000) * scale), window: big ? 4 : 100 },
+              { id: 'calls', name: 'calls', mode: 'rpc', subscribers: 0, count: Math.round((big ? 3000 : 50_000) * scale), window: big ? 8 : 100 },
             ];
+            const phases = phaseFilter ? allPhases.filter((p) => phaseFilter.includes(p.id)) : allPhases;
             for (const [from, to] of pairs) {
               for (const ph of phases) {
                 const job: Job = { url: router.url, mode: ph.mode, from, to, subscribers: ph.subscribers, bytes, count: ph.count, window: ph.window };
@@ -231,7 +242,10 @@ async function main(argv: string[]): Promise<void> {
             }
           }
         } finally {
+          // Wait for it to exit: its CPU profile is written then, and no two routers overlap.
+          const exited = new Promise((r) => router.child.once('exit', r));
           router.child.kill('SIGTERM');
+          await exited;
         }
       }
     }

@@ -6,7 +6,7 @@
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type PublicationId, type SubscriptionId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
-import { setEncoded, type Dict, type Event, type Payload, type Publish, type Subscribe, type Unsubscribe } from '../protocol/messages';
+import { getEncoded, setEncoded, type Dict, type Event, type Payload, type Publish, type Subscribe, type Unsubscribe } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import type { RealmLimits, SessionLimits } from './limits';
 import { copyPassthru, copyPayload } from './payload-passthru';
@@ -233,7 +233,8 @@ export class Broker {
 function retainedPayload(msg: Payload): Payload {
   const out: Payload = {};
   copyPayload(msg, out);
-  if (out.encoded) setEncoded(out, { ...out.encoded, bytes: Buffer.from(out.encoded.bytes) });
+  const encoded = getEncoded(out);
+  if (encoded) setEncoded(out, { serializer: encoded.serializer, bytes: Buffer.from(encoded.bytes), count: encoded.count });
   return out;
 }
 

@@ -4,7 +4,7 @@
 // (args, kwargs, a transparent payload, and the bytes the sender encoded them in) moves from
 // one message to the next in one step, so no routing path forgets the encoded form.
 
-import { setEncoded, type Dict, type Payload } from '../protocol/messages';
+import { getEncoded, setEncoded, type Dict, type Payload } from '../protocol/messages';
 
 const keys = ['ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid'] as const;
 const encKeys = ['enc_algo', 'enc_key', 'enc_serializer'] as const;
@@ -19,5 +19,6 @@ export function copyPayload(from: Payload, to: Payload): void {
   if (from.args !== undefined) to.args = from.args;
   if (from.kwargs !== undefined) to.kwargs = from.kwargs;
   if (from.payload !== undefined) to.payload = from.payload;
-  if (from.encoded !== undefined) setEncoded(to, from.encoded);
+  const encoded = getEncoded(from);
+  if (encoded !== undefined) setEncoded(to, encoded);
 }

@@ -10,12 +10,25 @@ import type { Serializer } from './serializer';
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
 const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
 
-const encoder = new Encoder({
-  useRecords: false,
-  mapsAsObjects: true,
-  variableMapSize: true,
-  tagUint8Array: false,
-} as ConstructorParameters<typeof Encoder>[0]);
+const options = { useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false };
+const encoder = new Encoder(options as ConstructorParameters<typeof Encoder>[0]);
+/** Decodes 8-byte integers as numbers: exact below 2^53, and no BigInt to allocate and convert
+ * back (a payload of millisecond timestamps is full of them). Used only when `mayNeedBigInt`
+ * proves no integer in the data can reach 2^53. */
+const numberDecoder = new Encoder({ ...options, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
+
+/** True unless no 8-byte integer (0x1b, 0x3b) in `data` holds 2^53 or more and no bignum tag
+ * (0xc2, 0xc3) occurs. Any such byte inside a string or another value only costs the exact path. */
+function mayNeedBigInt(data: Buffer): boolean {
+  if (data.includes(0xc2) || data.includes(0xc3)) return true;
+  for (const head of [0x1b, 0x3b]) {
+    for (let i = data.indexOf(head); i >= 0; i = data.indexOf(head, i + 1)) {
+      // The high 32 bits of the argument: at 0x200000 and above the value is 2^53 or more.
+      if (i + 4 < data.length && data.readUInt32BE(i + 1) >= 0x200000) return true;
+    }
+  }
+  return false;
+}
 
 /** Index after the data item at `i` of a well-formed CBOR buffer (RFC 8949 §3). */
 function skipItem(b: Buffer, i: number): number {
@@ -71,9 +84,10 @@ export const cborSerializer: Serializer = {
     return encoder.encode(forCbor(value));
   },
   decode(data) {
-    const value: unknown = encoder.decode(data);
-    // Only 8-byte integers (0x1b, 0x3b) and bignums (tags 2, 3: 0xc2, 0xc3) decode as BigInt.
-    return data.includes(0x1b) || data.includes(0x3b) || data.includes(0xc2) || data.includes(0xc3) ? smallBigIntsAsNumbers(value) : value;
+    if (!mayNeedBigInt(data)) return numberDecoder.decode(data);
+    // 8-byte integers (0x1b, 0x3b) and bignums (tags 2, 3) decode as BigInt here; those a
+    // double holds exactly become numbers again.
+    return smallBigIntsAsNumbers(encoder.decode(data));
   },
   tail(frame, index) {
     const first = frame[0] as number;

@@ -3,7 +3,7 @@
 // codec.fromWire; any failure becomes onProtocolViolation, never an exception.
 
 import { fromWire, payloadIndex, toWire, toWireHead } from '../protocol/codec';
-import { setEncoded, type Message, type Payload } from '../protocol/messages';
+import { getEncoded, setEncoded, type EncodedPayload, type Message, type Payload } from '../protocol/messages';
 import type { Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
 import { NotRepresentable } from '../serializers/not-representable';
 import { MessageType } from '../protocol/message-types';
@@ -41,11 +41,29 @@ export function encodeCached(msg: Message, serializer: Serializer): Buffer {
 /** A payload encoded by a peer of this same serializer is written back byte for byte behind
  * the new head: no re-encoding (faster), and nothing the decoded form could lose on the way. */
 function encode(msg: Message, serializer: Serializer): Buffer {
-  const encoded = (msg as Payload).encoded;
+  const encoded = getEncoded(msg as Payload);
   if (encoded !== undefined && encoded.serializer === serializer.name) {
     return serializer.encodeWithTail(toWireHead(msg), encoded.bytes as Buffer, encoded.count);
   }
   return serializer.encode(toWire(msg));
+}
+
+/** The payload's own bytes, cut out of the frame only when a receiver of the same serializer
+ * asks for them: a message that only crosses serializers never pays for the cut. */
+class FramePayload implements EncodedPayload {
+  private cut: Buffer | undefined;
+  constructor(
+    private readonly s: Serializer,
+    private readonly frame: Buffer,
+    private readonly index: number,
+    readonly count: number,
+  ) {}
+  get serializer(): string {
+    return this.s.name;
+  }
+  get bytes(): Buffer {
+    return (this.cut ??= this.s.tail(this.frame, this.index));
+  }
 }
 
 export class SerializedPeer implements Peer {
@@ -114,11 +132,7 @@ export class SerializedPeer implements Peer {
       // the transport's own buffer for this message only, so a view of it is safe to keep.
       const index = payloadIndex(msg.type);
       if (index !== undefined && (wire as unknown[]).length > index) {
-        setEncoded(msg as Payload, {
-          serializer: this.serializer.name,
-          bytes: this.serializer.tail(frame, index),
-          count: (wire as unknown[]).length - index,
-        });
+        setEncoded(msg as Payload, new FramePayload(this.serializer, frame, index, (wire as unknown[]).length - index));
       }
     } catch (err) {
       const reason = `malformed ${this.serializer.name} message: ${(err as Error).message}`;
