@@ -116,18 +116,14 @@ function arrayHeaderLength(c: number): number {
 }
 
 /** msgpackr writes every BigInt below 2^63 as int64 (0xd3); MessagePack's own preference, and
- * what Autobahn|Python and the spec's test vectors write, is uint64 (0xcf) for a non-negative
- * integer. Both carry the same 8 bytes, so the type byte is rewritten in the router's part of a
- * message: every element before the first list (Arguments always is one), never the payload. */
+ * what Autobahn|Python, msgpack-python and the spec's test vectors write, is uint64 (0xcf) for
+ * a non-negative integer. Both carry the same 8 bytes, so the type byte is rewritten wherever
+ * msgpackr wrote one: an ID in the head, and an integer from 2^32 up in a payload that crossed
+ * from JSON or CBOR or was re-encoded (a testament, a retained copy), so a MessagePack receiver
+ * sees what a MessagePack sender would have written. Same-serializer payload bytes never come
+ * through here. No 0xd3 byte, nothing to walk. */
 function preferUnsigned(b: Buffer): Buffer {
-  const first = b[0] as number;
-  if (first < 0x90 || first > 0x9f) return b;
-  let i = 1;
-  for (let n = first & 0x0f; n > 0 && i < b.length; n--) {
-    const c = b[i] as number;
-    if ((c >= 0x90 && c <= 0x9f) || c === 0xdc || c === 0xdd) break;
-    i = skipItems(b, i, 1, true);
-  }
+  if (b.includes(0xd3)) skipItems(b, 0, 1, true);
   return b;
 }
 

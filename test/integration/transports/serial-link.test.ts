@@ -104,7 +104,8 @@ function openLink(): Harness {
       h.received.push(inbox);
       h.closes.push(closes);
       peer.setListener({
-        onMessage: (m) => inbox.push(m),
+        // Own string keys only: the payload's saved bytes ride on a symbol key (transport data).
+        onMessage: (m) => inbox.push(Object.fromEntries(Object.entries(m)) as Message),
         onProtocolViolation: (r) => closes.push(`violation: ${r}`),
         onClose: (r) => closes.push(r),
       });
