@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { UriIndex } from '../core/uri-index';
 import type { AcceptedPublication, EventHistory } from '../core/ports';
-import type { Dict, Payload } from '../protocol/messages';
+import { getEncoded, type Dict, type Payload } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import { serializerByName } from '../serializers';
 import { RateLimitedLog, type Logger } from '../util/logger';
@@ -197,7 +197,7 @@ export class EventHistoryService {
     // The row as stored, built here so the flush only writes it. It keeps the encoded payload (a
     // view of the received frame), never the decoded message; an in-process publisher's values
     // are encoded at flush time, outside the publish step.
-    const encoded = p.payload.encoded;
+    const encoded = getEncoded(p.payload);
     const row: PendingRow = {
       realm,
       topic: p.topic,
@@ -376,7 +376,8 @@ function payloadElements(p: Payload): unknown[] {
 
 /** What a queued publication holds on to: its encoded bytes, or a rough size of its values. */
 function payloadBytes(p: Payload): number {
-  if (p.encoded) return p.encoded.bytes.byteLength;
+  const encoded = getEncoded(p);
+  if (encoded) return encoded.bytes.byteLength;
   if (p.payload !== undefined) return typeof p.payload === 'string' ? p.payload.length : p.payload.byteLength;
   return 64; // decoded values of an in-process publisher: counted by the event cap instead
 }
