@@ -42,7 +42,8 @@ export function starterConfig(principalsFile: string): string {
 
   // Limits sized for a board with 512 MB of RAM. Every value is optional.
   "limits": {
-    "maxMessageBytes": 16777216,     // largest message a client may send (RawSocket's maximum)
+    "maxMessageBytes": 16842752,     // largest message a client may send: a 16 MiB payload + 64 KiB (RawSocket: 2^24 in all)
+    "hardMaxMessageBytes": 33554432, // up to here a larger one gets ERROR payload_size_exceeded; beyond, the connection closes
     "maxQueueBytes": 1048576,        // outbound bytes per session before EVENTs are dropped
     "slowConsumerPolicy": "drop",    // or "disconnect"
     "helloTimeoutMs": 10000,         // a connection must say HELLO within this time

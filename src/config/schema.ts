@@ -167,8 +167,11 @@ export function validateConfig(raw: unknown, validators: SectionValidators = {})
         }
       }
       if (limits.hardQueueBytes < limits.maxQueueBytes) p.add('limits.hardQueueBytes', 'must be ≥ limits.maxQueueBytes');
-      // RawSocket cannot announce more than 2^24 bytes (spec: "RawSocket Transport").
-      if (limits.maxMessageBytes > 2 ** 24) p.add('limits.maxMessageBytes', "must be ≤ 16777216 (RawSocket's maximum, 2^24)");
+      // RawSocket cannot announce more than 2^24 bytes (spec: "RawSocket Transport"); a larger
+      // limit applies to WebSocket, RawSocket stays at 2^24. 256 MiB keeps a typo from turning
+      // the limit off on a 512 MB board.
+      if (limits.hardMaxMessageBytes > 256 * 1024 * 1024) p.add('limits.hardMaxMessageBytes', 'must be ≤ 268435456 (256 MiB)');
+      if (limits.maxMessageBytes > limits.hardMaxMessageBytes) p.add('limits.maxMessageBytes', 'must be ≤ limits.hardMaxMessageBytes');
       if (limits.preAuthMaxMessageBytes > limits.maxMessageBytes) p.add('limits.preAuthMaxMessageBytes', 'must be ≤ limits.maxMessageBytes');
       if (limits.preAuthBufferBytes > limits.inboundBufferBytes) p.add('limits.preAuthBufferBytes', 'must be ≤ limits.inboundBufferBytes');
       if (limits.maxPendingConnectionsPerAddress > limits.maxPendingConnections)

@@ -229,6 +229,17 @@ export class Dealer {
     }
   }
 
+  /** A callee's YIELD or ERROR for an INVOCATION was over the router's message limit and was
+   * not read: the caller gets ERROR wamp.error.payload_size_exceeded (with the sizes) at once,
+   * and the call ends, a progressive one too (its later YIELDs are late answers). */
+  refuseAnswer(callee: Session, request: RequestId, args: unknown[], kwargs: Dict): void {
+    const pending = this.byInvocation.get(callee)?.get(request);
+    if (!pending) return;
+    this.finish(pending);
+    if (pending.canceled === 'skip' || pending.canceled === 'killnowait') return;
+    pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, args, kwargs);
+  }
+
   /** ERROR from a callee for an INVOCATION: the callee's own URI and payload reach the caller unchanged. */
   error(callee: Session, msg: ErrorMessage): void {
     const pending = this.byInvocation.get(callee)?.get(msg.request);

@@ -80,6 +80,8 @@ export function routerView(router: Router): RouterView {
           internal_error: stats.internalErrors,
           unrepresentable_event: stats.eventsDroppedUnrepresentable,
           unrepresentable_call: stats.callMessagesUnrepresentable,
+          message_over_limit: stats.messagesOverLimit,
+          too_large_for_receiver: stats.messagesTooLarge,
         },
         connectionsClosed: { ...stats.connectionsClosed },
       };

@@ -4,10 +4,10 @@
 
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type RequestId, type SessionId } from '../protocol/ids';
-import { MessageType } from '../protocol/message-types';
+import { MessageType, messageTypeName } from '../protocol/message-types';
 import type { Dict, Message, ClientToRouter } from '../protocol/messages';
 import { isClientToRouter } from '../protocol/messages';
-import type { Peer, PeerListener, TransportInfo } from '../protocol/peer';
+import type { OverLimit, Peer, PeerListener, TransportInfo } from '../protocol/peer';
 import { isValidUri } from '../protocol/uri';
 import { describeValue, type Logger } from '../util/logger';
 import { clientSupports } from './features';
@@ -171,15 +171,58 @@ export class Session implements PeerListener {
 
   // ---- inbound (PeerListener) -------------------------------------------------------------
 
-  onMessage(msg: Message): void {
+  onMessage(msg: Message, overLimit?: OverLimit): void {
     this.messagesIn++;
     this.host.stats.countIn(msg.type);
+    if (overLimit) return this.refuseOverLimit(msg, overLimit);
     if (this.handshake.awaitingAuthenticate) return this.handshake.answer(msg);
     if (this.busy) {
       this.held.push(msg);
       return;
     }
     this.process(msg);
+  }
+
+  /**
+   * A message over limits.maxMessageBytes that the transport read whole (it was under the hard
+   * cap) is never routed. The sender gets ERROR wamp.error.payload_size_exceeded where the
+   * protocol has one for it, with the sizes in kwargs; an over-limit YIELD or callee ERROR ends
+   * the call with that ERROR to the caller. Counted, logged at WARN (rate-limited); the session
+   * goes on.
+   */
+  private refuseOverLimit(msg: Message, over: OverLimit): void {
+    this.host.stats.messagesOverLimit++;
+    const type = messageTypeName(msg.type);
+    this.host.floodLog.warn('message_over_limit', 'message over limits.maxMessageBytes refused, session goes on', {
+      ...this.logFields(),
+      type,
+      bytes: over.bytes,
+      limit: over.limit,
+    });
+    const realm = this.realm;
+    if (this.state !== 'established' || !realm) return;
+    const args = [`the ${type} message is ${over.bytes} bytes, over this router's limit of ${over.limit} bytes (limits.maxMessageBytes)`];
+    const kwargs = { message_bytes: over.bytes, limit_bytes: over.limit };
+    switch (msg.type) {
+      case MessageType.CALL:
+      case MessageType.SUBSCRIBE:
+      case MessageType.UNSUBSCRIBE:
+      case MessageType.REGISTER:
+      case MessageType.UNREGISTER:
+        return this.sendError(msg.type, msg.request, ErrorUri.payloadSizeExceeded, args, kwargs);
+      case MessageType.PUBLISH:
+        // spec ("Publish ERROR"): a publication is answered only when acknowledge is true.
+        if (msg.options.acknowledge === true) this.sendError(msg.type, msg.request, ErrorUri.payloadSizeExceeded, args, kwargs);
+        return;
+      case MessageType.YIELD:
+        return realm.dealer.refuseAnswer(this, msg.request, args, kwargs);
+      case MessageType.ERROR:
+        if (msg.requestType === MessageType.INVOCATION) realm.dealer.refuseAnswer(this, msg.request, args, kwargs);
+        return;
+      default:
+        // GOODBYE, CANCEL…: no ERROR exists for them; counted and logged above.
+        return;
+    }
   }
 
   onProtocolViolation(reason: string): void {

@@ -17,6 +17,9 @@ export class RouterStats {
   authFailures = 0;
   /** Messages that could not cross the receiver's transport (over its announced size limit). */
   messagesTooLarge = 0;
+  /** Messages a session sent over limits.maxMessageBytes (read whole, under the hard cap) and
+   * the router refused: ERROR wamp.error.payload_size_exceeded where the protocol has one. */
+  messagesOverLimit = 0;
   /** EVENTs dropped because their payload has no exact form in the subscriber's serializer. */
   eventsDroppedUnrepresentable = 0;
   /** INVOCATIONs, RESULTs and ERRORs not delivered for the same reason; the caller got

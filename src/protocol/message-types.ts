@@ -30,3 +30,10 @@ export const MessageType = {
 
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeCode = (typeof MessageType)[MessageTypeName];
+
+const names = new Map<number, MessageTypeName>(Object.entries(MessageType).map(([name, code]) => [code, name as MessageTypeName]));
+
+/** "CALL" for 48; the number itself for a code the spec does not define. */
+export function messageTypeName(code: number): string {
+  return names.get(code) ?? String(code);
+}

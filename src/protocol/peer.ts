@@ -26,8 +26,17 @@ export interface TransportInfo {
   tls?: TlsInfo;
 }
 
+/** A message the transport read whole although it is over the receiver's message limit: the
+ * receiver refuses it (ERROR wamp.error.payload_size_exceeded where the protocol has one). */
+export interface OverLimit {
+  /** The message's size on the wire, and the limit it broke. */
+  bytes: number;
+  limit: number;
+}
+
 export interface PeerListener {
-  onMessage(msg: Message): void;
+  /** `overLimit`: the message is over the receiver's limit and must not be routed. */
+  onMessage(msg: Message, overLimit?: OverLimit): void;
   /** The peer sent something undecodable or malformed; the receiver ABORTs and closes. */
   onProtocolViolation(reason: string): void;
   /** The transport is gone (closed by either side, reset, or keepalive timeout). */

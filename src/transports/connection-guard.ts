@@ -153,6 +153,13 @@ export class AdmissionTicket {
     return this.isAuthenticated ? maxMessageBytes : Math.min(preAuthMaxMessageBytes, maxMessageBytes);
   }
 
+  /** The largest message the transport reads now: before WELCOME the same as maxMessageBytes;
+   * after it hardMaxMessageBytes (a message between the two is read, then refused with ERROR). */
+  get hardMaxMessageBytes(): number {
+    const { hardMaxMessageBytes, maxMessageBytes } = this.guard.limits;
+    return this.isAuthenticated ? Math.max(hardMaxMessageBytes, maxMessageBytes) : this.maxMessageBytes;
+  }
+
   /** Bytes this connection holds in a partial message right now. */
   get heldBytes(): number {
     return this.held;

@@ -2,9 +2,14 @@
 // board. Owns only the numbers and how partial config is completed; the transports enforce them.
 
 export interface TransportLimits {
-  /** Largest inbound message (frame payload) of an authenticated session; bigger fails the
-   * connection (WebSocket close 1009, RawSocket close). */
+  /** Largest inbound message of an authenticated session. A bigger one up to
+   * hardMaxMessageBytes is read and refused: ERROR wamp.error.payload_size_exceeded where the
+   * protocol has one, and the session goes on. */
   maxMessageBytes: number;
+  /** Largest inbound message a transport reads at all; bigger fails the connection (WebSocket
+   * close 1009; RawSocket: the handshake announces it, at most 2^24, and a longer frame closes).
+   * Taken as at least maxMessageBytes. */
+  hardMaxMessageBytes: number;
   /** Largest inbound message before WELCOME: HELLO and AUTHENTICATE are small, and a
    * connection nobody has authenticated must not make the router buffer megabytes. */
   preAuthMaxMessageBytes: number;
@@ -26,10 +31,14 @@ export interface TransportLimits {
 }
 
 export const defaultTransportLimits: Readonly<TransportLimits> = Object.freeze({
-  // ws defaults to 100 MiB. 16 MiB is RawSocket's own ceiling (2^24): a 1 MiB camera snapshot
-  // or firmware chunk passes with room to spare, and inboundBufferBytes bounds how many such
-  // messages the process holds at once.
-  maxMessageBytes: 16 * 1024 * 1024,
+  // ws defaults to 100 MiB. A 16 MiB payload and up to 64 KiB of envelope (options, URI,
+  // details) pass over WebSocket; RawSocket's own ceiling is 2^24 bytes for the whole message.
+  // A 1 MiB camera snapshot or firmware chunk passes with room to spare, and inboundBufferBytes
+  // bounds how many such messages the process holds at once.
+  maxMessageBytes: 16 * 1024 * 1024 + 64 * 1024,
+  // Up to here an oversized message is read only to answer it with an ERROR; the bytes count
+  // against inboundBufferBytes while they arrive, like any message's.
+  hardMaxMessageBytes: 32 * 1024 * 1024,
   preAuthMaxMessageBytes: 64 * 1024,
   maxPendingConnections: 256,
   maxPendingConnectionsPerAddress: 32,

@@ -23,6 +23,9 @@ export interface FrameChannel {
   onHello?(details: Readonly<Record<string, unknown>>): void;
   /** The largest frame the other end accepts, when it announced one (RawSocket, serial). */
   readonly sendLimit?: number;
+  /** The router's message limit for this connection (limits.maxMessageBytes, once
+   * authenticated): a larger frame the transport still read is decoded only to be refused. */
+  readonly receiveLimit?: number | undefined;
 }
 
 /** Fan-out sends one message object to many peers; each serializer encodes it only once. */
@@ -130,6 +133,13 @@ export class SerializedPeer implements Peer {
       msg = fromWire(wire);
       // Keep the payload's own bytes beside the decoded form (see encode above). The frame is
       // the transport's own buffer for this message only, so a view of it is safe to keep.
+      const limit = this.channel.receiveLimit;
+      if (limit !== undefined && frame.length > limit) {
+        const overLimit = { bytes: frame.length, limit };
+        const refused = msg;
+        this.deliver((l) => l.onMessage(refused, overLimit));
+        return;
+      }
       const index = payloadIndex(msg.type);
       if (index !== undefined && (wire as unknown[]).length > index) {
         setEncoded(msg as Payload, new FramePayload(this.serializer, frame, index, (wire as unknown[]).length - index));

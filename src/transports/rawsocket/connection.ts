@@ -89,11 +89,15 @@ export class RawSocketConnection {
       close: (reason) => this.end(reason),
       bufferedBytes: () => this.socket.writableLength,
       sendLimit: options.sendLimit,
+      get receiveLimit() {
+        const ticket = options.admission?.ticket;
+        return ticket?.authenticated ? ticket.maxMessageBytes : undefined;
+      },
       onWelcome: (session) => {
         const admission = this.options.admission;
         if (!admission) return;
         admission.ticket.authenticate(session);
-        this.framer.setMaxLength(Math.min(this.options.receiveLimit, admission.ticket.maxMessageBytes));
+        this.framer.setMaxLength(Math.min(this.options.receiveLimit, admission.ticket.hardMaxMessageBytes));
       },
       onHello: (details) => {
         if (typeof details.agent === 'string' && KNOWN_PONG_AGENTS.test(details.agent)) this.startPinging();

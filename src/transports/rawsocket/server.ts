@@ -160,7 +160,9 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
         if (received.length < HANDSHAKE_BYTES) return;
         const result = negotiateAsRouter(received.subarray(0, HANDSHAKE_BYTES), {
           supportedSerializerIds,
-          maxMessageBytes: limits.maxMessageBytes,
+          // The hard cap is what the handshake announces (at most 2^24); each connection lowers
+          // it until WELCOME, and a message above maxMessageBytes is read to be refused.
+          maxMessageBytes: Math.max(limits.hardMaxMessageBytes, limits.maxMessageBytes),
           refuseConnectionCount: options.maxConnections !== undefined && stats.active >= options.maxConnections,
         });
         if (!result.ok) {

@@ -104,11 +104,15 @@ export class WebSocketConnection {
       },
       close: (reason) => this.end(reason, WsCloseCode.normal),
       bufferedBytes: () => this.ws.bufferedAmount,
+      get receiveLimit() {
+        const ticket = options.admission?.ticket;
+        return ticket?.authenticated ? ticket.maxMessageBytes : undefined;
+      },
       onWelcome: (session) => {
         const admission = this.options.admission;
         if (!admission) return;
         admission.ticket.authenticate(session);
-        if (this.receiver) this.receiver._maxPayload = admission.ticket.maxMessageBytes;
+        if (this.receiver) this.receiver._maxPayload = admission.ticket.hardMaxMessageBytes;
       },
     });
     this.receiver = wsReceiver(this.ws);
@@ -182,7 +186,7 @@ export class WebSocketConnection {
         const ticket = this.options.admission?.ticket;
         this.routerClose(ticket?.authenticated === false ? 'pre_auth_message_too_large' : 'message_too_large', WsCloseCode.tooBig, {
           ...(this.receiver ? { bytes: this.receiver._totalPayloadLength } : {}),
-          ...(ticket ? { limit: ticket.maxMessageBytes } : {}),
+          ...(ticket ? { limit: ticket.hardMaxMessageBytes } : {}),
           detail: 'message over the limit (type not read: refused at its frame header)',
         });
       } else {

@@ -114,7 +114,9 @@ export async function startWebSocketServer(options: WebSocketServerOptions): Pro
 
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: limits.maxMessageBytes,
+    // The hard cap; each connection lowers it until WELCOME (connection.ts), and a message
+    // between maxMessageBytes and this is read to be refused with ERROR, not by a close.
+    maxPayload: Math.max(limits.hardMaxMessageBytes, limits.maxMessageBytes),
     perMessageDeflate: false,
     clientTracking: false,
     // Same choice as the upgrade handler made (which refuses when there is none): ws hands the

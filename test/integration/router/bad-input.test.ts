@@ -19,7 +19,7 @@ import { openAutobahn } from '../support/third-party';
 import { HELLO, openRawTcp, openRawWs, rawFrame, type RawTcp, type RawWs } from '../support/raw';
 
 const PV = 'wamp.error.protocol_violation';
-const limits: Partial<LimitsConfig> = { helloTimeoutMs: 300, handshakeTimeoutMs: 300, maxMessageBytes: 64 * 1024 };
+const limits: Partial<LimitsConfig> = { helloTimeoutMs: 300, handshakeTimeoutMs: 300, maxMessageBytes: 64 * 1024, hardMaxMessageBytes: 64 * 1024 };
 
 let tg: TestGateway;
 before(async () => {
@@ -323,7 +323,7 @@ test('a child-process gateway (`wampgate start`) survives the same garbage and k
         { name: 'websocket', type: 'websocket', host: '127.0.0.1', port: wsPort },
         { name: 'rawsocket', type: 'rawsocket', host: '127.0.0.1', port: rsPort },
       ],
-      limits: { helloTimeoutMs: 500, handshakeTimeoutMs: 500, maxMessageBytes: 65536 },
+      limits: { helloTimeoutMs: 500, handshakeTimeoutMs: 500, maxMessageBytes: 65536, hardMaxMessageBytes: 65536 },
       log: { level: 'info' },
       status: { port: 0 }, // not the default 8089: parallel tests would fight over it
     }),

@@ -21,6 +21,7 @@ const limits: Partial<LimitsConfig> = {
   preAuthBufferBytes: 10 * 1024,
   inboundBufferBytes: 200 * 1024,
   maxMessageBytes: 256 * 1024,
+  hardMaxMessageBytes: 256 * 1024,
   helloTimeoutMs: 5_000,
 };
 

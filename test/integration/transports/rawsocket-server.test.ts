@@ -81,7 +81,7 @@ test('reserved bits in the handshake get error reply 3', async () => {
 });
 
 test('a handshake split across writes is still understood', async () => {
-  await withServer({ limits: { maxMessageBytes: 4096 } }, async (_server, port) => {
+  await withServer({ limits: { maxMessageBytes: 4096, hardMaxMessageBytes: 4096 } }, async (_server, port) => {
     const raw = await rawConnect({ port });
     raw.socket.write(Buffer.from([0x7f]));
     raw.socket.write(Buffer.from([0xf1, 0]));
@@ -93,7 +93,7 @@ test('a handshake split across writes is still understood', async () => {
 });
 
 test('a frame over the limit closes the connection and is counted', async () => {
-  await withServer({ limits: { maxMessageBytes: 1024 } }, async (server, port, echo) => {
+  await withServer({ limits: { maxMessageBytes: 1024, hardMaxMessageBytes: 1024 } }, async (server, port, echo) => {
     const raw = await rawConnect({ port });
     raw.socket.write(Buffer.from([0x7f, 0xf1, 0, 0]));
     assert.deepEqual([...(await raw.received(4))], [0x7f, 0x11, 0, 0]);
@@ -259,7 +259,7 @@ test('beyond maxConnections a client gets error reply 4; a slot freed is usable 
 });
 
 test('a message over the limit the router announced is dropped by our client, not sent', async () => {
-  await withServer({ limits: { maxMessageBytes: 512 } }, async (server, port) => {
+  await withServer({ limits: { maxMessageBytes: 512, hardMaxMessageBytes: 512 } }, async (server, port) => {
     const client = await connectRawSocket({ host: '127.0.0.1', port }, json);
     const inbox = collect(client);
     client.send(fromWire([16, 1, {}, 'com.example.big', ['x'.repeat(600)]]));
@@ -336,7 +336,7 @@ test('unix: a socket path in use, or a regular file, is refused rather than remo
 test('unix: an oversized frame is a transport error there too', async () => {
   const dir = tempDir('wampgate-unix-big-');
   const path = join(dir.path, 'router.sock');
-  const server = await startRawSocketServer({ name: 'unix', path, onPeer: new EchoSide().onPeer, limits: { maxMessageBytes: 512 } });
+  const server = await startRawSocketServer({ name: 'unix', path, onPeer: new EchoSide().onPeer, limits: { maxMessageBytes: 512, hardMaxMessageBytes: 512 } });
   try {
     const raw = await rawConnect({ path });
     raw.socket.write(Buffer.concat([Buffer.from([0x7f, 0xf2, 0, 0]), encodeFrameHeader('regular', 513)]));

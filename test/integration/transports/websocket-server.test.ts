@@ -154,8 +154,8 @@ test('JSON clients may send text or binary frames; JSON goes out as text, CBOR a
   });
 });
 
-test('a message over maxMessageBytes closes the connection with 1009 and is counted', async () => {
-  await withServer({ limits: { maxMessageBytes: 1024 } }, async (server, port, echo) => {
+test('a message over hardMaxMessageBytes closes the connection with 1009 and is counted', async () => {
+  await withServer({ limits: { maxMessageBytes: 1024, hardMaxMessageBytes: 1024 } }, async (server, port, echo) => {
     const ws = await openRaw(`ws://127.0.0.1:${port}/ws`, ['wamp.2.json']);
     const closed = within(new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code))), 'the close');
     ws.on('error', () => undefined);

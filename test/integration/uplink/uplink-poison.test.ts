@@ -15,7 +15,7 @@ for (const kind of ['rawsocket', 'websocket'] as const) {
   test(`${kind}: a single oversized event with a 64 KiB cloud limit ends as one dead letter; every other event arrives in order`, async () => {
     const dir = tempDir();
     const [cloudPort, rawPort, gatewayPort] = await Promise.all([freePort(), freePort(), freePort()]);
-    const cloud = await startCloud(dir.path, cloudPort, rawPort, { limits: { maxMessageBytes: 64 * 1024 } });
+    const cloud = await startCloud(dir.path, cloudPort, rawPort, { limits: { maxMessageBytes: 64 * 1024, hardMaxMessageBytes: 64 * 1024 } });
     const uplink: Dict = {
       url: kind === 'rawsocket' ? `rawsocket://127.0.0.1:${rawPort}` : `ws://127.0.0.1:${cloudPort}/ws`,
       realm: 'cloud',

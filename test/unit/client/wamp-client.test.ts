@@ -109,7 +109,7 @@ test('WAMP-level liveness closes a blackholed link (no FIN, no RST) once a probe
 test('an acknowledged publish over the limit the router announced rejects with wampgate.error.not_sendable; the session goes on', async () => {
   // Regression: the failed send was ignored and the publish never settled, which stalled the
   // uplink's in-flight window for good.
-  const c = await cloud({ maxMessageBytes: 64 * 1024 });
+  const c = await cloud({ maxMessageBytes: 64 * 1024, hardMaxMessageBytes: 64 * 1024 });
   try {
     const peer = await connectRawSocket({ host: '127.0.0.1', port: c.port }, cborSerializer);
     const client = await WampClient.connect(peer, { realm: 'cloud' });
