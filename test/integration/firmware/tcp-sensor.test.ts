@@ -49,7 +49,7 @@ async function startGateway(): Promise<{ gateway: Gateway; wsUrl: string; rawPor
       },
     ],
     // 64 KiB: the router answers the handshake with L = 7 (2^(9+7)).
-    limits: { keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS, keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS, maxMessageBytes: 65536 },
+    limits: { keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS, keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS, maxMessageBytes: 65536, hardMaxMessageBytes: 65536 },
   };
   const { config, problems } = validateConfig(raw, sectionValidators);
   assert.deepEqual(problems, []);
