@@ -7,6 +7,7 @@
 // replay (and with an empty buffer).
 // Usage: node dist/bench/uplink.js [--events N | --million] [--durability full|normal|both]
 //                                  [--window N] [--rate N] [--dir PATH] [--heap-snapshots]
+//                                  [--order live-first|strict]  (the forwarding rule's order; default: the config default)
 //                                  [--gateway-flags "--max-old-space-size=128"]
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -34,6 +35,8 @@ const heapSnapshots = process.argv.includes('--heap-snapshots');
 /** Extra node flags for the gateway process, e.g. the systemd unit's "--max-old-space-size=128". */
 const gatewayFlags = (flag('--gateway-flags') ?? '').split(' ').filter((f) => f.length > 0);
 const baseDir = flag('--dir') ?? os.tmpdir();
+/** The rule's `order` (live lane); undefined leaves the config default. */
+const order = flag('--order');
 const SAMPLE_EVERY = 50_000;
 const LIVE_EVERY_MS = 100;
 
@@ -193,7 +196,7 @@ async function runOne(durability: string): Promise<Result> {
         reconnect: { initialDelayMs: 100, maxDelayMs: 500 },
         statsIntervalMs: 0,
         buffer: { durability, replayRatePerSecond: replayRate, maxCount: 2_000_000, maxBytes: 1024 ** 3 },
-        forward: [{ name: 'sensors', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.bench.sensors.' }],
+        forward: [{ name: 'sensors', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.bench.sensors.', ...(order ? { order } : {}) }],
       },
     }),
   );
@@ -339,7 +342,7 @@ async function runOne(durability: string): Promise<Result> {
       growthAfterWarm,
       replayRate: `${perSec(st.replay.backlogAtStart, replayMs)} (${k(st.replay.backlogAtStart)} in ${(replayMs / 1000).toFixed(1)} s)`,
       rssPeakReplay,
-      live: `${during.length} events: p50 ${percentile(during, 50).toFixed(0)} ms, p90 ${percentile(during, 90).toFixed(0)} ms, max ${percentile(during, 100).toFixed(0)} ms`,
+      live: `${during.length} events: p50 ${percentile(during, 50).toFixed(0)} ms, p90 ${percentile(during, 90).toFixed(0)} ms, p99 ${percentile(during, 99).toFixed(0)} ms, max ${percentile(during, 100).toFixed(0)} ms`,
       idle: `p50 ${percentile(idle, 50).toFixed(2)} ms, p99 ${percentile(idle, 99).toFixed(2)} ms`,
       fileMax,
     };

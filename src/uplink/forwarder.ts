@@ -9,6 +9,7 @@ import type { WampClient } from '../client/wamp-client';
 import { WampError, errorText } from '../client/wamp-error';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
+import { LiveLane } from './live-lane';
 import type { DeadLetterReason, NewEntry, Outbox, OutboxEntry } from './outbox';
 import type { ResolvedUplinkConfig } from './uplink-config';
 
@@ -42,6 +43,8 @@ export interface ForwarderCounters {
 interface InflightEntry {
   seq: number;
   done: boolean;
+  /** Sent by the live lane (ahead of older entries): acked by seq, not by range. */
+  live: boolean;
 }
 
 export type ForwarderBuffer = ResolvedUplinkConfig['buffer'];
@@ -60,8 +63,11 @@ export class Forwarder {
   private client: WampClient | undefined;
   /** Events received from the local realm, appended on the next turn of the event loop in one transaction. */
   private pendingAppends: NewEntry[] = [];
+  /** Parallel to pendingAppends: whether the entry's rule is `order: live-first`. */
+  private pendingLive: boolean[] = [];
+  private readonly live: LiveLane;
   private appendScheduled = false;
-  /** Sent and not yet deleted from the outbox, in seq order. Its length is bounded by inflightWindow. */
+  /** Sent and not yet deleted from the outbox, in send order. Its length is bounded by inflightWindow. */
   private inflight: InflightEntry[] = [];
   /** Highest seq sent in this remote session: the next peek starts after it. */
   private cursor = 0;
@@ -93,6 +99,8 @@ export class Forwarder {
     private readonly log: Logger,
     private readonly options: ForwarderOptions = { encodable: () => true },
   ) {
+    // A few windows of live events wait in memory; beyond that they wait in the outbox (in order).
+    this.live = new LiveLane(Math.max(buffer.maxBatch, buffer.inflightWindow * 10));
     this.replay = {
       active: false,
       backlogAtStart: 0,
@@ -121,9 +129,10 @@ export class Forwarder {
     this.flushAcks();
   }
 
-  /** One upward event, already rewritten to its cloud topic. */
-  accept(entry: NewEntry): void {
+  /** One upward event, already rewritten to its cloud topic; `liveFirst` per its rule's `order`. */
+  accept(entry: NewEntry, liveFirst = false): void {
     this.pendingAppends.push(entry);
+    this.pendingLive.push(liveFirst);
     if (this.pendingAppends.length >= this.buffer.maxBatch) this.flushAppends();
     else if (!this.appendScheduled) {
       this.appendScheduled = true;
@@ -139,6 +148,7 @@ export class Forwarder {
     this.inflight = [];
     this.cursor = 0;
     this.idle = false;
+    this.live.reset();
     this.beginReplay();
     this.pump();
   }
@@ -152,6 +162,7 @@ export class Forwarder {
     this.generation++;
     this.inflight = [];
     this.cursor = 0;
+    this.live.reset();
     if (this.rateTimer) clearTimeout(this.rateTimer);
     this.rateTimer = undefined;
   }
@@ -178,12 +189,21 @@ export class Forwarder {
     this.appendScheduled = false;
     if (this.pendingAppends.length === 0) return;
     const batch = this.pendingAppends;
+    const liveFlags = this.pendingLive;
     this.pendingAppends = [];
+    this.pendingLive = [];
     let stored = 0;
+    // Only while online and behind: caught up, the replay path sends them at once anyway.
+    const offerLive = this.client !== undefined && !this.idle;
+    const live: OutboxEntry[] = [];
     try {
-      for (const r of this.outbox.appendBatch(batch)) {
-        if (r.stored) stored++;
-      }
+      this.outbox.appendBatch(batch).forEach((r, i) => {
+        if (!r.stored) return;
+        stored++;
+        const e = batch[i] as NewEntry;
+        if (offerLive && liveFlags[i] === true) live.push({ ...e, seq: r.seq, priority: e.priority ?? 0, bytes: 0, enqueuedAt: Date.now() } as OutboxEntry);
+      });
+      this.live.offer(live);
     } catch (err) {
       // appendBatch never throws for storage trouble; this is a closed outbox or a bug.
       this.log.error('uplink could not buffer events', { count: batch.length, error: errorText(err) });
@@ -220,6 +240,16 @@ export class Forwarder {
     // A suspect goes alone until the cloud acknowledged it (see noteClose).
     const limit = this.suspect ? 1 : window;
     while (this.inflight.length < limit) {
+      // Live entries first: they are newer than anything the replay path has left to send.
+      if (this.live.queued > 0) {
+        const generation = this.generation;
+        for (const row of this.live.take(limit - this.inflight.length, this.cursor)) {
+          const entry: InflightEntry = { seq: row.seq, done: false, live: true };
+          this.inflight.push(entry);
+          this.send(client, generation, entry, row);
+        }
+        if (this.inflight.length >= limit) return;
+      }
       let room = limit - this.inflight.length;
       const limited = rate > 0 && this.cursor < this.replay.untilSeq;
       if (limited) {
@@ -254,9 +284,10 @@ export class Forwarder {
       }
       const generation = this.generation;
       for (const row of rows) {
-        const entry: InflightEntry = { seq: row.seq, done: false };
-        this.inflight.push(entry);
         this.cursor = row.seq;
+        if (this.live.sent(row.seq)) continue; // already on its way in the live lane
+        const entry: InflightEntry = { seq: row.seq, done: false, live: false };
+        this.inflight.push(entry);
         if (limited) this.tokens--;
         this.send(client, generation, entry, row);
       }
@@ -356,23 +387,38 @@ export class Forwarder {
     });
   }
 
-  /** Deletes the acknowledged head of the in-flight list; only then are window slots freed. */
+  /**
+   * Deletes what is settled; only then are window slots freed. The replay path's entries go by
+   * their acknowledged head (one range delete: everything up to it was sent in order and is
+   * settled, unless the live lane still has one of its own there); live entries go by seq.
+   */
   private flushAcks(): void {
-    let upTo = 0;
-    let n = 0;
-    while (this.inflight.length > 0 && this.inflight[0]?.done === true) {
-      upTo = (this.inflight.shift() as InflightEntry).seq;
-      n++;
+    const keep: InflightEntry[] = [];
+    const liveDone: number[] = [];
+    const ordered: number[] = [];
+    let blocked = false;
+    for (const e of this.inflight) {
+      if (e.live) {
+        if (e.done) liveDone.push(e.seq);
+        else keep.push(e);
+      } else if (!blocked && e.done) ordered.push(e.seq);
+      else {
+        blocked = true;
+        keep.push(e);
+      }
     }
-    if (n === 0) return;
-    // Every seq <= upTo was sent in order in this session and is acknowledged (or already gone):
-    // a range delete is exact and far cheaper than one delete per row.
+    if (liveDone.length === 0 && ordered.length === 0) return;
+    this.inflight = keep;
+    const upTo = ordered[ordered.length - 1] ?? 0;
     try {
-      this.outbox.ack({ upTo });
+      if (liveDone.length > 0) this.outbox.ack(liveDone);
+      for (const seq of liveDone) this.live.settled(seq);
+      if (ordered.length > 0) this.outbox.ack(this.live.unsettledUpTo(upTo) ? ordered : { upTo });
     } catch (err) {
       this.log.error('uplink could not delete acknowledged events (they will be sent again)', { error: errorText(err) });
     }
     if (this.replay.active) {
+      const n = ordered.filter((seq) => seq <= this.replay.untilSeq).length;
       this.replay.acked = Math.min(this.replay.backlogAtStart, this.replay.acked + n);
       // Entries of the backlog may also leave by eviction or expiry: caught up and nothing in
       // flight means the backlog is gone either way.

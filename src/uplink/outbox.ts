@@ -150,7 +150,11 @@ export interface Outbox {
   appendBatch(entries: readonly NewEntry[]): AppendResult[];
   /** Up to `limit` entries with seq > afterSeq (default: from the start), lowest seq first. */
   peek(limit: number, afterSeq?: number): OutboxEntry[];
-  /** Delete acknowledged entries; unknown seqs (already dropped or acked) are ignored. Returns how many were deleted. */
+  /**
+   * Delete acknowledged entries: any entries, in any order (the live lane acks newer entries
+   * before older ones), or a range. Unknown seqs (already dropped or acked) are ignored; the
+   * entries left keep their seqs and order for peek, eviction and expiry. Returns how many were deleted.
+   */
   ack(target: AckTarget): number;
   /** Drop entries older than maxAgeMs, walking in seq order and stopping at the first young one. Returns how many. */
   expire(now?: number): number;

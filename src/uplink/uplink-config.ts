@@ -16,6 +16,13 @@ export const ForwardDirections = ['up', 'down'] as const;
 export type ForwardDirection = (typeof ForwardDirections)[number];
 export const ForwardTypes = ['event', 'procedure'] as const;
 export type ForwardType = (typeof ForwardTypes)[number];
+/**
+ * Upward events after a reconnect: `live-first` sends events that arrive while the backlog is
+ * still being replayed ahead of it (current readings first, history after; the cloud sees them
+ * out of seq order), `strict` keeps one sequence (the backlog first, then what came after).
+ */
+export const ForwardOrders = ['live-first', 'strict'] as const;
+export type ForwardOrder = (typeof ForwardOrders)[number];
 export const UplinkAuthMethods = ['anonymous', 'ticket', 'wampcra', 'cryptosign'] as const;
 export type UplinkAuthMethod = (typeof UplinkAuthMethods)[number];
 
@@ -40,6 +47,8 @@ export interface ForwardRule {
   priority?: number;
   /** Upward events only. Default `buffer.dropPolicy`. */
   dropPolicy?: DropPolicy;
+  /** Upward events only. Default `live-first`. */
+  order?: ForwardOrder;
   /** Downward procedures only: overrides the section's `offlineCallTimeoutMs`. */
   offlineCallTimeoutMs?: number;
 }
@@ -113,7 +122,8 @@ export interface UplinkConfig {
   maxMessageBytes?: number;
 }
 
-export interface ResolvedRule extends Required<Omit<ForwardRule, 'offlineCallTimeoutMs' | 'dropPolicy'>> {
+export interface ResolvedRule extends Required<Omit<ForwardRule, 'offlineCallTimeoutMs' | 'dropPolicy' | 'order'>> {
+  order: ForwardOrder;
   dropPolicy: DropPolicy;
   offlineCallTimeoutMs: number;
 }
@@ -140,6 +150,7 @@ export interface ResolvedUplinkConfig {
 export const uplinkDefaults = {
   serializer: 'cbor',
   localAuthrole: 'uplink',
+  order: 'live-first',
   buffer: {
     storage: 'sqlite',
     file: 'uplink.sqlite',
@@ -199,6 +210,7 @@ export function resolveUplinkConfig(
       match: r.match ?? defaultMatch(r as unknown as Obj),
       priority: r.priority ?? 0,
       dropPolicy: r.dropPolicy ?? dropPolicy,
+      order: r.order ?? d.order,
       offlineCallTimeoutMs: r.offlineCallTimeoutMs ?? offlineCallTimeoutMs,
     })),
     buffer: {

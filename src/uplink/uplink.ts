@@ -229,7 +229,7 @@ export class Uplink {
     const entry: NewEntry = { source: rule.name, topic: remoteTopic, priority: rule.priority, dropPolicy: rule.dropPolicy };
     if (args.length > 0) entry.args = args;
     if (Object.keys(kwargs).length > 0) entry.kwargs = kwargs;
-    this.forwarder.accept(entry);
+    this.forwarder.accept(entry, rule.order === 'live-first');
   }
 
   private downwardCall(rule: ResolvedRule): InvocationHandler {

@@ -8,7 +8,7 @@ import { isValidPattern, isValidUri } from '../protocol/uri';
 import { serializerNames } from '../serializers';
 import { DropPolicies } from './outbox';
 import { SqliteDurabilities } from './sqlite-settings';
-import { defaultMatch, ForwardDirections, ForwardTypes, UplinkAuthMethods, type Obj } from './uplink-config';
+import { defaultMatch, ForwardDirections, ForwardOrders, ForwardTypes, UplinkAuthMethods, type Obj } from './uplink-config';
 import { parseUplinkUrl } from './uplink-url';
 import { expandGatewayId, rewritable } from './uri-rewrite';
 
@@ -32,7 +32,7 @@ const topKeys = [
   'statsIntervalMs',
   'maxMessageBytes',
 ];
-const ruleKeys = ['name', 'direction', 'type', 'local', 'remote', 'match', 'priority', 'dropPolicy', 'offlineCallTimeoutMs'];
+const ruleKeys = ['name', 'direction', 'type', 'local', 'remote', 'match', 'priority', 'dropPolicy', 'order', 'offlineCallTimeoutMs'];
 const authKeys = ['authid', 'authmethods', 'ticket', 'secret', 'cryptosignKey', 'authextra'];
 const bufferKeys = [
   'storage',
@@ -203,10 +203,11 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
     }
     int(p, r.priority, `${rp}.priority`, -1_000_000);
     oneOf(p, r.dropPolicy, `${rp}.dropPolicy`, DropPolicies);
+    oneOf(p, r.order, `${rp}.order`, ForwardOrders);
     int(p, r.offlineCallTimeoutMs, `${rp}.offlineCallTimeoutMs`, 0);
     const upEvent = r.direction === 'up' && r.type === 'event';
-    if (!upEvent && (r.priority !== undefined || r.dropPolicy !== undefined))
-      p.add(rp, 'priority and dropPolicy apply to upward event rules only (only those are buffered)');
+    if (!upEvent && (r.priority !== undefined || r.dropPolicy !== undefined || r.order !== undefined))
+      p.add(rp, 'priority, dropPolicy and order apply to upward event rules only (only those are buffered)');
     if (r.offlineCallTimeoutMs !== undefined && !(r.direction === 'down' && r.type === 'procedure'))
       p.add(`${rp}.offlineCallTimeoutMs`, 'applies to downward procedure rules only');
     // The side the uplink subscribes or registers on; the same one twice would shadow a rule.

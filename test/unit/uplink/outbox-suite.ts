@@ -128,6 +128,41 @@ export function outboxSuite(name: string, create: OutboxFactory, options: { prop
       ob.close();
     });
 
+    test('live lane: the newest entries acked first, in any order, leave the older ones whole for replay, eviction and expiry', () => {
+      let now = 1_000;
+      const ob = create({ maxCount: 8, maxAgeMs: 500, now: () => now });
+      const seqs = [1, 2, 3, 4, 5, 6].map((n) => stored(ob.append(e('a', n))));
+      // The replay has sent 1 and 2 (cursor 2); live entries 7, 8 arrive and are acked first, out of order.
+      now = 1_200;
+      const live = [7, 8].map((n) => stored(ob.append(e('live', n))));
+      assert.equal(ob.ack([live[1]!]), 1);
+      assert.equal(ob.ack([seqs[4]!, live[0]!]), 2, 'an old and a live entry in one ack, newest-first order');
+      assert.deepEqual(
+        ob.peek(10, seqs[1]).map((x) => x.args?.[0]),
+        [3, 4, 6],
+        'the replay cursor finds the rest of the backlog, gaps skipped',
+      );
+      assert.equal(ob.ack({ upTo: seqs[1]! }), 2, 'then the replay acks its head by range');
+      const s = ob.stats();
+      assert.equal(s.count, 3);
+      assert.equal(s.bytes, sizeOf(e('a', 3)) + sizeOf(e('a', 4)) + sizeOf(e('a', 6)));
+      assert.equal(s.oldestSeq, seqs[2]);
+      // Room was freed out of order: 5 more fit before eviction starts with the oldest.
+      for (let n = 9; n <= 14; n++) ob.append(e('a', n));
+      assert.deepEqual(ob.stats().drops['max-count'], 1);
+      assert.deepEqual(
+        ob.peek(1).map((x) => x.args?.[0]),
+        [4],
+      );
+      now = 1_000 + 501;
+      assert.equal(ob.expire(), 2, 'expiry walks from the oldest left (4 and 6), not from acked ones');
+      assert.deepEqual(
+        ob.peek(1).map((x) => x.args?.[0]),
+        [9],
+      );
+      ob.close();
+    });
+
     test('seq keeps increasing after everything was acked', () => {
       const ob = create({});
       const a = stored(ob.append(e('a', 1)));
