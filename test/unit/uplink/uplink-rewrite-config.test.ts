@@ -143,6 +143,7 @@ test('resolveUplinkConfig fills defaults, expands {gatewayId} and places the buf
     match: 'prefix',
     priority: 0,
     dropPolicy: 'drop-oldest',
+    order: 'live-first',
     offlineCallTimeoutMs: 3000,
   });
   assert.equal(c.forward[1]?.match, 'exact');
