@@ -28,7 +28,21 @@ const layers = {
   // What a new config changes (pure), for the gateway's reload.
   'gateway-reload': ['core', 'config', 'util'],
   admin: ['protocol', 'client', 'config', 'gateway-part', 'gateway-reload', 'cloud-services', 'util'],
-  gateway: ['protocol', 'serializers', 'transports', 'core', 'auth', 'client', 'config', 'meta', 'history', 'gateway-part', 'gateway-reload', 'cloud-services', 'util'],
+  gateway: [
+    'protocol',
+    'serializers',
+    'transports',
+    'core',
+    'auth',
+    'client',
+    'config',
+    'meta',
+    'history',
+    'gateway-part',
+    'gateway-reload',
+    'cloud-services',
+    'util',
+  ],
 };
 const everything = [...Object.keys(layers), 'cli', 'index'];
 

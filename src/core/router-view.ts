@@ -16,6 +16,8 @@ export const DROP_REASONS = [
   'internal_error',
   'unrepresentable_event',
   'unrepresentable_call',
+  'message_over_limit',
+  'too_large_for_receiver',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

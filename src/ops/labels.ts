@@ -62,6 +62,10 @@ const DROP_LABELS: Record<string, string> = {
   protocol_violation: 'Protocol violation',
   auth_failure: 'Authentication failed',
   internal_error: 'Internal error',
+  unrepresentable_event: 'Event not representable for a subscriber',
+  unrepresentable_call: 'Call not representable for the callee',
+  message_over_limit: 'Message over maxMessageBytes (refused)',
+  too_large_for_receiver: 'Too large for the receiver',
 };
 
 /** "decodeErrors" -> "Decode errors", "queue_full" -> "Queue full": for names not in the tables. */

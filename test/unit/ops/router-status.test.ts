@@ -54,6 +54,8 @@ test('drops name every reason, zeros included, and follow the router counters', 
   router.stats.internalErrors += 4;
   router.stats.eventsDroppedUnrepresentable += 6;
   router.stats.callMessagesUnrepresentable += 7;
+  router.stats.messagesOverLimit += 8;
+  router.stats.messagesTooLarge += 9;
   assert.deepEqual(routerStatus(routerView(router)).drops, {
     slow_consumer_event: 5,
     slow_consumer_disconnect: 1,
@@ -62,6 +64,8 @@ test('drops name every reason, zeros included, and follow the router counters', 
     internal_error: 4,
     unrepresentable_event: 6,
     unrepresentable_call: 7,
+    message_over_limit: 8,
+    too_large_for_receiver: 9,
   });
 });
 
