@@ -335,6 +335,20 @@ test('journal priorities: a normal run logs nothing at warning or above', opts, 
   assert.match(info, /\[wampgate\.main\] ready/);
 });
 
+test('systemctl reload re-reads the config in the same process (ExecReload sends SIGHUP), no restart', opts, async () => {
+  const before = await show('wampgate', 'MainPID', 'NRestarts');
+  await c.sh('systemctl reload wampgate', { timeoutMs: 60_000 });
+  await waitUntil(
+    async () => ((await c.sh('journalctl -t wampgate -o cat --no-pager')).includes('config reloaded') ? true : undefined),
+    'the gateway to log the reload',
+    30_000,
+  );
+  const after = await show('wampgate', 'ActiveState', 'MainPID', 'NRestarts');
+  assert.equal(after.ActiveState, 'active');
+  assert.equal(after.MainPID, before.MainPID, 'the same process');
+  assert.equal(after.NRestarts, before.NRestarts, 'not restarted');
+});
+
 test('every documented secret form works under the unit: a credential file by name, ${CREDENTIALS_DIRECTORY} path, env', opts, async () => {
   for (const [authid, ticket] of [
     ['dev1', 'dev1-secret'],

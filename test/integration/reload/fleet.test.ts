@@ -248,3 +248,14 @@ test('an apply interrupted by SIGKILL is rolled back at the next start once its 
   assert.ok(JSON.stringify(later.config).includes('"kept"'), 'the confirmed config still runs after the deadline');
   assert.doesNotMatch(gateway?.output() ?? '', /applied config rolled back/, 'no rollback after a confirm');
 });
+
+test('restart from the cloud stops and starts the gateway in the same process, and it comes back online', async () => {
+  const pid = gateway?.child.pid;
+  const answer = await adminCall(alice.session, 'restart');
+  assert.equal(answer.restarting, true);
+  await gateway?.waitFor(/restarted in place/, 'the gateway to restart in place');
+  const status = await adminCall(alice.session, 'status', {}, 'the restarted gateway to answer from the cloud');
+  assert.equal(status.ready, true);
+  assert.equal(gateway?.child.pid, pid, 'the same process');
+  assert.equal(gateway?.child.exitCode, null, 'still running');
+});
