@@ -42,7 +42,9 @@ function uplinkConfig(gatewayId: string, replayRatePerSecond = 0): Dict {
     reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
     statsIntervalMs: 0,
     buffer: { path: `${gatewayId}.sqlite`, inflightWindow: WINDOW, replayRatePerSecond },
-    forward: [{ name: 'up', direction: 'up', type: 'event', local: 'data.', remote: `site.${gatewayId}.data.` }],
+    // strict: these tests assert one gap-free sequence, and their end-of-test sentinel must arrive
+    // after the backlog (with live-first it would overtake the replay and end the wait early).
+    forward: [{ name: 'up', direction: 'up', type: 'event', local: 'data.', remote: `site.${gatewayId}.data.`, order: 'strict' }],
   };
 }
 

@@ -56,7 +56,8 @@ const uplink = (gatePort: number): Dict => ({
   keepalive: { intervalMs: 200, timeoutMs: 400 },
   statsIntervalMs: 0,
   forward: [
-    { name: 'sensors-up', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.{gatewayId}.sensors.' },
+    // strict: the sentinel below must arrive after everything buffered before it.
+    { name: 'sensors-up', direction: 'up', type: 'event', local: 'sensors.', remote: 'site.{gatewayId}.sensors.', order: 'strict' },
     // The same URIs forwarded back down: a loop unless the uplink prevents it.
     { name: 'sensors-down', direction: 'down', type: 'event', local: 'sensors.', remote: 'site.{gatewayId}.sensors.' },
     { name: 'cmd-down', direction: 'down', type: 'event', local: 'cmd.', remote: 'site.{gatewayId}.cmd.' },
