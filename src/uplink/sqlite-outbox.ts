@@ -1,21 +1,16 @@
 // The durable Outbox: one SQLite file (WAL), one row per buffered publication, deleted only on ack.
-// Owns the outbox's accounting (the in-memory mirror of what the table holds), admission and
-// eviction, and recovery from a full disk or a corrupt file at runtime. The file's pragmas and
-// schema, the queries and the dead-letter table live in sqlite-file/-schema/-statements/-dead-letters.
+// Owns the outbox's accounting (the in-memory mirror of what the table holds) and recovery
+// from a full disk or a corrupt file at runtime. Admission and eviction inside a transaction are
+// in sqlite-append; the file's pragmas, schema, queries and dead letters in sqlite-file/-schema/
+// -statements/-dead-letters.
 // It does not decide when to publish, retry or expire: the uplink's forwarder drives that.
 
 import type Database from 'better-sqlite3';
 import { quietLogger, type Logger } from '../util/logger';
 import {
-  accountedBytes,
   addToTotals,
-  encodePayload,
-  evictionReason,
   OutboxCounters,
-  planAdmission,
   resolveLimits,
-  validateNewEntry,
-  victimPriorities,
   DEFAULT_MAX_DEAD_LETTERS,
   entryOfDeadLetter,
   type AckTarget,
@@ -35,6 +30,7 @@ import {
 import { SqliteDeadLetters, type Removed } from './sqlite-dead-letters';
 import { isCorruption, isDiskFull, moveAside, openOutboxFile, sqliteCode } from './sqlite-file';
 import { SqliteDurabilities, type SqliteDurability } from './sqlite-settings';
+import { appendInTransaction, prepareEntry, startWork, type Prepared, type Work } from './sqlite-append';
 import { entryFromRow, OutboxStatements, type Row } from './sqlite-statements';
 
 export { SqliteDurabilities, type SqliteDurability };
@@ -49,25 +45,6 @@ export interface SqliteOutboxOptions extends OutboxOptions {
   /** SQLite `max_page_count` (pages of 4 KiB): a hard cap on the file, and how tests simulate a full disk. */
   maxPageCount?: number;
   logger?: Logger;
-}
-
-interface Prepared {
-  entry: NewEntry;
-  payload: Buffer;
-  priority: number;
-  bytes: number;
-  dropPolicy: DropPolicy;
-}
-
-/** What a transaction changed, applied to the in-memory mirror only after it committed. */
-interface Work {
-  totals: PriorityTotals;
-  count: number;
-  bytes: number;
-  drops: { reason: DropReason; source: string }[];
-  stored: number;
-  /** Highest seq assigned in this transaction (0 if none). */
-  lastSeq: number;
 }
 
 export class SqliteOutbox implements Outbox {
@@ -119,7 +96,7 @@ export class SqliteOutbox implements Outbox {
   appendBatch(entries: readonly NewEntry[]): AppendResult[] {
     this.assertOpen();
     if (entries.length === 0) return [];
-    const prepared = entries.map((e) => this.prepare(e));
+    const prepared = entries.map((e) => prepareEntry(e, this.dropPolicy));
     const attempt = (items: Prepared[], retryOnCorruption: boolean): AppendResult[] | null => {
       try {
         return this.commitAppends(items);
@@ -145,22 +122,15 @@ export class SqliteOutbox implements Outbox {
   peek(limit: number, afterSeq = 0): OutboxEntry[] {
     this.assertOpen();
     if (limit <= 0) return [];
-    try {
-      return this.stmt.peek.all(afterSeq, limit).map(entryFromRow);
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code === null) throw err;
-      if (isCorruption(code)) this.recoverAtRuntime(err);
-      else this.log.error('outbox peek failed', { path: this.path, code, err });
-      return [];
-    }
+    return this.guarded('outbox peek failed', [], () => this.stmt.peek.all(afterSeq, limit).map(entryFromRow));
   }
 
   ack(target: AckTarget): number {
     this.assertOpen();
     const work = this.work();
     let n = 0;
-    try {
+    // On failure nothing was deleted: the entries will be sent again (at-least-once), never lost.
+    const done = this.guarded('outbox ack failed, entries stay buffered', false, () => {
       this.db.transaction(() => {
         if ('upTo' in target) {
           for (const t of this.stmt.totalsUpTo.all(target.upTo)) {
@@ -181,14 +151,9 @@ export class SqliteOutbox implements Outbox {
           }
         }
       })();
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code === null) throw err;
-      // Nothing was deleted: the entries will be sent again (at-least-once), never lost.
-      if (isCorruption(code)) this.recoverAtRuntime(err);
-      else this.log.error('outbox ack failed, entries stay buffered', { path: this.path, code, err });
-      return 0;
-    }
+      return true;
+    });
+    if (!done) return 0;
     this.apply(work);
     this.counters.acked += n;
     return n;
@@ -199,7 +164,7 @@ export class SqliteOutbox implements Outbox {
     if (this.limits.maxAgeMs <= 0) return 0;
     const cutoff = now - this.limits.maxAgeMs;
     const work = this.work();
-    try {
+    const done = this.guarded('outbox expire failed', false, () => {
       this.db.transaction(() => {
         // Walk in seq order and stop at the first young entry: cheap (no index on time) and it keeps
         // the buffer a contiguous tail; an entry stamped oddly by a clock jump waits for its elders.
@@ -218,13 +183,9 @@ export class SqliteOutbox implements Outbox {
           if (rows.length < 256) return;
         }
       })();
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code === null) throw err;
-      if (isCorruption(code)) this.recoverAtRuntime(err);
-      else this.log.error('outbox expire failed', { path: this.path, code, err });
-      return 0;
-    }
+      return true;
+    });
+    if (!done) return 0;
     this.apply(work);
     return work.drops.length;
   }
@@ -234,25 +195,25 @@ export class SqliteOutbox implements Outbox {
     const work = this.work();
     let moved: Pick<Row, 'priority' | 'bytes' | 'source'> | undefined;
     let overflow: Removed[] = [];
-    try {
-      this.db.transaction(() => {
-        if (!this.dead.copyFromOutbox(seq, why, this.now())) return;
-        moved = this.stmt.deleteOne.get(seq);
-        if (!moved) return;
-        addToTotals(work.totals, moved.priority, -1, -moved.bytes);
-        work.count -= 1;
-        work.bytes -= moved.bytes;
-        overflow = this.dead.trimFor(1);
-      })();
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code === null) throw err;
-      // Nothing moved: the entry stays buffered and is sent again.
-      if (isCorruption(code)) this.recoverAtRuntime(err);
-      else this.log.error('outbox could not move an entry to the dead letters', { path: this.path, seq, code, err });
-      return false;
-    }
-    if (!moved) return false;
+    // On failure nothing moved: the entry stays buffered and is sent again.
+    const done = this.guarded(
+      'outbox could not move an entry to the dead letters',
+      false,
+      () => {
+        this.db.transaction(() => {
+          if (!this.dead.copyFromOutbox(seq, why, this.now())) return;
+          moved = this.stmt.deleteOne.get(seq);
+          if (!moved) return;
+          addToTotals(work.totals, moved.priority, -1, -moved.bytes);
+          work.count -= 1;
+          work.bytes -= moved.bytes;
+          overflow = this.dead.trimFor(1);
+        })();
+        return true;
+      },
+      { seq },
+    );
+    if (!done || !moved) return false;
     this.apply(work);
     this.dead.applied({ addedBytes: [moved.bytes], removed: overflow });
     this.counters.deadLettered[why.reason]++;
@@ -316,17 +277,13 @@ export class SqliteOutbox implements Outbox {
 
   private deleteDead(seqs: readonly number[]): number {
     let gone: Removed[] = [];
-    try {
+    const done = this.guarded('outbox could not delete dead letters', false, () => {
       this.db.transaction(() => {
         gone = this.dead.delete(seqs);
       })();
-    } catch (err) {
-      const code = sqliteCode(err);
-      if (code === null) throw err;
-      if (isCorruption(code)) this.recoverAtRuntime(err);
-      else this.log.error('outbox could not delete dead letters', { path: this.path, code, err });
-      return 0;
-    }
+      return true;
+    });
+    if (!done) return 0;
     this.dead.applied({ removed: gone });
     return gone.length;
   }
@@ -358,6 +315,23 @@ export class SqliteOutbox implements Outbox {
     }
   }
 
+  /**
+   * Runs one storage operation. A programming error (no SQLite code) rethrows; a corrupt file is
+   * moved aside and reopened; any other storage failure is logged. Either way the caller gets
+   * `failed` and changes nothing in the mirror: what was buffered stays buffered.
+   */
+  private guarded<T>(what: string, failed: T, run: () => T, fields: Record<string, unknown> = {}): T {
+    try {
+      return run();
+    } catch (err) {
+      const code = sqliteCode(err);
+      if (code === null) throw err;
+      if (isCorruption(code)) this.recoverAtRuntime(err);
+      else this.log.error(what, { path: this.path, ...fields, code, err });
+      return failed;
+    }
+  }
+
   private recoverAtRuntime(err: unknown): void {
     const lost = this.count;
     const seed = this.nextSeq - 1;
@@ -372,21 +346,9 @@ export class SqliteOutbox implements Outbox {
     this.counters.drop('corrupt', null, lost);
   }
 
-  private prepare(entry: NewEntry): Prepared {
-    validateNewEntry(entry);
-    const payload = encodePayload(entry);
-    return {
-      entry,
-      payload,
-      priority: entry.priority ?? 0,
-      bytes: accountedBytes(payload, entry.topic, entry.source),
-      dropPolicy: entry.dropPolicy ?? this.dropPolicy,
-    };
-  }
-
   private commitAppends(items: Prepared[]): AppendResult[] {
     const work = this.work();
-    const results = this.db.transaction(() => items.map((p) => this.appendInTransaction(p, work)))();
+    const results = this.db.transaction(() => items.map((p) => appendInTransaction(this.stmt, p, work, this.limits, this.now)))();
     const wasFull = this.counters.diskFull;
     this.apply(work);
     this.counters.appended += work.stored;
@@ -397,46 +359,8 @@ export class SqliteOutbox implements Outbox {
     return results;
   }
 
-  private appendInTransaction(p: Prepared, work: Work): AppendResult {
-    const plan = planAdmission(work.totals, work, this.limits, p);
-    if (!plan.admit) {
-      work.drops.push({ reason: plan.reason, source: p.entry.source });
-      return { stored: false, dropped: plan.reason };
-    }
-    if (plan.evict) {
-      const remaining = { count: plan.evict.count, bytes: plan.evict.bytes };
-      for (const priority of victimPriorities(work.totals, plan.evict.maxVictimPriority, plan.evict.inclusive)) {
-        while (remaining.count > 0 || remaining.bytes > 0) {
-          // Chunked: better-sqlite3 cannot write while a SELECT is being iterated on the same connection.
-          const rows = this.stmt.victims.all(priority, 64);
-          for (const v of rows) {
-            if (remaining.count <= 0 && remaining.bytes <= 0) break;
-            work.drops.push({ reason: evictionReason(remaining), source: v.source });
-            this.stmt.deleteOne.run(v.seq);
-            addToTotals(work.totals, priority, -1, -v.bytes);
-            work.count -= 1;
-            work.bytes -= v.bytes;
-            remaining.count -= 1;
-            remaining.bytes -= v.bytes;
-          }
-          if (rows.length < 64) break;
-        }
-      }
-    }
-    const info = this.stmt.insert.run(p.entry.source, p.entry.topic, p.priority, p.bytes, this.now(), p.payload);
-    const seq = Number(info.lastInsertRowid);
-    addToTotals(work.totals, p.priority, 1, p.bytes);
-    work.count += 1;
-    work.bytes += p.bytes;
-    work.stored += 1;
-    work.lastSeq = seq;
-    return { stored: true, seq };
-  }
-
   private work(): Work {
-    const totals: PriorityTotals = new Map();
-    for (const [p, t] of this.totals) totals.set(p, { ...t });
-    return { totals, count: this.count, bytes: this.bytes, drops: [], stored: 0, lastSeq: 0 };
+    return startWork({ totals: this.totals, count: this.count, bytes: this.bytes });
   }
 
   private apply(work: Work): void {
