@@ -1,7 +1,7 @@
 // The outbox side of the uplink: accepts upward events (appended on the next turn of the event
 // loop, one transaction per turn), sends them to the cloud in seq order within the in-flight
 // window and the replay rate, deletes them once PUBLISHED came back, and moves an entry that
-// cannot be delivered (poison) to the dead letters after a bounded number of attempts so the
+// cannot be delivered (poison, judged by PoisonGuard) to the dead letters after a bounded number of attempts so the
 // entries behind it keep flowing. It does not connect, match rules or rewrite URIs: it is handed
 // a remote session while the link is online.
 
@@ -10,6 +10,7 @@ import { WampError, errorText } from '../client/wamp-error';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
 import { LiveLane } from './live-lane';
+import { PoisonGuard } from './poison';
 import type { DeadLetterReason, NewEntry, Outbox, OutboxEntry } from './outbox';
 import type { ResolvedUplinkConfig } from './uplink-config';
 
@@ -54,9 +55,6 @@ export interface ForwarderOptions {
   encodable(row: OutboxEntry): boolean;
 }
 
-/** A close the gateway detected itself says nothing about what was being sent. */
-const LOCAL_CLOSE = /keepalive timeout|uplink stopping|goodbye/;
-
 export class Forwarder {
   private stopping = false;
   /** The remote session while the link is online; publications go only through it. */
@@ -82,16 +80,7 @@ export class Forwarder {
   private expireTimer: NodeJS.Timeout | undefined;
   private readonly replay: ReplayProgress;
   private readonly counters: ForwarderCounters = { accepted: 0, refused: 0, publishedUp: 0, rejectedUp: 0, unsendable: 0 };
-  /** seq -> failed attempts of an entry in flight (ERROR or not sendable): bounded by buffer.maxAttempts. */
-  private readonly attempts = new Map<number, number>();
-  /**
-   * The oldest unacknowledged entry when the cloud ended the last session(s), and how many sessions
-   * in a row ended with it there. While set, it is sent alone first: if the cloud closes on it
-   * again, it is the cause (a message the cloud refuses by closing, like WebSocket 1009).
-   */
-  private suspect: { seq: number; strikes: number } | undefined;
-  /** Dead-letter reasons already logged: one WARN line per reason, the rest are counted. */
-  private readonly loggedReasons = new Set<DeadLetterReason>();
+  private readonly poison: PoisonGuard;
 
   constructor(
     private readonly buffer: ForwarderBuffer,
@@ -100,6 +89,7 @@ export class Forwarder {
     private readonly options: ForwarderOptions = { encodable: () => true },
   ) {
     // A few windows of live events wait in memory; beyond that they wait in the outbox (in order).
+    this.poison = new PoisonGuard(outbox, buffer.maxAttempts, log);
     this.live = new LiveLane(Math.max(buffer.maxBatch, buffer.inflightWindow * 10));
     this.replay = {
       active: false,
@@ -156,8 +146,9 @@ export class Forwarder {
   /** The remote session closed: acks that arrived are kept; everything else in flight goes again later. */
   offline(reason = ''): void {
     this.flushAcks();
-    this.noteClose(reason);
-    this.attempts.clear();
+    // Only closes by the cloud can point at an entry; our own stop says nothing about one.
+    if (!this.stopping) this.poison.cloudClosed(reason, this.inflight.find((e) => !e.done)?.seq);
+    this.poison.sessionEnded();
     this.client = undefined;
     this.generation++;
     this.inflight = [];
@@ -237,8 +228,8 @@ export class Forwarder {
     if (!client || this.stopping || this.idle) return;
     const window = this.buffer.inflightWindow;
     const rate = this.buffer.replayRatePerSecond;
-    // A suspect goes alone until the cloud acknowledged it (see noteClose).
-    const limit = this.suspect ? 1 : window;
+    // A suspect goes alone until the cloud acknowledged it (see PoisonGuard).
+    const limit = this.poison.window(window);
     while (this.inflight.length < limit) {
       // Live entries first: they are newer than anything the replay path has left to send.
       if (this.live.queued > 0) {
@@ -271,11 +262,7 @@ export class Forwarder {
         }
       }
       const rows = this.outbox.peek(room, this.cursor);
-      // The suspect left the buffer another way (evicted, expired, acked late): stop isolating.
-      if (this.suspect && this.inflight.length === 0 && (rows[0]?.seq ?? Infinity) > this.suspect.seq) {
-        this.suspect = undefined;
-        continue;
-      }
+      if (this.inflight.length === 0 && this.poison.clearIfGone(rows[0]?.seq)) continue;
       if (rows.length === 0) {
         this.idle = true;
         // The rest of the backlog left by eviction or expiry before it was sent.
@@ -303,8 +290,7 @@ export class Forwarder {
       () => {
         if (generation !== this.generation) return;
         entry.done = true;
-        this.attempts.delete(row.seq);
-        if (this.suspect?.seq === row.seq) this.suspect = undefined;
+        this.poison.delivered(row.seq);
         this.counters.publishedUp++;
         this.scheduleAcks();
       },
@@ -316,64 +302,16 @@ export class Forwarder {
         if (unsendable) this.counters.unsendable++;
         else this.counters.rejectedUp++;
         const reason: DeadLetterReason = !unsendable ? 'refused' : this.options.encodable(row) ? 'too-large' : 'not-encodable';
-        const attempts = (this.attempts.get(row.seq) ?? 0) + 1;
-        if (attempts < this.buffer.maxAttempts && !client.closed) {
+        if (this.poison.failed(row, reason, errorText(err), !client.closed)) {
           // Bounded retry in the same window slot: the entries behind it are already on their way,
           // and nothing is deleted past it until it is settled one way or the other.
-          this.attempts.set(row.seq, attempts);
           this.send(client, generation, entry, row);
           return;
         }
-        this.attempts.delete(row.seq);
-        this.bury(row, reason, errorText(err), attempts);
         entry.done = true;
         this.scheduleAcks();
       },
     );
-  }
-
-  /**
-   * After a session the cloud ended: the oldest entry it had not acknowledged is the suspect. The
-   * cloud answers in order, so everything before it was processed; if it is the oldest again when
-   * the next sessions end (sent alone), it is what the cloud closes on.
-   */
-  private noteClose(reason: string): void {
-    if (this.stopping || LOCAL_CLOSE.test(reason)) return;
-    const head = this.inflight.find((e) => !e.done);
-    // A session that ended before sending anything says nothing about any entry.
-    if (!head) return;
-    this.suspect = this.suspect?.seq === head.seq ? { seq: head.seq, strikes: this.suspect.strikes + 1 } : { seq: head.seq, strikes: 1 };
-    if (this.suspect.strikes < this.buffer.maxAttempts) return;
-    const [row] = this.outbox.peek(1, head.seq - 1);
-    const strikes = this.suspect.strikes;
-    this.suspect = undefined;
-    if (row?.seq !== head.seq) return;
-    // WebSocket 1009 "message too big"; other closes name no cause.
-    this.bury(row, /\b1009\b|too big|too large/i.test(reason) ? 'too-large' : 'link-closed', `the cloud closed the link: ${reason}`, strikes);
-  }
-
-  /** Moves one entry to the dead letters: counted by reason (outbox stats), logged once per reason. */
-  private bury(row: OutboxEntry, reason: DeadLetterReason, error: string, attempts: number): void {
-    if (this.suspect?.seq === row.seq) this.suspect = undefined;
-    let moved = false;
-    try {
-      moved = this.outbox.deadLetter(row.seq, { reason, error, attempts });
-    } catch (err) {
-      this.log.error('uplink could not move an entry to the dead letters (bug)', { seq: row.seq, error: errorText(err) });
-    }
-    if (!moved) return;
-    if (this.loggedReasons.has(reason)) return;
-    this.loggedReasons.add(reason);
-    this.log.warn('uplink moved an event it cannot deliver to the dead letters; forwarding goes on (list, retry or purge with wampgate.uplink.dead_letters*)', {
-      reason,
-      error,
-      attempts,
-      seq: row.seq,
-      topic: row.topic,
-      source: row.source,
-      bytes: row.bytes,
-      note: 'logged once per reason; see outbox.deadLetters in wampgate.uplink.status',
-    });
   }
 
   private scheduleAcks(): void {
