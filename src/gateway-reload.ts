@@ -3,6 +3,7 @@
 // (no I/O): Gateway.reload carries the plan out, tests read it.
 
 import { defaultSessionLimits, type SessionLimits } from './core/limits';
+import { configDocument } from './config/section';
 import type { GatewayConfig, ListenerConfig, RealmConfig } from './config/types';
 import { fingerprint } from './util/fingerprint';
 
@@ -65,7 +66,8 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
   if (current.log.level !== next.log.level) restartRequired.push('log.level');
   if ((current.dataDir ?? null) !== (next.dataDir ?? null)) restartRequired.push('dataDir');
   // The event history's store and rules are opened with the router (history/open.ts).
-  const historyKey = (c: GatewayConfig): string => fingerprint({ file: c.history ?? null, realms: c.realms.map((r) => [r.name, r.history ?? null]) });
+  const historyKey = (c: GatewayConfig): string =>
+    fingerprint({ file: configDocument(c).history ?? null, realms: c.realms.map((r) => [r.name, r.history ?? null]) });
   if (historyKey(current) !== historyKey(next)) restartRequired.push('history');
   return {
     listeners: compareNamed(current.listeners, next.listeners, listenerKey),

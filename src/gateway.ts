@@ -5,6 +5,7 @@
 import { GatewayAuth } from './auth/gateway-auth';
 import { localSessions, type GatewayPart, type GatewayView, type PartContext, type PartFactory, type PartStatus } from './gateway-part';
 import { resolve as resolvePath } from 'node:path';
+import { configDocument } from './config/section';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
 import { routerView } from './core/router-view';
@@ -66,7 +67,7 @@ function realmOptions(r: GatewayConfig['realms'][number], auth: GatewayAuth, his
 /** A part's identity across a reload: its configKey when it has one, else the whole config (minus
  * what never reaches a part), so a part that says nothing restarts on any change. */
 function partKey(part: GatewayPart, config: GatewayConfig): string {
-  return part.configKey ?? fingerprint({ ...config, log: undefined });
+  return part.configKey ?? fingerprint({ ...configDocument(config), log: undefined });
 }
 
 export class Gateway {

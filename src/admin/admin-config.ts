@@ -1,9 +1,11 @@
 // The `admin` config section: remote administration through the uplink, off by default. Validates
-// with paths and resolves defaults once; what the procedures do is admin-part.ts's job.
+// with paths on the config kit and resolves defaults once; what the procedures do is admin-part.ts's job.
 
-import { hostname } from 'node:os';
+import { defaultGatewayId } from '../config/gateway-id';
 import type { ConfigProblem } from '../config/problem';
+import { sectionOf, type ConfigSection } from '../config/section';
 import type { GatewayConfig } from '../config/types';
+import { Check, isObject, type Obj } from '../config/validate';
 import { isValidUri } from '../protocol/uri';
 
 /** Who may call the admin procedures: a cloud caller matches an entry when every field the entry
@@ -34,6 +36,8 @@ export interface ResolvedAdminConfig {
   confirmWithinS: number;
   fleetIntervalS: number;
   logsTailMax: number;
+  /** The realm the admin's own session joins: health's realm, else the first. */
+  localRealm: string;
 }
 
 export const ADMIN_DEFAULTS = { prefix: 'site.{gatewayId}.', confirmWithinS: 300, fleetIntervalS: 60, logsTailMax: 200 } as const;
@@ -41,68 +45,77 @@ export const ADMIN_DEFAULTS = { prefix: 'site.{gatewayId}.', confirmWithinS: 300
 const CONFIRM_RANGE = [10, 86_400] as const;
 const KEYS = ['enabled', 'prefix', 'allow', 'confirmWithinS', 'fleetIntervalS', 'logsTailMax'];
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-export function validateAdmin(value: unknown, path: string): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const add = (p: string, message: string): void => void problems.push({ path: p, message });
-  if (!isObj(value)) {
-    add(path, 'must be an object like { "enabled": true, "allow": [{ "authrole": "fleet-admin" }] }');
-    return problems;
+/** The section's own rules (no cross-section ones), every problem into `c`; the object when it is one. */
+function checkAdmin(c: Check, value: unknown, path: string): Obj | undefined {
+  const a = c.object(value, path, KEYS, { required: true, message: 'must be an object like { "enabled": true, "allow": [{ "authrole": "fleet-admin" }] }' });
+  if (!a) return undefined;
+  c.bool(a.enabled, `${path}.enabled`);
+  if (a.prefix !== undefined) {
+    const sample = typeof a.prefix === 'string' ? a.prefix.replace('{gatewayId}', 'gw') : '';
+    if (typeof a.prefix !== 'string' || !sample.endsWith('.') || !isValidUri(sample.slice(0, -1), 'strict'))
+      c.add(`${path}.prefix`, 'must be a URI prefix ending with a dot, e.g. "site.{gatewayId}."');
   }
-  for (const k of Object.keys(value)) if (!KEYS.includes(k)) add(`${path}.${k}`, `unknown key (allowed: ${KEYS.join(', ')})`);
-  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') add(`${path}.enabled`, 'must be true or false');
-  if (value.prefix !== undefined) {
-    const sample = typeof value.prefix === 'string' ? value.prefix.replace('{gatewayId}', 'gw') : '';
-    if (typeof value.prefix !== 'string' || !sample.endsWith('.') || !isValidUri(sample.slice(0, -1), 'strict'))
-      add(`${path}.prefix`, 'must be a URI prefix ending with a dot, e.g. "site.{gatewayId}."');
-  }
-  const enabled = value.enabled !== false;
-  if (value.allow === undefined) {
-    if (enabled) add(`${path}.allow`, 'name who may administer this gateway, e.g. [{ "authrole": "fleet-admin" }] (nobody is allowed by default)');
-  } else if (!Array.isArray(value.allow) || (enabled && value.allow.length === 0)) {
-    add(`${path}.allow`, 'must be a non-empty list of { "authid": …, "authrole": … }');
+  const enabled = a.enabled !== false;
+  if (a.allow === undefined) {
+    if (enabled) c.add(`${path}.allow`, 'name who may administer this gateway, e.g. [{ "authrole": "fleet-admin" }] (nobody is allowed by default)');
+  } else if (!Array.isArray(a.allow) || (enabled && a.allow.length === 0)) {
+    c.add(`${path}.allow`, 'must be a non-empty list of { "authid": …, "authrole": … }');
   } else {
-    value.allow.forEach((entry: unknown, i: number) => {
+    a.allow.forEach((entry: unknown, i: number) => {
       const p = `${path}.allow[${i}]`;
-      if (!isObj(entry)) return add(p, 'must be an object with authid and/or authrole');
-      for (const k of Object.keys(entry)) if (k !== 'authid' && k !== 'authrole') add(`${p}.${k}`, 'unknown key (allowed: authid, authrole)');
-      if (entry.authid === undefined && entry.authrole === undefined) add(p, 'must name an authid, an authrole or both');
-      for (const k of ['authid', 'authrole'] as const)
-        if (entry[k] !== undefined && (typeof entry[k] !== 'string' || entry[k] === '')) add(`${p}.${k}`, 'must be a non-empty string');
+      const e = c.object(entry, p, ['authid', 'authrole'], { required: true, message: 'must be an object with authid and/or authrole' });
+      if (!e) return;
+      if (e.authid === undefined && e.authrole === undefined) c.add(p, 'must name an authid, an authrole or both');
+      c.string(e.authid, `${p}.authid`);
+      c.string(e.authrole, `${p}.authrole`);
     });
   }
-  const int = (k: string, min: number, max: number): void => {
-    const v = value[k];
-    if (v !== undefined && (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max))
-      add(`${path}.${k}`, `must be an integer from ${min} to ${max}`);
-  };
-  int('confirmWithinS', CONFIRM_RANGE[0], CONFIRM_RANGE[1]);
-  int('fleetIntervalS', 0, 86_400);
-  int('logsTailMax', 1, 10_000);
-  return problems;
+  c.int(a.confirmWithinS, `${path}.confirmWithinS`, { min: CONFIRM_RANGE[0], max: CONFIRM_RANGE[1] });
+  c.int(a.fleetIntervalS, `${path}.fleetIntervalS`, { min: 0, max: 86_400 });
+  c.int(a.logsTailMax, `${path}.logsTailMax`, { min: 1, max: 10_000 });
+  return a;
 }
 
-/** The section with defaults, or undefined when admin is off. The gateway id is the uplink's (the
- * same default: the host name), so the cloud sees one name per gateway. */
+/** The section's problems alone, each with its path (`wampgate check` shows them all). */
+export function validateAdmin(value: unknown, path: string): ConfigProblem[] {
+  const c = new Check();
+  checkAdmin(c, value, path);
+  return c.problems;
+}
+
+/**
+ * The `admin` section: absent or `enabled: false` = no admin part. It speaks through the uplink,
+ * so it needs that section, and takes the uplink's gateway id (the same default: the host name)
+ * so the cloud sees one name per gateway; its local session joins the realm health reports on.
+ */
+export const adminSection: ConfigSection<ResolvedAdminConfig> = {
+  key: 'admin',
+  read(raw, path, c, ctx) {
+    if (raw === undefined) return undefined;
+    const a = checkAdmin(c, raw, path);
+    if (!a || a.enabled === false) return undefined;
+    const uplink = ctx.rawSection('uplink');
+    if (uplink === undefined) c.add(path, 'remote administration goes through the uplink: configure "uplink" too');
+    const uplinkId = isObject(uplink) ? uplink.gatewayId : undefined;
+    const gatewayId = typeof uplinkId === 'string' ? uplinkId : defaultGatewayId();
+    const health = ctx.rawSection('health');
+    const healthRealm = isObject(health) ? health.realm : undefined;
+    const prefix = typeof a.prefix === 'string' ? a.prefix : ADMIN_DEFAULTS.prefix;
+    return {
+      prefix: prefix.replace('{gatewayId}', gatewayId),
+      gatewayId,
+      allow: Array.isArray(a.allow) ? (a.allow as AdminCaller[]) : [],
+      confirmWithinS: typeof a.confirmWithinS === 'number' ? a.confirmWithinS : ADMIN_DEFAULTS.confirmWithinS,
+      fleetIntervalS: typeof a.fleetIntervalS === 'number' ? a.fleetIntervalS : ADMIN_DEFAULTS.fleetIntervalS,
+      logsTailMax: typeof a.logsTailMax === 'number' ? a.logsTailMax : ADMIN_DEFAULTS.logsTailMax,
+      localRealm: typeof healthRealm === 'string' ? healthRealm : (ctx.realms[0] ?? 'realm1'),
+    };
+  },
+};
+
+/** The resolved section, or undefined when admin is off. */
 export function resolveAdmin(config: GatewayConfig): ResolvedAdminConfig | undefined {
-  const a = config.admin as AdminConfig | undefined;
-  if (!a || a.enabled === false) return undefined;
-  const uplinkId = (config.uplink as { gatewayId?: unknown } | undefined)?.gatewayId;
-  const gatewayId =
-    typeof uplinkId === 'string'
-      ? uplinkId
-      : (hostname()
-          .split('.')[0]
-          ?.replace(/[^\w-]/g, '_') ?? 'gateway');
-  return {
-    prefix: (a.prefix ?? ADMIN_DEFAULTS.prefix).replace('{gatewayId}', gatewayId),
-    gatewayId,
-    allow: a.allow ?? [],
-    confirmWithinS: a.confirmWithinS ?? ADMIN_DEFAULTS.confirmWithinS,
-    fleetIntervalS: a.fleetIntervalS ?? ADMIN_DEFAULTS.fleetIntervalS,
-    logsTailMax: a.logsTailMax ?? ADMIN_DEFAULTS.logsTailMax,
-  };
+  return sectionOf(config, adminSection);
 }
 
 /** Whether a cloud caller, as disclosed in the INVOCATION details, may administer. */

@@ -8,6 +8,7 @@ import { SessionKeeper } from '../client/session-keeper';
 import { WampError } from '../client/wamp-error';
 import type { ConfigProblem } from '../config/problem';
 import { ConfigError } from '../config/problem';
+import { configDocument } from '../config/section';
 import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory, PartStatus } from '../gateway-part';
 import { fingerprint } from '../util/fingerprint';
@@ -46,6 +47,7 @@ function who(details: Dict): string {
 export class AdminPart implements GatewayPart {
   readonly name = 'admin';
   readonly configKey: string;
+  private readonly localRealm: string;
   private readonly withdrawals: Array<() => void> = [];
   private keeper: SessionKeeper | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -57,9 +59,9 @@ export class AdminPart implements GatewayPart {
   constructor(
     private readonly settings: ResolvedAdminConfig,
     private readonly host: AdminHost,
-    private readonly localRealm: string,
   ) {
-    this.configKey = fingerprint({ settings, localRealm });
+    this.localRealm = settings.localRealm;
+    this.configKey = fingerprint(settings);
   }
 
   async start(ctx: PartContext): Promise<void> {
@@ -80,7 +82,7 @@ export class AdminPart implements GatewayPart {
     const s = this.settings;
     const procedures: Record<(typeof ADMIN_PROCEDURES)[number], (args: unknown[], kwargs: Dict, by: string) => unknown> = {
       status: () => this.localStatus(),
-      'config.get': () => ({ config: redactConfig(this.host.runningConfig()), pending: this.host.pending() ?? null }),
+      'config.get': () => ({ config: redactConfig(configDocument(this.host.runningConfig())), pending: this.host.pending() ?? null }),
       'config.check': (args, kwargs) => {
         const problems = this.host.check(kwargs.config ?? args[0]);
         return { ok: problems.length === 0, problems };
@@ -103,7 +105,7 @@ export class AdminPart implements GatewayPart {
       'logs.tail': (_args, kwargs) => {
         const n = kwargs.lines ?? 100;
         if (!Number.isSafeInteger(n) || (n as number) < 1) throw new WampError(ErrorUri.invalidArgument, ['lines must be a positive integer']);
-        const secrets = secretValues(this.host.runningConfig());
+        const secrets = secretValues(configDocument(this.host.runningConfig()));
         return { lines: this.host.logTail(Math.min(n as number, s.logsTailMax)).map((l) => maskSecrets(l, secrets)) };
       },
       restart: (_a, _k, by) => this.host.restart(by),
@@ -199,14 +201,10 @@ function fleetSummary(gatewayId: string, status: unknown): Dict {
   return { gatewayId, time: new Date().toISOString(), ready: s.ready ?? null, version: s.version ?? null, health: s.health ?? null, parts: s.parts ?? null };
 }
 
-/** Builds the admin part when the config enables it; needs the uplink it speaks through. */
+/** Builds the admin part when the config enables it (the section checked it has an uplink). */
 export function adminPartFactory(host: AdminHost): PartFactory {
   return (config: GatewayConfig) => {
     const settings = resolveAdmin(config);
-    if (!settings) return [];
-    if (!config.uplink) throw new ConfigError([{ path: 'admin', message: 'remote administration goes through the uplink: configure "uplink" too' }]);
-    const health = config.health as { realm?: unknown } | undefined;
-    const realm = typeof health?.realm === 'string' ? health.realm : (config.realms[0]?.name ?? 'realm1');
-    return [new AdminPart(settings, host, realm)];
+    return settings ? [new AdminPart(settings, host)] : [];
   };
 }

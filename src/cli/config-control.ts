@@ -9,7 +9,7 @@ import { CommitConfirmedStore, sha256, type PendingApply, type StoredConfig } fr
 import { defaultConfig } from '../config/defaults';
 import { parseConfigText, readConfigText } from '../config/load';
 import { ConfigError, type ConfigProblem } from '../config/problem';
-import { validateConfig, type SectionValidators } from '../config/schema';
+import { validateConfig, type ConfigPlugins } from '../config/schema';
 import type { GatewayConfig } from '../config/types';
 import { Gateway, type ReloadReport } from '../gateway';
 import { GatewayAuth } from '../auth/gateway-auth';
@@ -29,7 +29,7 @@ export interface ConfigControlOptions {
   logLevel?: LogLevel;
   logger: Logger;
   logRing?: LogRing;
-  validators: SectionValidators;
+  validators: ConfigPlugins;
   /** The optional parts; the admin part gets this controller as its host. */
   parts: (host: AdminHost) => PartFactory[];
   now?: () => number;

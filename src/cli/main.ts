@@ -12,7 +12,7 @@ import { AGENT, VERSION } from '../util/version';
 import { createNotifier, startWatchdog } from '../ops/systemd-notify';
 import { runStatusCommand } from '../ops/status-command';
 import { createLogger, isJournalStream, withJournalPriority, type LogLevel } from '../util/logger';
-import { sectionValidators, partFactoriesWith } from './wiring';
+import { configPlugins, partFactoriesWith } from './wiring';
 import { ConfigControl } from './config-control';
 import { LogRing } from '../util/log-ring';
 import { initMessage, InitRefused, writeStarterFiles } from './init';
@@ -68,7 +68,7 @@ function failConfig(path: string, err: ConfigError): never {
 
 function loadOrExit(path: string): GatewayConfig {
   try {
-    return loadConfigFile(resolve(path), sectionValidators);
+    return loadConfigFile(resolve(path), configPlugins);
   } catch (err) {
     if (err instanceof ConfigError) failConfig(path, err);
     throw err;
@@ -120,7 +120,7 @@ async function start(args: Parsed): Promise<void> {
     ...(level !== undefined ? { logLevel: level as LogLevel } : {}),
     logger,
     logRing,
-    validators: sectionValidators,
+    validators: configPlugins,
     parts: (host) => partFactoriesWith(host),
   });
   let gateway: Gateway;

@@ -2,30 +2,28 @@
 // bridges, uplink, ops). Kept apart from main.ts so tests can load the same wiring.
 
 import { checkAnonymousExposure, validateDynamicAuthorizer, validateListenerAuth, validateRoles, type ListenerAuthConfig } from '../auth/config';
-import { validateBridges } from '../bridges/config';
+import { bridgesSection } from '../bridges/config';
 import { mqttPartFactory } from '../bridges/mqtt/part';
 import { serialPartFactory } from '../bridges/serial/part';
-import { uplinkPartFactory, validateUplink } from '../uplink/part';
-import type { SectionValidators } from '../config/schema';
-import { opsPartFactory, validateHealth, validateStatus } from '../ops/ops-part';
-import { validateHistorySection, validateRealmHistory } from '../history/history-config';
+import { uplinkPartFactory } from '../uplink/part';
+import { uplinkSection } from '../uplink/validate-uplink';
+import type { ConfigPlugins } from '../config/schema';
+import { healthSection, statusSection } from '../ops/ops-config';
+import { opsPartFactory } from '../ops/ops-part';
+import { historySection, validateRealmHistory } from '../history/history-config';
 import type { GatewayOptions } from '../gateway';
 import type { PartFactory } from '../gateway-part';
 import type { Logger } from '../util/logger';
 import { adminPartFactory, type AdminHost } from '../admin/admin-part';
-import { validateAdmin } from '../admin/admin-config';
+import { adminSection } from '../admin/admin-config';
 
-export const sectionValidators: SectionValidators = {
+export const configPlugins: ConfigPlugins = {
   listenerAuth: validateListenerAuth,
   realmRoles: validateRoles,
   realmAuthorizer: validateDynamicAuthorizer,
-  bridges: validateBridges,
-  uplink: validateUplink,
-  status: validateStatus,
-  health: validateHealth,
   realmHistory: validateRealmHistory,
-  history: validateHistorySection,
-  admin: validateAdmin,
+  /** One per top-level section a part owns; a new part adds its section here and its factory below. */
+  sections: [bridgesSection, uplinkSection, statusSection, healthSection, historySection, adminSection],
   listenerExposure: (auth, path, loopback, realms) =>
     checkAnonymousExposure(auth as ListenerAuthConfig, path, loopback, realms as Parameters<typeof checkAnonymousExposure>[3]),
 };

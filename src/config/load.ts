@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseJsonc } from './jsonc';
 import { ConfigError } from './problem';
-import { validateConfig, type SectionValidators } from './schema';
+import { validateConfig, type ConfigPlugins } from './schema';
 import type { GatewayConfig } from './types';
 
 /** The file's text; a ConfigError naming the file when it cannot be read. */
@@ -25,8 +25,8 @@ export function parseConfigText(path: string, text: string): unknown {
   }
 }
 
-export function loadConfigFile(path: string, validators?: SectionValidators): GatewayConfig {
-  const { config, problems } = validateConfig(parseConfigText(path, readConfigText(path)), validators);
+export function loadConfigFile(path: string, plugins?: ConfigPlugins): GatewayConfig {
+  const { config, problems } = validateConfig(parseConfigText(path, readConfigText(path)), plugins);
   if (!config) throw new ConfigError(problems);
   return config;
 }

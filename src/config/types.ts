@@ -1,10 +1,11 @@
 // The shape of a wampgate config file once validated and completed with defaults. Sections
-// owned by other parts (listener auth, realm roles, bridges, uplink) are typed loosely here
-// and validated by their owners' validators.
+// owned by parts (bridges, uplink, ops …) are in `sections`, typed by their owners' section
+// objects (section.ts); listener auth and realm roles are typed loosely here and validated by auth.
 
 import type { SessionLimits } from '../core/limits';
 import type { TransportLimits } from '../transports/limits';
 import type { LogLevel } from '../util/logger';
+import type { ConfigSections } from './section';
 
 export interface TlsConfig {
   cert: string;
@@ -49,14 +50,8 @@ export interface GatewayConfig {
   listeners: ListenerConfig[];
   limits: LimitsConfig;
   log: { level: LogLevel };
-  /** Optional sections, validated by their owners. */
-  bridges?: Record<string, unknown>;
-  uplink?: Record<string, unknown>;
-  status?: Record<string, unknown>;
-  health?: Record<string, unknown>;
-  /** File-wide event history limits (history/history-config.ts). */
-  history?: Record<string, unknown>;
-  /** Remote administration through the uplink (admin/admin-config.ts). */
-  admin?: Record<string, unknown>;
   dataDir?: string;
+  /** The parts' sections, validated and resolved by their owners (absent in a config built in
+   * code: each part then gets its section's defaults, see sectionOf). */
+  sections?: ConfigSections;
 }

@@ -3,6 +3,8 @@
 // and the writer's queue). Validates with paths and resolves defaults once; owns nothing else.
 
 import type { ConfigProblem } from '../config/problem';
+import type { ConfigSection } from '../config/section';
+import { Check, type Obj } from '../config/validate';
 import { isValidPattern, type MatchPolicy } from '../protocol/uri';
 
 /** One realm `history` rule: topics matching `uri` (like a subscription) are kept. */
@@ -37,56 +39,25 @@ export const defaultHistorySettings: HistorySettings = {
 export const DEFAULT_MAX_EVENTS = 1000;
 
 const RULE_KEYS = ['uri', 'match', 'maxEvents', 'maxAgeMs'];
-const SECTION_KEYS = Object.keys(defaultHistorySettings);
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-const isInt = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
-
-function unknownKeys(value: Obj, allowed: readonly string[], path: string, out: ConfigProblem[]): void {
-  for (const k of Object.keys(value)) if (!allowed.includes(k)) out.push({ path: `${path}.${k}`, message: `unknown key (allowed: ${allowed.join(', ')})` });
-}
 
 /** A realm's `history`: a list of rules. Every problem, each with its path. */
 export function validateRealmHistory(value: unknown, path: string): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  if (!Array.isArray(value)) return [{ path, message: 'must be a list of rules like { "uri": "sensors.", "match": "prefix", "maxEvents": 100 }' }];
-  value.forEach((r, i) => {
+  const c = new Check();
+  const list = c.list(value, path, { message: 'must be a list of rules like { "uri": "sensors.", "match": "prefix", "maxEvents": 100 }' });
+  list?.forEach((r, i) => {
     const at = `${path}[${i}]`;
-    if (!isObj(r)) return out.push({ path: at, message: 'must be an object like { "uri": "sensors.", "match": "prefix" }' });
-    unknownKeys(r, RULE_KEYS, at, out);
-    const match = r.match ?? 'exact';
-    if (match !== 'exact' && match !== 'prefix' && match !== 'wildcard') out.push({ path: `${at}.match`, message: 'must be "exact", "prefix" or "wildcard"' });
-    else if (typeof r.uri !== 'string' || !isValidPattern(r.uri, match, 'loose'))
-      out.push({
-        path: `${at}.uri`,
-        message: `must be a topic ${match === 'exact' ? 'URI' : `${match} pattern`} such as "sensors.${match === 'wildcard' ? '.temperature' : ''}"`,
-      });
-    if (r.maxEvents !== undefined && !isInt(r.maxEvents, 1)) out.push({ path: `${at}.maxEvents`, message: 'must be an integer ≥ 1 (events kept per topic)' });
-    if (r.maxAgeMs !== undefined && !isInt(r.maxAgeMs, 1000)) out.push({ path: `${at}.maxAgeMs`, message: 'must be an integer ≥ 1000 (milliseconds)' });
-    return undefined;
+    const rule = c.object(r, at, RULE_KEYS, { required: true, message: 'must be an object like { "uri": "sensors.", "match": "prefix" }' });
+    if (!rule) return;
+    const match =
+      rule.match === undefined
+        ? 'exact'
+        : c.oneOf(rule.match, `${at}.match`, ['exact', 'prefix', 'wildcard'] as const, { message: 'must be "exact", "prefix" or "wildcard"' });
+    if (match !== undefined && (typeof rule.uri !== 'string' || !isValidPattern(rule.uri, match, 'loose')))
+      c.add(`${at}.uri`, `must be a topic ${match === 'exact' ? 'URI' : `${match} pattern`} such as "sensors.${match === 'wildcard' ? '.temperature' : ''}"`);
+    c.int(rule.maxEvents, `${at}.maxEvents`, { min: 1, message: 'must be an integer ≥ 1 (events kept per topic)' });
+    c.int(rule.maxAgeMs, `${at}.maxAgeMs`, { min: 1000, message: 'must be an integer ≥ 1000 (milliseconds)' });
   });
-  return out;
-}
-
-/** The top-level `history` section. */
-export function validateHistorySection(value: unknown, path: string): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  if (!isObj(value)) return [{ path, message: 'must be an object like { "maxBytes": 67108864 }' }];
-  unknownKeys(value, SECTION_KEYS, path, out);
-  const mins: Record<keyof HistorySettings, [number, string]> = {
-    maxBytes: [64 * 1024, 'bytes, at least 64 KiB'],
-    maxQueuedEvents: [1, 'events'],
-    maxQueuedBytes: [64 * 1024, 'bytes, at least 64 KiB'],
-    flushIntervalMs: [1, 'milliseconds'],
-  };
-  for (const [k, [min, what]] of Object.entries(mins)) {
-    const v = value[k];
-    if (v !== undefined && !isInt(v, min)) out.push({ path: `${path}.${k}`, message: `must be an integer ≥ ${min} (${what})` });
-  }
-  if (isInt(value.flushIntervalMs, 1) && value.flushIntervalMs > 10_000)
-    out.push({ path: `${path}.flushIntervalMs`, message: 'must be ≤ 10000 (milliseconds)' });
-  return out;
+  return c.problems;
 }
 
 /** Rules of a validated realm `history` list with defaults filled in. */
@@ -100,9 +71,22 @@ export function resolveRules(value: unknown): HistoryRule[] {
   }));
 }
 
-/** The validated top-level section with defaults filled in. */
-export function resolveSettings(value: unknown): HistorySettings {
-  const out = { ...defaultHistorySettings };
-  if (isObj(value)) for (const k of SECTION_KEYS) if (isInt(value[k], 0)) (out as Record<string, number>)[k] = value[k];
-  return out;
-}
+/** The top-level `history` section; absent = the defaults (used only when a realm has rules). */
+export const historySection: ConfigSection<HistorySettings> = {
+  key: 'history',
+  read(raw, path, c) {
+    const h = raw === undefined ? {} : c.object(raw, path, Object.keys(defaultHistorySettings), { message: 'must be an object like { "maxBytes": 67108864 }' });
+    if (!h) return undefined;
+    const d = defaultHistorySettings;
+    return {
+      maxBytes: c.int(h.maxBytes, `${path}.maxBytes`, { min: 64 * 1024, message: 'must be an integer ≥ 65536 (bytes, at least 64 KiB)' }) ?? d.maxBytes,
+      maxQueuedEvents: c.int(h.maxQueuedEvents, `${path}.maxQueuedEvents`, { min: 1, message: 'must be an integer ≥ 1 (events)' }) ?? d.maxQueuedEvents,
+      maxQueuedBytes:
+        c.int(h.maxQueuedBytes, `${path}.maxQueuedBytes`, { min: 64 * 1024, message: 'must be an integer ≥ 65536 (bytes, at least 64 KiB)' }) ??
+        d.maxQueuedBytes,
+      flushIntervalMs:
+        c.int(h.flushIntervalMs, `${path}.flushIntervalMs`, { min: 1, max: 10_000, message: 'must be an integer from 1 to 10000 (milliseconds)' }) ??
+        d.flushIntervalMs,
+    };
+  },
+};

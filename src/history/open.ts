@@ -6,7 +6,8 @@ import { resolve as resolvePath } from 'node:path';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../util/logger';
 import { EventHistoryService } from './event-history';
-import { resolveRules, resolveSettings, type HistoryRule } from './history-config';
+import { sectionOf } from '../config/section';
+import { historySection, resolveRules, type HistoryRule, type HistorySettings } from './history-config';
 
 export function openEventHistory(config: GatewayConfig, logger: Logger): EventHistoryService | undefined {
   const rules = new Map<string, HistoryRule[]>();
@@ -17,5 +18,5 @@ export function openEventHistory(config: GatewayConfig, logger: Logger): EventHi
   if (rules.size === 0) return undefined;
   const dataDir = resolvePath(config.dataDir ?? 'data');
   mkdirSync(dataDir, { recursive: true });
-  return new EventHistoryService({ dataDir, settings: resolveSettings(config.history), rules, logger });
+  return new EventHistoryService({ dataDir, settings: sectionOf(config, historySection) as HistorySettings, rules, logger });
 }

@@ -1,15 +1,18 @@
-// Owns the ops part's two config sections, `status` (the loopback status listener and its
-// sampling) and `health` (the board health published over WAMP): validating each with paths, and
-// completing them with defaults once. Does not own what runs from them (ops-part.ts).
+// The ops part's two config sections, `status` (the loopback status page) and `health` (the
+// health topic): validated with paths, defaults resolved once, typed. Both are optional and
+// default to on. What the values do is ops-part.ts's business.
 
-import type { ConfigProblem } from '../config/problem';
+import { defaultLimits } from '../config/defaults';
+import { problemsOf, sectionOf, type ConfigSection } from '../config/section';
 import type { GatewayConfig } from '../config/types';
-import { isValidUri } from '../protocol/uri';
+import { Check } from '../config/validate';
 import { isLoopbackHost } from '../util/loopback';
 import { DEFAULT_STEP_MS } from './series';
 
 export const DEFAULT_STATUS_HOST = '127.0.0.1';
 export const DEFAULT_STATUS_PORT = 8089;
+const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+const DEFAULT_HEALTH_TOPIC = 'wampgate.health';
 
 export interface StatusSettings {
   enabled: boolean;
@@ -28,92 +31,69 @@ export interface HealthSettings {
   realm: string | undefined;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-function unknownKeys(obj: Obj, allowed: readonly string[], path: string, out: ConfigProblem[]): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) out.push({ path: `${path}.${k}`, message: `unknown key (allowed: ${allowed.join(', ')})` });
-}
-
-const STATUS_KEYS = ['enabled', 'host', 'port', 'allowRemote', 'sampleIntervalMs'] as const;
-const HEALTH_KEYS = ['enabled', 'intervalMs', 'topic', 'realm'] as const;
-
-/** The `status` section: every problem, each with its path. */
-export function validateStatus(value: unknown, path: string): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  if (!isObj(value)) return [{ path, message: 'must be an object like { "enabled": true, "host": "127.0.0.1", "port": 8089 }' }];
-  unknownKeys(value, STATUS_KEYS, path, out);
-  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') out.push({ path: `${path}.enabled`, message: 'must be true or false' });
-  if (value.allowRemote !== undefined && typeof value.allowRemote !== 'boolean') out.push({ path: `${path}.allowRemote`, message: 'must be true or false' });
-  if (value.port !== undefined && (typeof value.port !== 'number' || !Number.isInteger(value.port) || value.port < 0 || value.port > 65535)) {
-    out.push({ path: `${path}.port`, message: 'must be an integer from 0 to 65535' });
-  }
-  if (
-    value.sampleIntervalMs !== undefined &&
-    (typeof value.sampleIntervalMs !== 'number' ||
-      !Number.isInteger(value.sampleIntervalMs) ||
-      value.sampleIntervalMs < 1000 ||
-      value.sampleIntervalMs > 60_000)
-  ) {
+export const statusSection: ConfigSection<StatusSettings> = {
+  key: 'status',
+  read(raw, path, c) {
+    const s =
+      raw === undefined
+        ? {}
+        : c.object(raw, path, ['enabled', 'host', 'port', 'allowRemote', 'sampleIntervalMs'], {
+            message: 'must be an object like { "enabled": true, "host": "127.0.0.1", "port": 8089 }',
+          });
+    if (!s) return undefined;
+    const enabled = c.bool(s.enabled, `${path}.enabled`) ?? true;
+    const allowRemote = c.bool(s.allowRemote, `${path}.allowRemote`) ?? false;
+    const port = c.int(s.port, `${path}.port`, { min: 0, max: 65535 }) ?? DEFAULT_STATUS_PORT;
     // The rings hold one hour: 1 s is 3,601 points per series, 60 s still shows an hour's shape.
-    out.push({ path: `${path}.sampleIntervalMs`, message: 'must be an integer from 1000 to 60000 (milliseconds)' });
-  }
-  if (value.host !== undefined) {
-    if (typeof value.host !== 'string' || value.host.length === 0) out.push({ path: `${path}.host`, message: 'must be a host name or IP address' });
-    else if (!isLoopbackHost(value.host) && value.allowRemote !== true && value.enabled !== false) {
+    const sampleIntervalMs =
+      c.int(s.sampleIntervalMs, `${path}.sampleIntervalMs`, { min: 1000, max: 60_000, message: 'must be an integer from 1000 to 60000 (milliseconds)' }) ??
+      DEFAULT_STEP_MS;
+    const host = c.string(s.host, `${path}.host`, { message: 'must be a host name or IP address' }) ?? DEFAULT_STATUS_HOST;
+    if (!isLoopbackHost(host) && s.allowRemote !== true && s.enabled !== false) {
       // The page has no authentication and shows authids and peer addresses: opt in explicitly.
-      out.push({
-        path: `${path}.host`,
-        message: `"${value.host}" is reachable from the network and the status page has no authentication; set "allowRemote": true to allow it, or use 127.0.0.1 and an SSH tunnel`,
-      });
+      c.add(
+        `${path}.host`,
+        `"${host}" is reachable from the network and the status page has no authentication; set "allowRemote": true to allow it, or use 127.0.0.1 and an SSH tunnel`,
+      );
     }
-  }
-  return out;
-}
+    return { enabled, host, port, allowRemote, sampleIntervalMs };
+  },
+};
 
-/** The `health` section: every problem, each with its path. Whether `realm` exists is checked at start. */
-export function validateHealth(value: unknown, path: string): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  if (!isObj(value)) return [{ path, message: 'must be an object like { "intervalMs": 10000, "topic": "wampgate.health" }' }];
-  unknownKeys(value, HEALTH_KEYS, path, out);
-  if (value.enabled !== undefined && typeof value.enabled !== 'boolean') out.push({ path: `${path}.enabled`, message: 'must be true or false' });
-  if (value.intervalMs !== undefined && (typeof value.intervalMs !== 'number' || !Number.isInteger(value.intervalMs) || value.intervalMs < 1000)) {
+export const healthSection: ConfigSection<HealthSettings> = {
+  key: 'health',
+  read(raw, path, c, ctx) {
+    const h =
+      raw === undefined
+        ? {}
+        : c.object(raw, path, ['enabled', 'intervalMs', 'topic', 'realm'], {
+            message: 'must be an object like { "intervalMs": 10000, "topic": "wampgate.health" }',
+          });
+    if (!h) return undefined;
+    const enabled = c.bool(h.enabled, `${path}.enabled`) ?? true;
     // Below a second the polls themselves become a measurable load on a Pi Zero.
-    out.push({ path: `${path}.intervalMs`, message: 'must be an integer ≥ 1000 (milliseconds)' });
-  }
-  if (value.topic !== undefined && (typeof value.topic !== 'string' || !isValidUri(value.topic, 'strict'))) {
-    out.push({ path: `${path}.topic`, message: 'must be a topic URI such as "wampgate.health"' });
-  }
-  if (value.realm !== undefined && (typeof value.realm !== 'string' || !isValidUri(value.realm, 'loose'))) {
-    out.push({ path: `${path}.realm`, message: 'must be the name of a configured realm' });
-  }
-  return out;
+    const intervalMs =
+      c.int(h.intervalMs, `${path}.intervalMs`, { min: 1000, message: 'must be an integer ≥ 1000 (milliseconds)' }) ?? DEFAULT_HEALTH_INTERVAL_MS;
+    const topic = c.uri(h.topic, `${path}.topic`, { strict: true, message: 'must be a topic URI such as "wampgate.health"' }) ?? DEFAULT_HEALTH_TOPIC;
+    const realm = c.uri(h.realm, `${path}.realm`, { message: 'must be the name of a configured realm' });
+    if (realm !== undefined && enabled && !ctx.realms.includes(realm)) c.add(`${path}.realm`, `no realm "${realm}" (configured: ${ctx.realms.join(', ')})`);
+    return { enabled, intervalMs, topic, realm: realm ?? ctx.realms[0] };
+  },
+};
+
+/** The `status` section's problems alone (`wampgate status` reads only this section). */
+export const validateStatus = problemsOf(statusSection);
+export const validateHealth = problemsOf(healthSection);
+
+/** A `status` section read outside a config load (`wampgate status`): bad values fall back to the defaults. */
+export function statusSettings(raw: unknown): StatusSettings {
+  const ctx = { realms: [], limits: defaultLimits, dataDir: '', rawSection: () => undefined };
+  return statusSection.read(raw, 'status', new Check(), ctx) ?? (statusSection.read(undefined, 'status', new Check(), ctx) as StatusSettings);
 }
 
-/** The validated sections completed with defaults. Sections are optional: defaults are "on". */
+/** Both sections of a config, resolved. */
 export function opsSettings(config: GatewayConfig): { status: StatusSettings; health: HealthSettings } {
-  const h = config.health ?? {};
-  return {
-    status: statusSettings(config.status),
-    health: {
-      enabled: h.enabled !== false,
-      intervalMs: typeof h.intervalMs === 'number' ? h.intervalMs : 10_000,
-      topic: typeof h.topic === 'string' ? h.topic : 'wampgate.health',
-      realm: typeof h.realm === 'string' ? h.realm : config.realms[0]?.name,
-    },
-  };
-}
-
-/** A validated `status` section (or none) completed with defaults. */
-export function statusSettings(section: Record<string, unknown> | undefined): StatusSettings {
-  const s = section ?? {};
-  return {
-    enabled: s.enabled !== false,
-    host: typeof s.host === 'string' ? s.host : DEFAULT_STATUS_HOST,
-    port: typeof s.port === 'number' ? s.port : DEFAULT_STATUS_PORT,
-    allowRemote: s.allowRemote === true,
-    sampleIntervalMs: typeof s.sampleIntervalMs === 'number' ? s.sampleIntervalMs : DEFAULT_STEP_MS,
-  };
+  return { status: sectionOf(config, statusSection) as StatusSettings, health: sectionOf(config, healthSection) as HealthSettings };
 }
 
 /** Where `wampgate status` finds the listener: a wildcard bind is reached on loopback. */

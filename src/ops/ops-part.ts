@@ -8,7 +8,6 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import { ConfigError } from '../config/problem';
 import type { GatewayConfig } from '../config/types';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
 import { fingerprint } from '../util/fingerprint';
@@ -84,11 +83,6 @@ export class OpsPart implements GatewayPart {
   constructor(config: GatewayConfig) {
     this.settings = opsSettings(config);
     this.configKey = fingerprint({ ...this.settings, dataDir: config.dataDir ?? null });
-    const realm = this.settings.health.realm;
-    if (this.settings.health.enabled && realm !== undefined && !config.realms.some((r) => r.name === realm)) {
-      // A config error the section validator cannot see (it is given only its section).
-      throw new ConfigError([{ path: 'health.realm', message: `no realm "${realm}" (configured: ${config.realms.map((r) => r.name).join(', ')})` }]);
-    }
   }
 
   async start(ctx: PartContext): Promise<void> {

@@ -55,7 +55,7 @@ function resolveUrl(options: StatusCommandOptions): Resolved {
     const problems = validateStatus(section, 'status');
     if (problems.length > 0) return { code: 78, message: `${options.configPath}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` };
   }
-  const settings = statusSettings(section as Record<string, unknown> | undefined);
+  const settings = statusSettings(section);
   if (!settings.enabled)
     return { code: 1, message: `the status listener is disabled in ${options.configPath} (status.enabled is false); enable it to use wampgate status` };
   return { url: statusUrl(settings) };

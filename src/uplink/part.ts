@@ -1,11 +1,11 @@
-// The uplink as a gateway part: turns the `uplink` config section into a running Uplink with its
-// outbox (SQLite file under dataDir, or memory), maps its status into the parts' one vocabulary,
-// and exposes `validateUplink` for config checks. Wiring into the CLI is cli/wiring.ts's job; what
-// the uplink does is uplink.ts's.
+// The uplink as a gateway part: turns the resolved `uplink` config section (validate-uplink.ts)
+// into a running Uplink with its outbox (SQLite file under dataDir, or memory) and maps its status
+// into the parts' one vocabulary. Wiring into the CLI is cli/wiring.ts's job; what the uplink does
+// is uplink.ts's.
 
 import { mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import { sectionOf } from '../config/section';
 import type { GatewayConfig } from '../config/types';
 import type { BufferStatus, GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../gateway-part';
 import { redactUrl } from '../util/redact-url';
@@ -14,10 +14,8 @@ import { MemoryOutbox } from './memory-outbox';
 import type { Outbox } from './outbox';
 import type { UplinkState } from './remote-link';
 import type { UplinkStatus, Uplink } from './uplink';
-import { resolveUplinkConfig, type ResolvedUplinkConfig, type UplinkConfig } from './uplink-config';
-import { validateUplink } from './validate-uplink';
-
-export { validateUplink };
+import type { ResolvedUplinkConfig } from './uplink-config';
+import { uplinkSection } from './validate-uplink';
 
 /** SQLite's default page size; max_page_count counts these. */
 const PAGE_BYTES = 4096;
@@ -78,31 +76,24 @@ export class UplinkPart implements GatewayPart {
   readonly name = 'uplink';
   private uplink: Uplink | undefined;
 
-  /** What start() reads from the config: the section, the realms and the message limit. */
+  /** What start() reads: the resolved section, and the realms and limits it was resolved
+   * against (kept from before sections were typed: adding a realm restarts the uplink). */
   readonly configKey: string;
 
   constructor(
-    private readonly section: UplinkConfig,
-    config: GatewayConfig,
+    private readonly config: ResolvedUplinkConfig,
+    gateway: GatewayConfig,
   ) {
     this.configKey = fingerprint({
-      section,
-      realms: config.realms.map((r) => r.name),
-      maxMessageBytes: config.limits.maxMessageBytes,
-      dataDir: config.dataDir,
+      section: config,
+      realms: gateway.realms.map((r) => r.name),
+      maxMessageBytes: gateway.limits.maxMessageBytes,
+      dataDir: gateway.dataDir,
     });
   }
 
   async start(ctx: PartContext): Promise<void> {
-    const config = resolveUplinkConfig(this.section, {
-      dataDir: ctx.dataDir,
-      firstRealm: ctx.realms[0] ?? 'realm1',
-      maxMessageBytes: ctx.maxMessageBytes,
-      hostname: hostname(),
-    });
-    if (!ctx.realms.includes(config.localRealm)) {
-      throw new Error(`uplink.localRealm: the gateway has no realm "${config.localRealm}"`);
-    }
+    const config = this.config;
     const outbox = openOutbox(config, ctx);
     const { Uplink } = require('./uplink') as typeof import('./uplink');
     const uplink = new Uplink(config, { router: ctx.sessions, outbox, logger: ctx.logger, ...(ctx.cloud ? { cloud: ctx.cloud } : {}) });
@@ -131,5 +122,7 @@ export class UplinkPart implements GatewayPart {
 }
 
 /** One uplink when the config has an `uplink` section. */
-export const uplinkPartFactory: PartFactory = (config: GatewayConfig) =>
-  config.uplink ? [new UplinkPart(config.uplink as unknown as UplinkConfig, config)] : [];
+export const uplinkPartFactory: PartFactory = (config) => {
+  const section = sectionOf(config, uplinkSection);
+  return section ? [new UplinkPart(section, config)] : [];
+};

@@ -4,6 +4,7 @@
 
 import { isAbsolute, join } from 'node:path';
 import type { SecretSource } from '../auth/principals';
+import { defaultGatewayId } from '../config/gateway-id';
 import type { Dict } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import { NETWORK_JITTER } from '../util/backoff';
@@ -187,7 +188,7 @@ export function resolveUplinkConfig(
 ): ResolvedUplinkConfig {
   const d = uplinkDefaults;
   const b = raw.buffer ?? {};
-  const gatewayId = raw.gatewayId ?? defaults.hostname.split('.')[0]?.replace(/[^\w-]/g, '_') ?? 'gateway';
+  const gatewayId = raw.gatewayId ?? defaultGatewayId(defaults.hostname);
   const bufferPath = b.path === undefined ? join(defaults.dataDir, d.buffer.file) : isAbsolute(b.path) ? b.path : join(defaults.dataDir, b.path);
   const maxAgeMs = b.maxAgeMs ?? d.buffer.maxAgeMs;
   const offlineCallTimeoutMs = raw.offlineCallTimeoutMs ?? d.offlineCallTimeoutMs;

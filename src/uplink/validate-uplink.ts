@@ -1,14 +1,26 @@
 // Checks the `uplink` config section: every problem with its path (DESIGN §3), nothing resolved
 // or defaulted here (resolveUplinkConfig in uplink-config.ts does that once it is valid).
 
+import { hostname } from 'node:os';
 import type { SecretSource } from '../auth/principals';
 import { resolveSecret } from '../auth/principals';
 import { ProblemList, type ConfigProblem } from '../config/problem';
+import type { ConfigSection } from '../config/section';
 import { isValidPattern, isValidUri } from '../protocol/uri';
 import { serializerNames } from '../serializers';
 import { DropPolicies } from './outbox';
 import { SqliteDurabilities } from './sqlite-settings';
-import { defaultMatch, ForwardDirections, ForwardOrders, ForwardTypes, UplinkAuthMethods, type Obj } from './uplink-config';
+import {
+  defaultMatch,
+  ForwardDirections,
+  ForwardOrders,
+  ForwardTypes,
+  resolveUplinkConfig,
+  UplinkAuthMethods,
+  type Obj,
+  type ResolvedUplinkConfig,
+  type UplinkConfig,
+} from './uplink-config';
 import { parseUplinkUrl } from './uplink-url';
 import { expandGatewayId, rewritable } from './uri-rewrite';
 
@@ -221,3 +233,22 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
   });
   return p.problems;
 }
+
+/** The `uplink` section: absent = no uplink; present = validated and resolved against the gateway's realms, limits and dataDir. */
+export const uplinkSection: ConfigSection<ResolvedUplinkConfig> = {
+  key: 'uplink',
+  read(raw, path, c, ctx) {
+    if (raw === undefined) return undefined;
+    const before = c.problems.length;
+    c.addAll(validateUplink(raw, path));
+    if (c.problems.length > before) return undefined;
+    const config = resolveUplinkConfig(raw as UplinkConfig, {
+      dataDir: ctx.dataDir,
+      firstRealm: ctx.realms[0] ?? 'realm1',
+      maxMessageBytes: ctx.limits.maxMessageBytes,
+      hostname: hostname(),
+    });
+    if (!ctx.realms.includes(config.localRealm)) c.add(`${path}.localRealm`, `the gateway has no realm "${config.localRealm}"`);
+    return config;
+  },
+};

@@ -2,9 +2,10 @@
 // is an MqttBridge (a WAMP session of its own); this file only adapts it to the part seam and
 // maps the bridge's link states into the parts' one vocabulary.
 
+import { sectionOf } from '../../config/section';
 import type { GatewayPart, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import { fingerprint } from '../../util/fingerprint';
-import type { MqttBridgeConfig } from './config';
+import { bridgesSection } from '../config';
 import type { MqttBridge, MqttBridgeStatus } from './mqtt-bridge';
 import { redactUrl } from '../../util/redact-url';
 
@@ -34,7 +35,7 @@ export function mqttPartStatus(s: MqttBridgeStatus): PartStatus {
 }
 
 export const mqttPartFactory: PartFactory = (config) => {
-  const entries = (config.bridges?.mqtt ?? []) as MqttBridgeConfig[];
+  const entries = sectionOf(config, bridgesSection)?.mqtt ?? [];
   return entries.map((entry): GatewayPart => {
     let bridge: MqttBridge | undefined;
     return {

@@ -3,9 +3,11 @@
 // vocabulary; the config was validated before (validateSerialBridges) and what each mode does
 // lives in line-bridge.ts / frame-port.ts.
 
+import { sectionOf } from '../../config/section';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import type { ReopeningPortState } from '../../transports/serial/reopening-port';
 import { fingerprint } from '../../util/fingerprint';
+import { bridgesSection } from '../config';
 import type { SerialBridgeConfig } from './config';
 import type { FramePort, FramePortStatus } from './frame-port';
 import type { LineBridge, LineBridgeStatus } from './line-bridge';
@@ -87,9 +89,5 @@ export class SerialPart implements GatewayPart {
   }
 }
 
-/** One part per configured serial port (`config.bridges.serial`, a validated list). */
-export const serialPartFactory: PartFactory = (config) => {
-  const list = config.bridges?.serial;
-  if (!Array.isArray(list)) return [];
-  return (list as SerialBridgeConfig[]).map((entry) => new SerialPart(entry));
-};
+/** One part per configured serial port (`bridges.serial`). */
+export const serialPartFactory: PartFactory = (config) => (sectionOf(config, bridgesSection)?.serial ?? []).map((entry) => new SerialPart(entry));

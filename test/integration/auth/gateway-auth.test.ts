@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway } from '../../../src/gateway';
 import { validateConfig } from '../../../src/config/schema';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configPlugins } from '../../../src/cli/wiring';
 import { ConfigError } from '../../../src/config/problem';
 import { quietLogger } from '../../../src/util/logger';
 
@@ -55,7 +55,7 @@ function open(url: string, options: Record<string, unknown>): Promise<Opened> {
 
 test('a ticket principal from the config joins with its role; its permissions hold; a wrong ticket is refused without saying why', async () => {
   process.env.WAMPGATE_TEST_DEV1_TICKET = 's3cret';
-  const { config, problems } = validateConfig(rawConfig(), sectionValidators);
+  const { config, problems } = validateConfig(rawConfig(), configPlugins);
   assert.deepEqual(problems, []);
   const gateway = await Gateway.start(config!, { logger: quietLogger });
   try {
@@ -91,7 +91,7 @@ test('a ticket principal from the config joins with its role; its permissions ho
 
 test('a secret whose environment variable is unset stops the gateway from starting with a config error naming it', async () => {
   delete process.env.WAMPGATE_TEST_DEV1_TICKET;
-  const { config } = validateConfig(rawConfig(), sectionValidators);
+  const { config } = validateConfig(rawConfig(), configPlugins);
   await assert.rejects(
     Gateway.start(config!, { logger: quietLogger }),
     (err: unknown) => err instanceof ConfigError && /WAMPGATE_TEST_DEV1_TICKET/.test(err.message),
@@ -102,7 +102,7 @@ test('check refuses remote anonymous access to a realm without roles unless the 
   const exposed = {
     listeners: [{ name: 'lan', type: 'websocket', host: '0.0.0.0', port: 0, auth: { anonymous: { allowRemoteAnonymous: true } } }],
   };
-  const { problems } = validateConfig(exposed, sectionValidators);
+  const { problems } = validateConfig(exposed, configPlugins);
   assert.ok(
     problems.some((p) => p.path === 'listeners[0].auth.anonymous' && /no roles/.test(p.message)),
     JSON.stringify(problems),
@@ -112,5 +112,5 @@ test('check refuses remote anonymous access to a realm without roles unless the 
       { name: 'lan', type: 'websocket', host: '0.0.0.0', port: 0, auth: { anonymous: { allowRemoteAnonymous: true, allowAnonymousAllowAll: true } } },
     ],
   };
-  assert.deepEqual(validateConfig(explicit, sectionValidators).problems, []);
+  assert.deepEqual(validateConfig(explicit, configPlugins).problems, []);
 });

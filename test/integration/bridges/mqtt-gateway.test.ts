@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Gateway } from '../../../src/gateway';
 import { validateConfig } from '../../../src/config/schema';
-import { partFactories, sectionValidators } from '../../../src/cli/wiring';
+import { partFactories, configPlugins } from '../../../src/cli/wiring';
 import { quietLogger } from '../../../src/util/logger';
 import { device, startAedes, waitFor, wampClient } from './mqtt-helpers';
 
@@ -28,7 +28,7 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
         ],
       },
     },
-    sectionValidators,
+    configPlugins,
   );
   assert.deepEqual(problems, []);
   let gateway: Gateway | undefined;
@@ -57,7 +57,7 @@ test('a bridges.mqtt config entry runs a bridge: MQTT sensor readings arrive as 
 test('check reports a broken bridges.mqtt entry with its path', () => {
   const { problems } = validateConfig(
     { bridges: { mqtt: [{ name: 'x', realm: 'realm1', broker: { url: 'ftp://nope' }, topics: [] }], zigbee: [] } },
-    sectionValidators,
+    configPlugins,
   );
   assert.ok(
     problems.some((p) => p.path.startsWith('bridges.mqtt[0].broker')),
@@ -76,7 +76,7 @@ test('check reports a bridge that names a realm the config does not define', () 
         mqtt: [{ name: 'x', realm: 'plant', broker: { url: 'mqtt://127.0.0.1:1' }, topics: [{ mqtt: 'a/b', wamp: 'a.b', direction: 'mqtt-to-wamp' }] }],
       },
     },
-    sectionValidators,
+    configPlugins,
   );
   assert.deepEqual(
     problems.map((p) => p.path),

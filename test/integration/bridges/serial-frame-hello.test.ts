@@ -13,7 +13,9 @@ import { FrameDecoder, encodeFrame } from '../../../src/transports/serial/frame-
 import { serialPartFactory, type SerialPart } from '../../../src/bridges/serial/part';
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
 import type { SerialFrameConfig } from '../../../src/bridges/serial/config';
-import type { GatewayConfig } from '../../../src/config/types';
+import { defaultConfig } from '../../../src/config/defaults';
+import { withSection } from '../../../src/config/section';
+import { bridgesSection } from '../../../src/bridges/config';
 import { localSessions, type PartContext } from '../../../src/gateway-part';
 import { assertServesFreshSession, startRouter } from '../../helpers/local-router';
 import { routerView } from '../../../src/core/router-view';
@@ -49,7 +51,7 @@ test('a repeated HELLO crossing the WELCOME gets the same WELCOME again, not an 
   const { router, logs } = await startRouter();
   cleanups.push(() => router.close());
   const portConfig: SerialFrameConfig = { name: 'rep', path: pty.a, mode: 'frame', realm: 'realm1', authid: 'device-r', authrole: 'device' };
-  const config = { realms: [{ name: 'realm1' }], bridges: { serial: [portConfig] } } as unknown as GatewayConfig;
+  const config = withSection(defaultConfig(), bridgesSection, { serial: [portConfig] });
   const part = serialPartFactory(config)[0]!;
   const ctx: PartContext = {
     sessions: localSessions(router),

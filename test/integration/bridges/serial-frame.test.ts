@@ -15,6 +15,8 @@ import { serialPartFactory, type SerialPart } from '../../../src/bridges/serial/
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
 import type { SerialFrameConfig } from '../../../src/bridges/serial/config';
 import type { GatewayConfig } from '../../../src/config/types';
+import { ConfigSections } from '../../../src/config/section';
+import { bridgesSection } from '../../../src/bridges/config';
 import { localSessions, type PartContext } from '../../../src/gateway-part';
 import { assertServesFreshSession, collectEvents, connectClient, startRouter } from '../../helpers/local-router';
 import { bridgeStatus } from '../../../src/ops/gateway-status';
@@ -34,6 +36,12 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+function bridgeSections(port: SerialFrameConfig): ConfigSections {
+  const sections = new ConfigSections();
+  sections.set(bridgesSection, { mqtt: [], serial: [port] }, { serial: [port] });
+  return sections;
+}
+
 test('a firmware device joins as the configured identity, publishes, is called, calls, survives corrupt frames and rejoins after replug', async () => {
   const pty = new PtyPair(dir, 'dev');
   await pty.plug();
@@ -50,7 +58,7 @@ test('a firmware device joins as the configured identity, publishes, is called, 
     authrole: 'device',
     reopen: { minMs: 100, maxMs: 400 },
   };
-  const config = { realms: [{ name: 'realm1' }], bridges: { serial: [portConfig] } } as unknown as GatewayConfig;
+  const config = { realms: [{ name: 'realm1' }], sections: bridgeSections(portConfig) } as unknown as GatewayConfig;
   const parts = serialPartFactory(config);
   assert.equal(parts.length, 1);
   const part = parts[0]!;
@@ -174,7 +182,8 @@ test('a frame port on a realm that is not configured fails its start with a clea
   const { router } = await startRouter();
   cleanups.push(() => router.close());
   const portConfig: SerialFrameConfig = { name: 'x', path: path.join(dir, 'none'), mode: 'frame', realm: 'nope', authid: 'a', authrole: 'b' };
-  const config = { bridges: { serial: [portConfig] } } as unknown as GatewayConfig;
+  // Set directly, past validation (which would refuse the realm): the part's own check is under test.
+  const config = { sections: bridgeSections(portConfig) } as unknown as GatewayConfig;
   const part = serialPartFactory(config)[0]!;
   await assert.rejects(
     part.start({

@@ -11,7 +11,7 @@ import { cborSerializer } from '../../../src/serializers/cbor';
 import { encodeFrame } from '../../../src/transports/serial/frame-codec';
 import { Gateway } from '../../../src/gateway';
 import { validateConfig } from '../../../src/config/schema';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configPlugins } from '../../../src/cli/wiring';
 import { serialPartFactory } from '../../../src/bridges/serial/part';
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
 import { quietLogger } from '../../../src/util/logger';
@@ -149,7 +149,7 @@ export async function startDeviceGateway(ptyPath: string, portName: string, auth
     listeners: [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 0 }],
     bridges: { serial: [{ name: portName, path: ptyPath, mode: 'frame', realm: 'iot', authid, authrole: 'device', reopen: { minMs: 100, maxMs: 500 } }] },
   };
-  const { config, problems } = validateConfig(raw, sectionValidators);
+  const { config, problems } = validateConfig(raw, configPlugins);
   assert.deepEqual(problems, []);
   const gateway = await Gateway.start(config!, { logger: quietLogger, parts: [serialPartFactory] });
   const address = gateway.listeners[0]!.address as { port: number };

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Gateway } from '../../../src/gateway';
 import { validateConfig } from '../../../src/config/schema';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configPlugins } from '../../../src/cli/wiring';
 import { quietLogger } from '../../../src/util/logger';
 import { Simulator, closeApp, makeFirmware, openApp, requireTools, waitFor, type AppSession } from './device-support';
 
@@ -51,7 +51,7 @@ async function startGateway(): Promise<{ gateway: Gateway; wsUrl: string; rawPor
     // 64 KiB: the router answers the handshake with L = 7 (2^(9+7)).
     limits: { keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS, keepaliveTimeoutMs: KEEPALIVE_TIMEOUT_MS, maxMessageBytes: 65536, hardMaxMessageBytes: 65536 },
   };
-  const { config, problems } = validateConfig(raw, sectionValidators);
+  const { config, problems } = validateConfig(raw, configPlugins);
   assert.deepEqual(problems, []);
   const gateway = await Gateway.start(config!, { logger: quietLogger });
   const port = (name: string) => (gateway.listeners.find((l) => l.config.name === name)!.address as { port: number }).port;

@@ -14,6 +14,8 @@ import { attachLocal } from '../../../src/transports/local';
 import { quietLogger } from '../../../src/util/logger';
 import { deferred, tempDir, testConfig, until, within } from '../support/gateway';
 import { openAutobahn, type AbClient, type AbError } from '../support/third-party';
+import { withSection } from '../../../src/config/section';
+import { historySection } from '../../../src/history/history-config';
 
 type Realms = GatewayConfig['realms'];
 let dir: ReturnType<typeof tempDir>;
@@ -26,7 +28,7 @@ after(() => dir.remove());
 async function startGateway(realms: Realms, name: string, history?: Record<string, unknown>): Promise<{ gateway: Gateway; wsUrl: string }> {
   const config = testConfig(join(dir.path, `${name}.sock`), {}, realms);
   config.dataDir = join(dir.path, name);
-  if (history) config.history = history;
+  if (history) withSection(config, historySection, history);
   const gateway = await Gateway.start(config, { logger: quietLogger });
   const ws = gateway.listeners[0]?.address as { port: number };
   return { gateway, wsUrl: `ws://127.0.0.1:${ws.port}/ws` };

@@ -12,6 +12,8 @@ import { opsPartFactory, type OpsPartStatus } from '../../../src/ops/ops-part';
 import { attachLocal } from '../../../src/transports/local';
 import { quietLogger } from '../../../src/util/logger';
 import { tempDir, testConfig, until } from '../support/gateway';
+import { withSection } from '../../../src/config/section';
+import { statusSection } from '../../../src/ops/ops-config';
 
 function get(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -30,7 +32,7 @@ test('history rows, bytes, evictions and drops are in /metrics and on the status
   const dir = tempDir('wampgate-history-status-');
   const config = testConfig(join(dir.path, 'wamp.sock'), {}, [{ name: 'realm1', history: [{ uri: 'meter.', match: 'prefix', maxEvents: 3 }] }]);
   config.dataDir = join(dir.path, 'data');
-  config.status = { port: 0 };
+  withSection(config, statusSection, { port: 0 });
   const gateway = await Gateway.start(config, { logger: quietLogger, parts: [opsPartFactory] });
   const c = await WampClient.connect(attachLocal(gateway.router, 'meter', { authid: 'meter', authrole: 'app' }), { realm: 'realm1' });
   try {

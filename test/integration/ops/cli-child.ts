@@ -7,14 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { partFactories, sectionValidators } from '../../../src/cli/wiring';
+import { partFactories, configPlugins } from '../../../src/cli/wiring';
 import { opsPartFactory } from '../../../src/ops/ops-part';
+import { healthSection, statusSection } from '../../../src/ops/ops-config';
 
 /** From dist/test/integration/ops up to the package root. */
 export const BIN = resolve(__dirname, '../../../../bin/wampgate.js');
 
 /** Whether this build's cli/wiring.ts plugs in the ops part (the lead registers it there). */
-export const opsWired = partFactories.includes(opsPartFactory) && sectionValidators.status !== undefined && sectionValidators.health !== undefined;
+export const opsWired =
+  partFactories.includes(opsPartFactory) && configPlugins.sections?.includes(statusSection) === true && configPlugins.sections.includes(healthSection);
 
 /** A port that was free a moment ago (bound and released): good enough for a test's child. */
 export function freePort(): Promise<number> {

@@ -9,6 +9,8 @@ import { defaultConfig } from '../../../src/config/defaults';
 import { Gateway } from '../../../src/gateway';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../../src/gateway-part';
 import { opsPartFactory, type OpsPartStatus } from '../../../src/ops/ops-part';
+import { healthSection, statusSection } from '../../../src/ops/ops-config';
+import { withSection } from '../../../src/config/section';
 import type { GatewayStatus } from '../../../src/ops/status-types';
 import { httpGet } from '../../helpers/http';
 import { captureLogger } from '../../helpers/local-router';
@@ -84,8 +86,8 @@ before(async () => {
   const config = defaultConfig();
   for (const l of config.listeners) l.port = 0;
   // Sampled every second so the bridge's rate series exists after two samples.
-  config.status = { port: 0, sampleIntervalMs: 1000 };
-  config.health = { enabled: false };
+  withSection(config, statusSection, { port: 0, sampleIntervalMs: 1000 });
+  withSection(config, healthSection, { enabled: false });
   gateway = await Gateway.start(config, { logger: captureLogger().logger, parts: [testParts, opsPartFactory] });
   const ops = gateway.partStatus().ops?.detail as OpsPartStatus;
   base = (ops.url ?? '').replace(/\/$/, '');

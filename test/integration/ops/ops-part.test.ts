@@ -10,6 +10,8 @@ import { defaultConfig } from '../../../src/config/defaults';
 import { Gateway } from '../../../src/gateway';
 import type { HealthSnapshot } from '../../../src/ops/health';
 import { opsPartFactory, type OpsPartStatus } from '../../../src/ops/ops-part';
+import { healthSection, statusSection } from '../../../src/ops/ops-config';
+import { withSection } from '../../../src/config/section';
 import type { GatewayStatus } from '../../../src/ops/status-types';
 import { jsonSerializer } from '../../../src/serializers/json';
 import { connectWebSocket } from '../../../src/transports/websocket/client';
@@ -49,9 +51,9 @@ before(async () => {
   const config = defaultConfig();
   for (const l of config.listeners) l.port = 0;
   // Sampled every second so the series test waits seconds, not minutes.
-  config.status = { port: 0, sampleIntervalMs: 1000 };
+  withSection(config, statusSection, { port: 0, sampleIntervalMs: 1000 });
   // The monitor's minimum: the test waits for one interval at most.
-  config.health = { intervalMs: 1000 };
+  withSection(config, healthSection, { intervalMs: 1000 });
   config.dataDir = tmp;
   gateway = await Gateway.start(config, { logger: captureLogger().logger, parts: [opsPartFactory] });
   const ops = gateway.partStatus().ops?.detail as OpsPartStatus;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/config/schema';
 import type { GatewayConfig } from '../../../src/config/types';
 import { Gateway } from '../../../src/gateway';
-import { partFactories, sectionValidators } from '../../../src/cli/wiring';
+import { partFactories, configPlugins } from '../../../src/cli/wiring';
 import { quietLogger } from '../../../src/util/logger';
 import { device, freePort, startMosquitto, waitFor } from '../bridges/mqtt-helpers';
 import { openAutobahn } from '../support/third-party';
@@ -31,7 +31,7 @@ function config(brokerUrl: string, wsPort: number, fieldTopics: unknown[]): Gate
         ],
       },
     },
-    sectionValidators,
+    configPlugins,
   );
   assert.deepEqual(problems, [], 'the test config is valid');
   return c as GatewayConfig;

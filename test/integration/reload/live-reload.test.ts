@@ -8,7 +8,8 @@ import type { GatewayConfig } from '../../../src/config/types';
 import { Gateway } from '../../../src/gateway';
 import type { GatewayPart, PartFactory } from '../../../src/gateway-part';
 import { fingerprint } from '../../../src/gateway-reload';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configDocument } from '../../../src/config/section';
+import { configPlugins } from '../../../src/cli/wiring';
 import { quietLogger } from '../../../src/util/logger';
 import { openAutobahn, type AbClient } from '../support/third-party';
 import { within } from '../support/gateway';
@@ -43,7 +44,7 @@ function rawConfig(ports: { ws: number }, overrides: Partial<Raw> = {}): Raw {
 }
 
 function parse(raw: Raw): GatewayConfig {
-  const { config, problems } = validateConfig(raw, sectionValidators);
+  const { config, problems } = validateConfig(raw, configPlugins);
   assert.ok(config, `test config is valid: ${JSON.stringify(problems)}`);
   return config;
 }
@@ -53,7 +54,8 @@ const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 /** A part that only records its starts and stops: which parts a reload restarts. */
 function recordingParts(log: string[]): PartFactory {
   return (config) => {
-    const section = config.status ? JSON.stringify(config.status) : 'none';
+    const status = configDocument(config).status;
+    const section = status ? JSON.stringify(status) : 'none';
     const part: GatewayPart = {
       name: 'recorder',
       configKey: fingerprint(section),

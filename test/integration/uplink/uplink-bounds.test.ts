@@ -9,7 +9,8 @@ import { validateConfig } from '../../../src/config/schema';
 import { Gateway } from '../../../src/gateway';
 import type { Dict } from '../../../src/protocol/messages';
 import { quietLogger } from '../../../src/util/logger';
-import { uplinkPartFactory, validateUplink, type UplinkPart } from '../../../src/uplink/part';
+import { uplinkPartFactory, type UplinkPart } from '../../../src/uplink/part';
+import { uplinkSection } from '../../../src/uplink/validate-uplink';
 import type { UplinkStatus } from '../../../src/uplink/uplink';
 import { connectClient } from '../../helpers/local-router';
 import { LinkGate, tempDir, waitFor } from '../../fixtures/uplink-harness';
@@ -58,7 +59,7 @@ async function startLinked(name: string, buffer: Dict, forward: Dict[]): Promise
       forward,
     },
   };
-  const { config, problems } = validateConfig(raw, { uplink: validateUplink });
+  const { config, problems } = validateConfig(raw, { sections: [uplinkSection] });
   assert.deepEqual(problems, []);
   assert.ok(config);
   const gateway = await Gateway.start(config, { logger: quietLogger, parts: [uplinkPartFactory] });

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { callerAllowed, resolveAdmin, validateAdmin } from '../../../src/admin/admin-config';
+import { adminSection, callerAllowed, resolveAdmin, validateAdmin } from '../../../src/admin/admin-config';
+import { withSection } from '../../../src/config/section';
+import { uplinkSection } from '../../../src/uplink/validate-uplink';
 import { CommitConfirmedStore } from '../../../src/admin/commit-confirmed';
 import { maskSecrets, redactConfig, secretValues } from '../../../src/admin/redact';
 import { defaultConfig } from '../../../src/config/defaults';
@@ -27,11 +29,10 @@ test('the admin section: nobody is allowed by default, every problem has its pat
 });
 
 test('the admin prefix takes the uplink gateway id; admin off resolves to nothing', () => {
-  const config = defaultConfig();
-  config.uplink = { gatewayId: 'gw7' };
-  config.admin = { allow: [{ authrole: 'ops' }] };
+  const config = withSection(defaultConfig(), uplinkSection, { url: 'ws://127.0.0.1:1/ws', realm: 'cloud', gatewayId: 'gw7' });
+  withSection(config, adminSection, { allow: [{ authrole: 'ops' }] });
   assert.equal(resolveAdmin(config)?.prefix, 'site.gw7.');
-  config.admin = { enabled: false };
+  withSection(config, adminSection, { enabled: false });
   assert.equal(resolveAdmin(config), undefined);
 });
 

@@ -3,9 +3,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configPlugins } from '../../../src/cli/wiring';
 import { validateConfig } from '../../../src/config/schema';
-import { defaultHistorySettings, DEFAULT_MAX_EVENTS, resolveRules, resolveSettings } from '../../../src/history/history-config';
+import { defaultHistorySettings, DEFAULT_MAX_EVENTS, historySection, resolveRules } from '../../../src/history/history-config';
 
 test('every problem in realm history rules and the history section is reported with its path', () => {
   const { problems } = validateConfig(
@@ -18,7 +18,7 @@ test('every problem in realm history rules and the history section is reported w
       ],
       history: { maxBytes: 5, flushIntervalMs: 60_000, extra: true },
     },
-    sectionValidators,
+    configPlugins,
   );
   assert.deepEqual(
     problems.map((p) => p.path),
@@ -49,11 +49,11 @@ test('a valid history config passes and resolves with defaults', () => {
     ],
     history: { maxBytes: 1048576 },
   };
-  const { config, problems } = validateConfig(raw, sectionValidators);
+  const { config, problems } = validateConfig(raw, configPlugins);
   assert.deepEqual(problems, []);
   assert.deepEqual(resolveRules(config?.realms[0]?.history), [
     { uri: 'sensors.', match: 'prefix', maxEvents: DEFAULT_MAX_EVENTS, maxAgeMs: 3_600_000 },
     { uri: 'cmd..state', match: 'wildcard', maxEvents: 5, maxAgeMs: null },
   ]);
-  assert.deepEqual(resolveSettings(config?.history), { ...defaultHistorySettings, maxBytes: 1048576 });
+  assert.deepEqual(config?.sections?.get(historySection), { ...defaultHistorySettings, maxBytes: 1048576 });
 });

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import { validateConfig } from '../../../src/config/schema';
 import { ConfigError } from '../../../src/config/problem';
 import { defaultConfig } from '../../../src/config/defaults';
-import { opsPartFactory, opsSettings, statusUrl, validateHealth, validateStatus } from '../../../src/ops/ops-part';
+import { withSection } from '../../../src/config/section';
+import { healthSection, opsSettings, statusSection, validateHealth, validateStatus } from '../../../src/ops/ops-config';
+import { opsPartFactory, statusUrl } from '../../../src/ops/ops-part';
 
-const validators = { status: validateStatus, health: validateHealth };
+const validators = { sections: [statusSection, healthSection] };
 
 test('both sections are optional and default to on, loopback, port 8089, the first realm', () => {
   const { config, problems } = validateConfig({ realms: [{ name: 'iot' }, { name: 'other' }] }, validators);
@@ -55,13 +57,16 @@ test('a non-loopback status host needs "allowRemote": true', () => {
   assert.deepEqual(validateStatus({ host: 'localhost', port: 0 }, 'status'), []);
 });
 
-test('a health realm that is not configured is a config error found when the part is built', () => {
-  const config = { ...defaultConfig(), health: { realm: 'nope' } };
+test('a health realm that is not configured is a config error with its path (the section sees the realms)', () => {
+  assert.deepEqual(
+    validateConfig({ health: { realm: 'nope' } }, validators).problems.map((p) => p.path),
+    ['health.realm'],
+  );
   assert.throws(
-    () => opsPartFactory(config),
+    () => withSection(defaultConfig(), healthSection, { realm: 'nope' }),
     (err: unknown) => err instanceof ConfigError && err.problems[0]?.path === 'health.realm',
   );
-  assert.equal(opsPartFactory({ ...defaultConfig(), health: { realm: 'nope', enabled: false } }).length, 1);
+  assert.equal(opsPartFactory(withSection(defaultConfig(), healthSection, { realm: 'nope', enabled: false })).length, 1);
 });
 
 test('statusUrl reaches a wildcard bind over loopback', () => {
