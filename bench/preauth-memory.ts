@@ -92,6 +92,7 @@ function attack(kind: Kind, target: Target, localAddress: string, sockets: Set<n
     sockets.add(socket);
     let settled = false;
     let received = Buffer.alloc(0);
+    let rawSocketRefused = false;
     const done = (o: Outcome): void => {
       if (!settled) {
         settled = true;
@@ -103,8 +104,7 @@ function attack(kind: Kind, target: Target, localAddress: string, sockets: Set<n
       sockets.delete(socket);
       // A refusal is an answer before anything was accepted: HTTP 503 or RawSocket error 4.
       const text = received.toString('latin1');
-      if (text.startsWith('HTTP/1.1 503') || (received.length >= 2 && received[0] === 0x7f && (received[1] as number) >> 4 === 0 && received[1] !== 0))
-        done('refused');
+      if (text.startsWith('HTTP/1.1 503') || rawSocketRefused) done('refused');
       else done('closed');
     });
     const sendPayload = (): void => {
@@ -167,7 +167,9 @@ function attack(kind: Kind, target: Target, localAddress: string, sockets: Set<n
           sendPayload();
         }
       } else if (!ws && kind !== 'rs-handshake-stall' && received.length >= 4 && received[0] === 0x7f) {
-        if ((received[1] as number) >> 4 === 0) return; // error reply: the close follows
+        // RawSocket error reply: 0x7F, the error code in the upper nibble, serializer 0. An
+        // attacker sends its frame regardless.
+        if (((received[1] as number) & 0x0f) === 0) rawSocketRefused = true;
         received = received.subarray(4);
         sendPayload();
       }

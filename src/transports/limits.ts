@@ -39,7 +39,12 @@ export const defaultTransportLimits: Readonly<TransportLimits> = Object.freeze({
   // Up to here an oversized message is read only to answer it with an ERROR; the bytes count
   // against inboundBufferBytes while they arrive, like any message's.
   hardMaxMessageBytes: 32 * 1024 * 1024,
-  preAuthMaxMessageBytes: 64 * 1024,
+  // HELLO and AUTHENTICATE are small: AutobahnJS's HELLO with every role feature, four
+  // authmethods and a cryptosign authextra is 752 bytes, Autobahn|Python's and wampy's are about
+  // 1-2 KiB. 16 KiB leaves room for long authextra (certificates, tokens) and keeps what 256
+  // pending connections can hold at 4 MiB, the default preAuthBufferBytes (64 KiB would let 64 of
+  // them fill it and every further one be read only to be closed: bench/preauth-memory.ts).
+  preAuthMaxMessageBytes: 16 * 1024,
   maxPendingConnections: 256,
   maxPendingConnectionsPerAddress: 32,
   inboundBufferBytes: 64 * 1024 * 1024,

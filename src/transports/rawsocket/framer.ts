@@ -57,6 +57,24 @@ export function encodeFrame(kind: FrameKindName, payload: Buffer): Buffer {
   return Buffer.concat([encodeFrameHeader(kind, payload.length), payload], FRAME_HEADER_BYTES + payload.length);
 }
 
+/**
+ * Whether a slice may be kept by reference: a slice keeps its whole ArrayBuffer alive, so a small
+ * piece of a large buffer (a 10-byte tail of a 64 KiB read, or of a pooled slab) is copied and the
+ * bytes held stay within twice the bytes counted. A slice that is most of its buffer is kept as
+ * is: copying it would only make a second buffer of the same size while the first awaits GC.
+ */
+export function retainable(slice: Buffer): boolean {
+  return slice.length * 2 >= slice.buffer.byteLength;
+}
+
+/** A copy in a buffer of its own: Buffer.from would put a small one in the shared 8 KiB pool,
+ * whose slab the copy would then keep alive. */
+function copyOut(slice: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(slice.length);
+  slice.copy(copy);
+  return copy;
+}
+
 export interface FramerOptions {
   /** Inbound limit: a header announcing more fails before any payload is buffered. */
   maxLength: number;
@@ -120,10 +138,8 @@ export class RawSocketFramer {
         continue;
       }
       const take = Math.min(need, available);
-      // A slice keeps its whole chunk alive; copy partial ones so the bytes held are the bytes
-      // counted (a 10-byte tail must not pin a 64 KiB read buffer per stalled connection).
       const part = chunk.subarray(offset, offset + take);
-      this.parts.push(take === chunk.length ? part : Buffer.from(part));
+      this.parts.push(retainable(part) ? part : copyOut(part));
       this.partsBytes += take;
       offset += take;
       if (this.partsBytes === length) {

@@ -90,7 +90,9 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
   // bounded by the same timeout, so a stalled client is gone within twice handshakeTimeoutMs.
   const server: net.Server = tlsOptions
     ? tls.createServer({ ...loadServerTlsOptions(tlsOptions), handshakeTimeout: limits.handshakeTimeoutMs })
-    : net.createServer();
+    : // Nothing is read from a socket until it is admitted (resume() below): a refused one is
+      // answered and closed without its first bytes (up to a 64 KiB read) ever reaching memory.
+      net.createServer({ pauseOnConnect: true });
   /** TCP sockets under TLS, from accept to close: close() destroys those still in the TLS handshake. */
   const tcpUnderTls = new Set<net.Socket>();
 
@@ -187,6 +189,7 @@ export async function startRawSocketServer(options: RawSocketServerOptions): Pro
     socket.on('data', onData);
     socket.on('error', onError);
     socket.on('close', onClose);
+    socket.resume();
   };
 
   const startSession = (

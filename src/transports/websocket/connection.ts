@@ -44,11 +44,14 @@ export interface WsReceiverInternals {
   _bufferedBytes: number;
   _totalPayloadLength: number;
   _fragments: Buffer[];
+  /** Socket chunks not yet parsed (a partial frame's payload sits here until it completes). */
+  _buffers: Buffer[];
 }
 
 export function wsReceiver(ws: WebSocket): WsReceiverInternals | undefined {
   const r = (ws as unknown as { _receiver?: Partial<WsReceiverInternals> })._receiver;
-  if (!r || typeof r._maxPayload !== 'number' || typeof r._bufferedBytes !== 'number' || !Array.isArray(r._fragments)) return undefined;
+  if (!r || typeof r._maxPayload !== 'number' || typeof r._bufferedBytes !== 'number' || !Array.isArray(r._fragments) || !Array.isArray(r._buffers))
+    return undefined;
   return r as WsReceiverInternals;
 }
 
@@ -57,6 +60,19 @@ function heldBytes(r: WsReceiverInternals): number {
   let n = r._bufferedBytes;
   for (const f of r._fragments) n += f.length;
   return n;
+}
+
+/**
+ * Lets go of what ws buffered for a message the router refused. ws keeps the chunks of an
+ * unfinished frame (and, after a header it refused, the chunk that carried it) until its
+ * Receiver is collected, which is after the close handshake or our grace timer: seconds in which
+ * a flood of refused connections would each pin a socket read (up to 64 KiB). The connection is
+ * ending, so nothing will parse them.
+ */
+function dropBuffered(r: WsReceiverInternals): void {
+  r._buffers.length = 0;
+  r._bufferedBytes = 0;
+  r._fragments.length = 0;
 }
 
 /** A close reason is limited to 123 UTF-8 bytes (RFC 6455 §5.5); cut on a character boundary. */
@@ -132,6 +148,10 @@ export class WebSocketConnection {
     const admission = this.options.admission;
     if (!admission || this.routerClosed) return;
     this.routerClosed = true;
+    if (this.receiver) {
+      dropBuffered(this.receiver);
+      admission.ticket.hold(0);
+    }
     const session = admission.ticket.session;
     admission.guard.closed(reason, {
       peer: this.options.info.peer,
@@ -158,10 +178,23 @@ export class WebSocketConnection {
     } catch {
       // Not open yet or already closing: terminate below does it.
     }
+    this.endUnauthenticated();
     this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
-    // ws keeps reading until the close handshake ends; what it buffers meanwhile is dropped.
+    // Read no more: the rest of the refused frame stays in the kernel until the socket goes
+    // (ws would otherwise buffer it again while the close handshake runs).
     this.receiver._maxPayload = 1;
+    (this.ws as unknown as { _socket?: Socket })._socket?.pause();
     this.notifyClosed(this.closeReason);
+  }
+
+  /**
+   * Before WELCOME the router does not wait for the peer's close frame: FIN follows ours as soon
+   * as it is written, so a flood of refused connections does not keep a connection's objects for
+   * the grace period each (the grace timer still ends a peer that never closes its side).
+   */
+  private endUnauthenticated(): void {
+    if (this.options.admission?.ticket.authenticated !== false) return;
+    (this.ws as unknown as { _socket?: Socket })._socket?.end();
   }
 
   start(): void {
@@ -232,6 +265,7 @@ export class WebSocketConnection {
     if (this.ws.readyState === WebSocket.CLOSING) {
       // ws has already queued the close frame carrying the reason code (1009 for an oversized
       // message); give it a moment to leave so the client learns why.
+      this.endUnauthenticated();
       this.graceTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref();
     } else {
       this.ws.terminate();

@@ -6,6 +6,7 @@ import {
   encodeFrameHeader,
   MAX_FRAME_PAYLOAD,
   RawSocketFramer,
+  retainable,
   type Frame,
   type FrameKindName,
 } from '../../../../src/transports/rawsocket/framer';
@@ -132,4 +133,29 @@ test('zero-length frames are yielded, including back to back', () => {
     { kind: 'ping', payload: [] },
     { kind: 'regular', payload: [] },
   ]);
+});
+
+test('regression: a partial payload keeps no large read buffer alive for a small piece of it', () => {
+  // A 64 KiB socket read whose last 10 bytes start a frame: the 10 bytes are copied, so the stalled
+  // connection pins 10 bytes, not the whole read.
+  const framer = new RawSocketFramer({ maxLength: 1024 });
+  const read = Buffer.alloc(65536);
+  read.set(encodeFrame('regular', Buffer.alloc(65536 - 14 - 4)), 0);
+  read.set(encodeFrameHeader('regular', 100), 65536 - 14);
+  const big = new RawSocketFramer({ maxLength: 65536 });
+  assert.equal(big.push(read).frames.length, 1);
+  assert.equal(big.bufferedBytes, 10);
+  const held = (big as unknown as { parts: Buffer[] }).parts;
+  assert.equal(held.length, 1);
+  assert.notEqual(held[0]?.buffer, read.buffer, 'the 10-byte tail is a copy');
+  assert.ok((held[0]?.buffer.byteLength ?? Infinity) < 1024, 'the copy holds no more than a small buffer');
+  // Most of a read is kept by reference: copying it would only double the bytes until GC.
+  // (A buffer of its own, as a socket read is: a small Buffer.concat would sit in the pool.)
+  const chunk = Buffer.allocUnsafeSlow(804).fill(0);
+  encodeFrameHeader('regular', 900).copy(chunk);
+  assert.equal(framer.push(chunk).frames.length, 0);
+  const parts = (framer as unknown as { parts: Buffer[] }).parts;
+  assert.equal(parts[0]?.buffer, chunk.buffer, 'a slice that is most of its buffer is not copied');
+  assert.equal(retainable(chunk.subarray(4)), true);
+  assert.equal(retainable(read.subarray(65526)), false);
 });
