@@ -30,6 +30,9 @@ const listenerKeys = ['name', 'type', 'host', 'port', 'unixPath', 'path', 'seria
 const realmKeys = ['name', 'uriCheck', 'maxRetainedTopics', 'roles', 'authorizer', 'history'];
 const tlsKeys = ['cert', 'key', 'ca', 'requestClientCert'];
 
+/** Limits where 0 is a meaningful setting (off, or none reserved) rather than a mistake. */
+const ZERO_MEANS_OFF = new Set(['keepaliveIntervalMs', 'knownAddressPendingReserve', 'knownAddressesMax']);
+
 export function validateConfig(raw: unknown, plugins: ConfigPlugins = {}): { config?: GatewayConfig; problems: ConfigProblem[] } {
   const c = new Check();
   if (!isObject(raw)) {
@@ -168,7 +171,7 @@ function checkLimits(c: Check, value: unknown): LimitsConfig {
       limits.slowConsumerPolicy =
         c.oneOf(v, 'limits.slowConsumerPolicy', ['drop', 'disconnect'], { message: 'must be "drop" or "disconnect"' }) ?? limits.slowConsumerPolicy;
     } else {
-      const n = c.int(v, `limits.${k}`, { min: k === 'keepaliveIntervalMs' ? 0 : 1 });
+      const n = c.int(v, `limits.${k}`, { min: ZERO_MEANS_OFF.has(k) ? 0 : 1 });
       if (n !== undefined) (limits as unknown as Record<string, number>)[k] = n;
     }
   }

@@ -1,7 +1,8 @@
 // Admission and memory bounds for network connections, shared by every listener of the process:
-// how many connections may wait unauthenticated (overall and per remote address), how many bytes
-// partially received messages may hold (overall, and the smaller share of connections before
-// WELCOME), and the one place a connection the router closes on its own is counted and logged.
+// how many connections may wait unauthenticated (overall and per remote address, with a reserve
+// for addresses that authenticated before), how many bytes partially received messages may hold
+// (overall, and the smaller share of connections before WELCOME), and the one place a connection
+// the router closes on its own is counted and logged.
 // Knows nothing of framing: the transports report what they hold and ask what they may hold.
 
 import { RateLimitedLog, quietLogger, type Logger } from '../util/logger';
@@ -49,6 +50,8 @@ export interface GuardStats {
   preAuthHeldBytes: number;
   /** The most heldBytes has been since start. */
   peakHeldBytes: number;
+  /** Connections admitted beyond maxPendingConnections, from known addresses (the reserve). */
+  admittedFromReserve: number;
 }
 
 /** The remote host without the port: "10.0.0.7:5312" -> "10.0.0.7", "[::1]:5312" -> "::1". */
@@ -65,18 +68,21 @@ export class ConnectionGuard {
   /** address -> connections from it admitted and not yet authenticated: the per-address cap. */
   private readonly pendingByAddress = new Map<string, number>();
   private readonly log: RateLimitedLog;
+  /** address -> when a session from it was last authenticated, oldest first (an LRU by insertion). */
+  private readonly knownAddresses = new Map<string, number>();
 
   constructor(
     limits: Partial<TransportLimits> = {},
     logger: Logger = quietLogger,
     /** Told of every refusal and router-initiated close (the router's metrics count them). */
     private readonly onClose?: (reason: CloseReason) => void,
+    private readonly now: () => number = Date.now,
   ) {
     this.limits = resolveTransportLimits(limits);
     this.log = new RateLimitedLog(logger.child('guard'));
     const closed = {} as Record<CloseReason, number>;
     for (const r of CloseReasons) closed[r] = 0;
-    this.stats = { closed, pending: 0, heldBytes: 0, preAuthHeldBytes: 0, peakHeldBytes: 0 };
+    this.stats = { closed, pending: 0, heldBytes: 0, preAuthHeldBytes: 0, peakHeldBytes: 0, admittedFromReserve: 0 };
   }
 
   /**
@@ -87,8 +93,12 @@ export class ConnectionGuard {
     const address = addressOf(peer);
     const fromAddress = this.pendingByAddress.get(address) ?? 0;
     let refused: CloseReason | undefined;
-    if (this.stats.pending >= this.limits.maxPendingConnections) refused = 'pending_limit';
-    else if (fromAddress >= this.limits.maxPendingConnectionsPerAddress) refused = 'pending_limit_per_address';
+    let fromReserve = false;
+    if (this.stats.pending >= this.limits.maxPendingConnections) {
+      fromReserve = this.stats.pending < this.limits.maxPendingConnections + this.limits.knownAddressPendingReserve && this.isKnown(address);
+      if (!fromReserve) refused = 'pending_limit';
+    }
+    if (!refused && fromAddress >= this.limits.maxPendingConnectionsPerAddress) refused = 'pending_limit_per_address';
     if (refused) {
       this.closed(refused, {
         peer,
@@ -98,8 +108,30 @@ export class ConnectionGuard {
       return refused;
     }
     this.stats.pending++;
+    if (fromReserve) this.stats.admittedFromReserve++;
     this.pendingByAddress.set(address, fromAddress + 1);
     return new AdmissionTicket(this, address);
+  }
+
+  /** Whether a session from `address` was authenticated within knownAddressTtlMs. */
+  isKnown(address: string): boolean {
+    const at = this.knownAddresses.get(address);
+    if (at === undefined) return false;
+    if (this.now() - at <= this.limits.knownAddressTtlMs) return true;
+    this.knownAddresses.delete(address);
+    return false;
+  }
+
+  /** @internal A session from `address` was authenticated: it is known from now on. */
+  rememberAddress(address: string): void {
+    if (this.limits.knownAddressesMax <= 0) return;
+    // Re-inserted at the end, so the first entry is always the least recently authenticated.
+    this.knownAddresses.delete(address);
+    this.knownAddresses.set(address, this.now());
+    while (this.knownAddresses.size > this.limits.knownAddressesMax) {
+      const oldest = this.knownAddresses.keys().next().value as string;
+      this.knownAddresses.delete(oldest);
+    }
   }
 
   /** Counts a connection the router refused or closed on its own and logs it (rate-limited). */
@@ -187,6 +219,7 @@ export class AdmissionTicket {
     this.guard.changeHeld(this.held, false);
     this.isAuthenticated = true;
     this.guard.leavePending(this.address);
+    this.guard.rememberAddress(this.address);
   }
 
   /** The connection is gone. Idempotent. */

@@ -17,6 +17,14 @@ export interface TransportLimits {
   maxPendingConnections: number;
   /** Of those, from one remote address (IP; all Unix-socket clients count as one). */
   maxPendingConnectionsPerAddress: number;
+  /** Pending connections beyond maxPendingConnections that only known addresses may take: those
+   * from which a session was authenticated (WELCOME) within knownAddressTtlMs. A flood from
+   * elsewhere fills maxPendingConnections; devices that joined before can still get in. 0: none. */
+  knownAddressPendingReserve: number;
+  /** How long an address stays known after its last WELCOME. */
+  knownAddressTtlMs: number;
+  /** How many known addresses are remembered (the least recently authenticated are forgotten). */
+  knownAddressesMax: number;
   /** Bytes held in partially received messages, whole process; a connection that would take
    * more is closed (WebSocket 1013 "try again later", RawSocket close). */
   inboundBufferBytes: number;
@@ -47,6 +55,10 @@ export const defaultTransportLimits: Readonly<TransportLimits> = Object.freeze({
   preAuthMaxMessageBytes: 16 * 1024,
   maxPendingConnections: 256,
   maxPendingConnectionsPerAddress: 32,
+  // An eighth on top of the pending cap, for devices that have joined before (bench flood mode).
+  knownAddressPendingReserve: 32,
+  knownAddressTtlMs: 24 * 60 * 60 * 1000,
+  knownAddressesMax: 1024,
   inboundBufferBytes: 64 * 1024 * 1024,
   preAuthBufferBytes: 4 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,

@@ -183,6 +183,29 @@ describe('caps on connections waiting to authenticate', () => {
   });
 });
 
+describe('the reserve for known addresses', () => {
+  test('with the pending cap full from elsewhere, an address that authenticated before still joins; a new one is refused', async () => {
+    await settled();
+    // 127.0.0.1 becomes known by joining once.
+    const first = await tg.client('websocket', 'json');
+    await first.close();
+    const held: net.Socket[] = [];
+    for (const addr of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) for (let i = 0; i < 2; i++) held.push(await stalled(tg.tcpPort, addr));
+    await until(() => tg.gateway.guard.stats.pending === 6, 'six pending connections');
+    const fromReserve = tg.gateway.guard.stats.admittedFromReserve;
+    const before = closedFor('pending_limit');
+    const refused = await stalled(tg.tcpPort, '127.0.0.5');
+    assert.deepEqual([...(await answerOf(refused)).subarray(0, 2)], [0x7f, 0x40], 'a never-seen address is refused');
+    assert.equal(closedFor('pending_limit'), before + 1);
+    // The known address joins over both transports while the cap stays full.
+    await assertServes(tg, 'websocket');
+    await assertServes(tg, 'rawsocket-tcp');
+    assert.equal(tg.gateway.guard.stats.admittedFromReserve, fromReserve + 2, 'both were admitted from the reserve');
+    for (const s of held) s.destroy();
+    await settled();
+  });
+});
+
 describe('the budget for partially received messages', () => {
   test('before WELCOME: connections holding partial frames beyond preAuthBufferBytes are closed (1013 / TCP close), counted', async () => {
     await settled();
