@@ -20,6 +20,7 @@ const others: Record<string, string> = {
   history: 'history.js',
   'series-memory': 'ops/series-memory.js',
   'preauth-memory': 'preauth-memory.js',
+  'auth-timing': 'auth-timing.js',
 };
 const groups: Record<string, string[]> = { ops: ['health-cost', 'notify-cost', 'series-memory'] };
 

@@ -215,15 +215,18 @@ export function constantTimeEqual(a: string | Buffer, b: string | Buffer): boole
 
 /** Checks a presented ticket against what is stored, in constant time. A salted hash is
  * derived on libuv's thread pool: many PBKDF2 iterations would stall routing on a Pi. */
-export async function ticketMatches(presented: string, stored: StoredSecret, work?: Pbkdf2Params): Promise<boolean> {
+export async function ticketMatches(presented: string, stored: StoredSecret, work?: Pbkdf2Params, kdf: Kdf = pbkdf2Derive): Promise<boolean> {
   if (stored.kind === 'plain') {
     // `work`: the PBKDF2 a salted principal would cost, done and discarded, so a plain ticket
     // takes as long to refuse as a salted one (no oracle for the storage form).
-    if (work) await derive(presented, work);
+    if (work) await kdf(presented, work);
     return constantTimeEqual(Buffer.from(presented, 'utf8'), stored.value);
   }
-  return constantTimeEqual(await derive(presented, stored), stored.derived);
+  return constantTimeEqual(await kdf(presented, stored), stored.derived);
 }
+
+/** A key derivation as ticket checks run it (PBKDF2-HMAC-SHA256 with the given parameters). */
+export type Kdf = (presented: string, params: Pbkdf2Params) => Promise<Buffer>;
 
 export interface Pbkdf2Params {
   salt: string;
@@ -231,7 +234,8 @@ export interface Pbkdf2Params {
   keylen: number;
 }
 
-function derive(presented: string, p: Pbkdf2Params): Promise<Buffer> {
+/** PBKDF2-HMAC-SHA256 on libuv's thread pool. */
+export function pbkdf2Derive(presented: string, p: Pbkdf2Params): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) =>
     pbkdf2(presented, p.salt, p.iterations, p.keylen, 'sha256', (err, key) => (err ? reject(err) : resolve(key))),
   );

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
-import { credentialsRejected, roleFor, ticketMatches, type Pbkdf2Params, type PrincipalStore, type StoredSecret } from './principals';
+import { credentialsRejected, pbkdf2Derive, roleFor, ticketMatches, type Kdf, type Pbkdf2Params, type PrincipalStore, type StoredSecret } from './principals';
 import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
 export interface TicketAuthOptions {
@@ -15,6 +15,9 @@ export interface TicketAuthOptions {
   /** Asked for authids the store does not know (a dynamic authenticator), instead of failing. */
   fallback?: Authenticator;
   logger?: Logger;
+  /** The key derivation each attempt runs exactly once; PBKDF2 on the thread pool by default.
+   * The seam the no-oracle test observes (same calls, same parameters, whatever the authid). */
+  kdf?: Kdf;
 }
 
 export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
@@ -25,6 +28,7 @@ export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
   // its ticket is stored (no enumeration by timing).
   const work = workParams(options.store);
   const dummy: StoredSecret = { kind: 'pbkdf2', ...work, derived: randomBytes(work.keylen) };
+  const kdf = options.kdf ?? pbkdf2Derive;
   return {
     hello(ctx: HelloContext): HelloOutcome | Promise<HelloOutcome> {
       const authid = ctx.details.authid;
@@ -40,7 +44,7 @@ export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
         authmethod: 'ticket',
         extra: {},
         async verify(signature: string): Promise<AuthResult> {
-          const ok = await ticketMatches(typeof signature === 'string' ? signature : '', stored, work);
+          const ok = await ticketMatches(typeof signature === 'string' ? signature : '', stored, work, kdf);
           // Denials are logged once, by the session (rate-limited).
           if (!ok || !principal?.ticket || role === undefined) return credentialsRejected();
           return { kind: 'accept', authid, authrole: role, authmethod: 'ticket', authprovider };
