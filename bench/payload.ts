@@ -195,7 +195,11 @@ async function main(argv: string[]): Promise<void> {
     ['msgpack', 'msgpack'],
     ['cbor', 'cbor'],
     ['json', 'msgpack'],
+    ['json', 'cbor'],
+    ['msgpack', 'json'],
+    ['msgpack', 'cbor'],
     ['cbor', 'json'],
+    ['cbor', 'msgpack'],
   ];
   const pairFilter = opt('--pairs')?.split(',');
   const pairs = pairFilter ? allPairs.filter(([a, b]) => pairFilter.includes(`${a}-${b}`)) : allPairs;

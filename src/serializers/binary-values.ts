@@ -1,87 +1,122 @@
-// Prepares a value tree for msgpackr / cbor-x so every integer is written as an integer: both
-// libraries write a JS number above 2^32 as float64, which typed peers (Autobahn|Python) reject
-// where an ID belongs and which turns an exact 2^53-range counter into a float. Such numbers go
-// to the encoder as BigInt. For MessagePack the walk also refuses what the format cannot carry
-// (an integer beyond 64 bits, a CBOR tag, a Date…) with NotRepresentable instead of letting
-// msgpackr pick a lossy or private encoding. Copy-on-write: the input (often shared by a
-// fan-out) is never mutated, and nothing is allocated when there is nothing to convert.
+// Makes msgpackr / cbor-x write every integer as an integer: both libraries write a JS number
+// beyond 32 bits as float64, which typed peers (Autobahn|Python) reject where an ID belongs and
+// which turns an exact 2^53-range counter into a float. The float64 and the 64-bit integer
+// forms are both 9 bytes, so the encoded buffer is fixed in place after encoding (no copy of
+// the value tree, no BigInt per timestamp). For MessagePack a walk of the value first refuses
+// what the format cannot carry (an integer beyond 64 bits, a CBOR tag, a Date…) with
+// NotRepresentable instead of letting msgpackr pick a lossy or private encoding.
 
 import { describeValue, NotRepresentable } from './not-representable';
 
 const minInt64 = -(2n ** 63n);
 const maxUint64 = 2n ** 64n - 1n;
+const TWO_32 = 0x100000000;
+const TWO_53 = 2 ** 53;
 
-function isLargeInteger(v: number): boolean {
-  // Up to 2^53 inclusive: the largest WAMP ID, and still exact as a double.
-  return (v >= 0x100000000 || v < -0x80000000) && Number.isInteger(v) && Math.abs(v) <= 2 ** 53;
-}
-
-function isPlainObject(v: object): boolean {
+export function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v) as unknown;
   return proto === Object.prototype || proto === null;
 }
 
-function convert(value: unknown, depth: number, strict: boolean): unknown {
+/** Throws NotRepresentable for the first value MessagePack has no exact form for. */
+export function checkMsgpack(value: unknown, depth = 0): void {
   switch (typeof value) {
-    case 'number':
-      return isLargeInteger(value) ? BigInt(value) : value;
     case 'bigint':
-      if (strict && (value < minInt64 || value > maxUint64)) throw new NotRepresentable('msgpack', `${describeValue(value)} (beyond 64 bits)`);
-      return value;
+      if (value < minInt64 || value > maxUint64) throw new NotRepresentable('msgpack', `${describeValue(value)} (beyond 64 bits)`);
+      return;
     case 'object':
       break;
     default:
-      return value;
+      return;
   }
-  if (value === null || depth > 512) return value;
+  if (value === null || depth > 512) return;
   if (ArrayBuffer.isView(value)) {
-    if (strict && !(value instanceof Uint8Array)) throw new NotRepresentable('msgpack', describeValue(value));
-    return value;
+    if (!(value instanceof Uint8Array)) throw new NotRepresentable('msgpack', describeValue(value));
+    return;
   }
   if (Array.isArray(value)) {
-    let out: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const v = value[i] as unknown;
-      const c = convert(v, depth + 1, strict);
-      if (c !== v) {
-        out ??= value.slice();
-        out[i] = c;
-      }
+      if (typeof v === 'object' || typeof v === 'bigint') checkMsgpack(v, depth + 1);
     }
-    return out ?? value;
+    return;
   }
-  if (strict && !isPlainObject(value)) throw new NotRepresentable('msgpack', describeValue(value));
+  if (!isPlainObject(value)) throw new NotRepresentable('msgpack', describeValue(value));
   const obj = value as Record<string, unknown>;
-  let out: Record<string, unknown> | undefined;
   for (const k in obj) {
     const v = obj[k];
-    const c = convert(v, depth + 1, strict);
-    if (c !== v) {
-      out ??= { ...obj };
-      out[k] = c;
-    }
+    if (typeof v === 'object' || typeof v === 'bigint') checkMsgpack(v, depth + 1);
   }
-  return out ?? value;
 }
 
-/** For cbor-x: large integers as BigInt. CBOR carries every value a peer can send us (bignums,
- * tags, undefined), so nothing is refused. */
-export function forCbor<T>(value: T): T {
-  return convert(value, 0, false) as T;
+/** Writes the integer `v` (|v| <= 2^53) as 8 big-endian bytes at `at`, two's complement. */
+function writeInt64(b: Buffer, at: number, v: number): void {
+  const high = Math.floor(v / TWO_32);
+  b.writeInt32BE(high | 0, at);
+  b.writeUInt32BE(v - high * TWO_32, at + 4);
 }
 
-/** For msgpackr: large integers as BigInt; throws NotRepresentable for what MessagePack lacks. */
-export function forMsgpack<T>(value: T): T {
-  return convert(value, 0, true) as T;
+/** The float64 at `at` (its 8 bytes) when it holds an integer the encoder wrote as a float;
+ * undefined for a real float or one beyond 2^53 (no longer an exact integer), left as is. */
+function integralDouble(b: Buffer, at: number): number | undefined {
+  const v = b.readDoubleBE(at);
+  return Number.isInteger(v) && v <= TWO_53 && v >= -TWO_53 ? v : undefined;
+}
+
+/** MessagePack, at the float64 type byte `i`: an integer beyond 32 bits becomes uint64 (0xcf)
+ * when non-negative, int64 (0xd3) otherwise, as MessagePack's own writers do. */
+export function msgpackFloatToInt(b: Buffer, i: number): void {
+  const v = integralDouble(b, i + 1);
+  if (v === undefined) return;
+  if (v >= 0) {
+    b[i] = 0xcf;
+    writeInt64(b, i + 1, v);
+  } else {
+    b[i] = 0xd3;
+    writeInt64(b, i + 1, v);
+  }
+}
+
+/** CBOR, at the float64 initial byte `i`: an integer becomes major type 0 (n) or 1 (-1-n) with
+ * an 8-byte argument. cbor-x writes integers within ±2^32 as integers already. */
+export function cborFloatToInt(b: Buffer, i: number): void {
+  const v = integralDouble(b, i + 1);
+  if (v === undefined) return;
+  if (v >= 0) {
+    b[i] = 0x1b;
+    writeInt64(b, i + 1, v);
+  } else {
+    b[i] = 0x3b;
+    writeInt64(b, i + 1, -1 - v);
+  }
+}
+
+/** True when a number at or beyond ±2^53 occurs in a decoded tree: where a decoder that reads
+ * 8-byte integers as doubles may have rounded one (a float that large only costs a re-read). */
+export function hasHugeNumber(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return value >= TWO_53 || value <= -TWO_53;
+  if (value === null || typeof value !== 'object' || depth > 512 || ArrayBuffer.isView(value)) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasHugeNumber(value[i], depth + 1)) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) if (hasHugeNumber(obj[k], depth + 1)) return true;
+  return false;
 }
 
 const maxExact = 2n ** 53n;
 
-/** In place, on a freshly decoded tree: BigInts that a double holds exactly (|v| <= 2^53) become
- * numbers, as msgpackr's int64AsType 'auto' does. cbor-x decodes every 8-byte integer (any ID
- * above 2^32) and every bignum (node-cbor, hence AutobahnJS, writes even 5n as one) as BigInt. */
+/** A CBOR bignum (tags 2/3) or 8-byte integer read as BigInt, as a number when a double holds
+ * it exactly (|v| <= 2^53), as msgpackr's int64AsType 'auto' does. */
+export function exactOrNumber(value: bigint): bigint | number {
+  return value <= maxExact && value >= -maxExact ? Number(value) : value;
+}
+
+/** In place, on a freshly decoded tree: BigInts that a double holds exactly become numbers.
+ * cbor-x's exact decoder reads every 8-byte integer (any ID above 2^32) as BigInt. */
 export function smallBigIntsAsNumbers(value: unknown, depth = 0): unknown {
-  if (typeof value === 'bigint') return value <= maxExact && value >= -maxExact ? Number(value) : value;
+  if (typeof value === 'bigint') return exactOrNumber(value);
   if (value === null || typeof value !== 'object' || depth > 512 || ArrayBuffer.isView(value)) return value;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {

@@ -1,26 +1,38 @@
 // CBOR via cbor-x. useRecords off and no Uint8Array tag: both are cbor-x conventions that other
-// WAMP peers (Autobahn, the firmware bridge) cannot decode. 64-bit integers decode as BigInt
-// (int64AsNumber off); bignums (tags 2/3) as BigInt; unknown tags as cbor-x Tag objects, which
-// encode back to the same tag.
+// WAMP peers (Autobahn, the firmware bridge) cannot decode. 64-bit integers and bignums (tags
+// 2/3) beyond ±2^53 decode as BigInt, within it as numbers; unknown tags as cbor-x Tag objects,
+// which encode back to the same tag. Integers are written as integers (integersAsIntegers).
 
-import type { Encoder as EncoderClass } from 'cbor-x' with { 'resolution-mode': 'import' };
-import { forCbor, smallBigIntsAsNumbers } from './binary-values';
+import type { Encoder as EncoderClass, addExtension as addExtensionFn } from 'cbor-x' with { 'resolution-mode': 'import' };
+import { cborFloatToInt, exactOrNumber, hasHugeNumber, smallBigIntsAsNumbers } from './binary-values';
 import type { Serializer } from './serializer';
 
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
-const { Encoder } = require('cbor-x') as { Encoder: typeof EncoderClass };
+const { Encoder, addExtension } = require('cbor-x') as { Encoder: typeof EncoderClass; addExtension: typeof addExtensionFn };
+
+// Bignums: node-cbor (hence AutobahnJS) writes even 5n as tag 2. Read them as numbers when a
+// double holds them exactly, so a frame that merely contains a 0xc2/0xc3 byte (any 64 KiB
+// payload does, inside floats and strings) needs no walk of the decoded tree afterwards.
+// cbor-x keeps its tag decoders process-wide; every CBOR user in the gateway wants this.
+addExtension({ tag: 2, decode: (bytes: Uint8Array) => exactOrNumber(bignum(bytes)) } as Parameters<typeof addExtension>[0]);
+addExtension({ tag: 3, decode: (bytes: Uint8Array) => exactOrNumber(-1n - bignum(bytes)) } as Parameters<typeof addExtension>[0]);
+
+function bignum(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  return value;
+}
 
 const options = { useRecords: false, mapsAsObjects: true, variableMapSize: true, tagUint8Array: false };
 const encoder = new Encoder(options as ConstructorParameters<typeof Encoder>[0]);
-/** Decodes 8-byte integers as numbers: exact below 2^53, and no BigInt to allocate and convert
- * back (a payload of millisecond timestamps is full of them). Used only when `mayNeedBigInt`
- * proves no integer in the data can reach 2^53. */
+/** Decodes 8-byte integers as numbers: exact up to 2^53, and no BigInt to allocate and convert
+ * back (a payload of millisecond timestamps is full of them). Its result stands when
+ * `mayNeedBigInt` or, after it, `hasHugeNumber` proves no integer in the data reached 2^53. */
 const numberDecoder = new Encoder({ ...options, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
 
-/** True unless no 8-byte integer (0x1b, 0x3b) in `data` holds 2^53 or more and no bignum tag
- * (0xc2, 0xc3) occurs. Any such byte inside a string or another value only costs the exact path. */
+/** False when no 8-byte integer (0x1b, 0x3b) in `data` can hold 2^53 or more. Such a byte
+ * inside a float or a string (frequent in 64 KiB) only costs a walk of the decoded tree. */
 function mayNeedBigInt(data: Buffer): boolean {
-  if (data.includes(0xc2) || data.includes(0xc3)) return true;
   for (const head of [0x1b, 0x3b]) {
     for (let i = data.indexOf(head); i >= 0; i = data.indexOf(head, i + 1)) {
       // The high 32 bits of the argument: at 0x200000 and above the value is 2^53 or more.
@@ -30,8 +42,9 @@ function mayNeedBigInt(data: Buffer): boolean {
   return false;
 }
 
-/** Index after the data item at `i` of a well-formed CBOR buffer (RFC 8949 §3). */
-function skipItem(b: Buffer, i: number): number {
+/** Index after the data item at `i` of a well-formed CBOR buffer (RFC 8949 §3); with
+ * `rewrite`, each integral float64 on the way becomes an integer (see integersAsIntegers). */
+function skipItem(b: Buffer, i: number, rewrite = false): number {
   const c = b[i] as number;
   const major = c >> 5;
   const ai = c & 0x1f;
@@ -47,13 +60,17 @@ function skipItem(b: Buffer, i: number): number {
     arg = b.readUInt32BE(i + 1);
     next = i + 5;
   } else if (ai === 27) {
-    arg = Number(b.readBigUInt64BE(i + 1));
+    if (major === 7) {
+      if (rewrite) cborFloatToInt(b, i);
+      return i + 9;
+    }
+    arg = b.readUInt32BE(i + 1) * 0x100000000 + b.readUInt32BE(i + 5);
     next = i + 9;
   } else if (ai === 31) {
     // Indefinite length (major 2-5): items until the break byte.
     if (major === 7) return next;
     // A map's keys and values are items too, so one loop serves lists, maps and chunked strings.
-    while (b[next] !== 0xff) next = skipItem(b, next);
+    while (b[next] !== 0xff) next = skipItem(b, next, rewrite);
     return next + 1;
   } else if (ai > 24) throw new Error(`unexpected CBOR byte 0x${c.toString(16)}`);
   switch (major) {
@@ -65,14 +82,60 @@ function skipItem(b: Buffer, i: number): number {
     case 3:
       return next + arg;
     case 4:
-      for (let n = 0; n < arg; n++) next = skipItem(b, next);
+      for (let n = 0; n < arg; n++) next = skipItem(b, next, rewrite);
       return next;
     case 5:
-      for (let n = 0; n < 2 * arg; n++) next = skipItem(b, next);
+      for (let n = 0; n < 2 * arg; n++) next = skipItem(b, next, rewrite);
       return next;
     default: // 6: a tag and its one item
-      return skipItem(b, next);
+      return skipItem(b, next, rewrite);
   }
+}
+
+/** cbor-x writes a number beyond ±2^32 as float64; an integer there is written as one (major
+ * type 0 or 1 with an 8-byte argument, what a BigInt gets), the same 9 bytes, in place. So an
+ * ID or a millisecond timestamp reaches a typed peer as an integer. No 0xfb byte, no walk. The
+ * walk counts items instead of recursing (a 64 KiB payload has thousands); cbor-x writes only
+ * definite lengths, and anything else goes through skipItem. */
+function integersAsIntegers(b: Buffer): Buffer {
+  if (!b.includes(0xfb)) return b;
+  let i = 0;
+  let items = 1;
+  while (items > 0) {
+    items--;
+    const c = b[i] as number;
+    const major = c >> 5;
+    const ai = c & 0x1f;
+    if (c === 0xfb) {
+      cborFloatToInt(b, i);
+      i += 9;
+      continue;
+    }
+    let arg = ai;
+    let next = i + 1;
+    if (ai === 24) {
+      arg = b[i + 1] as number;
+      next = i + 2;
+    } else if (ai === 25) {
+      arg = b.readUInt16BE(i + 1);
+      next = i + 3;
+    } else if (ai === 26) {
+      arg = b.readUInt32BE(i + 1);
+      next = i + 5;
+    } else if (ai === 27) {
+      arg = b.readUInt32BE(i + 1) * 0x100000000 + b.readUInt32BE(i + 5);
+      next = i + 9;
+    } else if (ai > 24) {
+      i = skipItem(b, i, true);
+      continue;
+    }
+    if (major === 2 || major === 3) next += arg;
+    else if (major === 4) items += arg;
+    else if (major === 5) items += 2 * arg;
+    else if (major === 6) items += 1;
+    i = next;
+  }
+  return b;
 }
 
 export const cborSerializer: Serializer = {
@@ -81,12 +144,13 @@ export const cborSerializer: Serializer = {
   rawSocketId: 3,
   binary: true,
   encode(value) {
-    return encoder.encode(forCbor(value));
+    return integersAsIntegers(encoder.encode(value));
   },
   decode(data) {
-    if (!mayNeedBigInt(data)) return numberDecoder.decode(data);
-    // 8-byte integers (0x1b, 0x3b) and bignums (tags 2, 3) decode as BigInt here; those a
-    // double holds exactly become numbers again.
+    const fast: unknown = numberDecoder.decode(data);
+    if (!mayNeedBigInt(data) || !hasHugeNumber(fast)) return fast;
+    // 8-byte integers (0x1b, 0x3b) decode as BigInt here; those a double holds exactly become
+    // numbers again.
     return smallBigIntsAsNumbers(encoder.decode(data));
   },
   tail(frame, index) {
@@ -97,7 +161,7 @@ export const cborSerializer: Serializer = {
     return frame.subarray(i, first === 0x9f ? frame.length - 1 : frame.length);
   },
   encodeWithTail(head, tail, count) {
-    const h = encoder.encode(forCbor(head));
+    const h = integersAsIntegers(encoder.encode(head));
     // A message has at most 7 elements: always a one-byte array header.
     h[0] = 0x80 | (head.length + count);
     return Buffer.concat([h, tail]);

@@ -3,10 +3,10 @@
 // keeps every digit. Byte strings follow the spec's convention ("\0" + base64). Plain JSON takes
 // the native JSON.parse / JSON.stringify; only text or values that need it take the slow path.
 
+import { hasHugeNumber } from './binary-values';
 import { describeValue, NotRepresentable } from './not-representable';
 
 const maxExact = 2n ** 53n;
-const maxExactNumber = 2 ** 53;
 
 export function parseJson(text: string): unknown {
   const value: unknown = JSON.parse(text);
@@ -14,21 +14,9 @@ export function parseJson(text: string): unknown {
   // form: a false positive costs only the exact parse). Walking the parsed tree for one is
   // ~4x cheaper than scanning the text for 16-digit literals with a regular expression, which
   // took ~40% of JSON.parse's own time on a 64 KiB payload.
-  if (hasHugeNumber(value, 0)) return new ExactParser(text).parseDocument();
+  if (hasHugeNumber(value)) return new ExactParser(text).parseDocument();
   // "\0" is escaped as \u0000 in JSON text, so its absence proves there is nothing to revive.
   return text.includes('\\u0000') ? reviveBytes(value, 0) : value;
-}
-
-function hasHugeNumber(value: unknown, depth: number): boolean {
-  if (typeof value === 'number') return value >= maxExactNumber || value <= -maxExactNumber;
-  if (value === null || typeof value !== 'object' || depth > 512) return false;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasHugeNumber(value[i], depth + 1)) return true;
-    return false;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const k in obj) if (hasHugeNumber(obj[k], depth + 1)) return true;
-  return false;
 }
 
 function reviveBytes(value: unknown, depth: number): unknown {

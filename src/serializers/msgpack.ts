@@ -1,9 +1,10 @@
 // MessagePack via msgpackr. useRecords off: records are a msgpackr extension other WAMP peers
 // cannot read. Maps decode to plain objects because WAMP dicts have string keys. 64-bit
-// integers beyond ±2^53 decode as BigInt (int64AsType 'auto'), so they are never rounded.
+// integers beyond ±2^53 decode as BigInt (int64AsType 'auto'), so they are never rounded, and
+// integers are written as integers (integersAsIntegers).
 
 import { Packr } from 'msgpackr';
-import { forMsgpack } from './binary-values';
+import { checkMsgpack, msgpackFloatToInt } from './binary-values';
 import type { Serializer } from './serializer';
 
 // 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
@@ -15,9 +16,9 @@ const packr = new Packr({
   int64AsType: 'auto' as 'bigint',
 });
 
-/** Index after `items` items at `i` of a well-formed MessagePack buffer; with `unsigned`, each
- * non-negative int64 on the way is rewritten as uint64 (see preferUnsigned). */
-function skipItems(b: Buffer, i: number, items: number, unsigned = false): number {
+/** Index after `items` items at `i` of a well-formed MessagePack buffer; with `rewrite`, each
+ * integral float64 and non-negative int64 on the way is rewritten (see integersAsIntegers). */
+function skipItems(b: Buffer, i: number, items: number, rewrite = false): number {
   while (items > 0) {
     items--;
     const c = b[i] as number;
@@ -58,10 +59,13 @@ function skipItems(b: Buffer, i: number, items: number, unsigned = false): numbe
           i += 5;
           break;
         case 0xd3:
-          if (unsigned && (b[i + 1] as number) < 0x80) b[i] = 0xcf;
+          if (rewrite && (b[i + 1] as number) < 0x80) b[i] = 0xcf;
           i += 9;
           break;
         case 0xcb:
+          if (rewrite) msgpackFloatToInt(b, i);
+          i += 9;
+          break;
         case 0xcf:
           i += 9;
           break;
@@ -115,15 +119,15 @@ function arrayHeaderLength(c: number): number {
   return c <= 0x9f ? 1 : c === 0xdc ? 3 : 5;
 }
 
-/** msgpackr writes every BigInt below 2^63 as int64 (0xd3); MessagePack's own preference, and
- * what Autobahn|Python, msgpack-python and the spec's test vectors write, is uint64 (0xcf) for
- * a non-negative integer. Both carry the same 8 bytes, so the type byte is rewritten wherever
- * msgpackr wrote one: an ID in the head, and an integer from 2^32 up in a payload that crossed
- * from JSON or CBOR or was re-encoded (a testament, a retained copy), so a MessagePack receiver
- * sees what a MessagePack sender would have written. Same-serializer payload bytes never come
- * through here. No 0xd3 byte, nothing to walk. */
-function preferUnsigned(b: Buffer): Buffer {
-  if (b.includes(0xd3)) skipItems(b, 0, 1, true);
+/** msgpackr writes a number beyond 32 bits as float64 and every BigInt below 2^63 as int64
+ * (0xd3). MessagePack's own preference, and what Autobahn|Python, msgpack-python and the spec's
+ * test vectors write, is an integer type, uint64 (0xcf) when non-negative. Each form is 9
+ * bytes, so the type byte and the 8 bytes are rewritten in place: an ID in the head, and a
+ * large integer in a payload that crossed from JSON or CBOR or was re-encoded (a testament, a
+ * retained copy), so a MessagePack receiver sees what a MessagePack sender would have written.
+ * Same-serializer payload bytes never come through here. No such byte, nothing to walk. */
+function integersAsIntegers(b: Buffer): Buffer {
+  if (b.includes(0xcb) || b.includes(0xd3)) skipItems(b, 0, 1, true);
   return b;
 }
 
@@ -133,7 +137,8 @@ export const msgpackSerializer: Serializer = {
   rawSocketId: 2,
   binary: true,
   encode(value) {
-    return preferUnsigned(packr.pack(forMsgpack(value)));
+    checkMsgpack(value);
+    return integersAsIntegers(packr.pack(value));
   },
   decode(data) {
     return packr.unpack(data);
@@ -142,7 +147,8 @@ export const msgpackSerializer: Serializer = {
     return frame.subarray(skipItems(frame, arrayHeaderLength(frame[0] as number), index));
   },
   encodeWithTail(head, tail, count) {
-    const h = preferUnsigned(packr.pack(forMsgpack(head)));
+    checkMsgpack(head);
+    const h = integersAsIntegers(packr.pack(head));
     // A message has at most 7 elements: always a one-byte fixarray header.
     h[0] = 0x90 | (head.length + count);
     return Buffer.concat([h, tail]);

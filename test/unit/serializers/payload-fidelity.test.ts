@@ -128,6 +128,44 @@ test('cbor: a bignum (tag 2) that fits 53 bits decodes as a number (node-cbor, h
   assert.deepEqual(cborSerializer.decode(Buffer.from('82c24105c3410a', 'hex')), [5, -11]);
 });
 
+test("msgpack and cbor: every integer beyond 32 bits is written with an integer type, floats stay floats, and all read back exactly (the in-place rewrite of the encoders' float64)", () => {
+  const intType = { msgpack: [0xcf, 0xd3], cbor: [0x1b, 0x3b] } as const;
+  const floatType = { msgpack: 0xcb, cbor: 0xfb } as const;
+  const large = fc.oneof(
+    fc.integer({ min: 2 ** 32, max: 2 ** 53 }),
+    fc.integer({ min: -(2 ** 53), max: -(2 ** 32) - 1 }),
+    fc.constantFrom(2 ** 53, -(2 ** 53), 2 ** 32, -(2 ** 32) - 1),
+  );
+  const real = fc.double({ noNaN: true, noDefaultInfinity: true }).filter((v) => !Number.isInteger(v) || Math.abs(v) > 2 ** 53);
+  fc.assert(
+    fc.property(large, real, fc.string(), (n, f, s) => {
+      for (const ser of [msgpackSerializer, cborSerializer]) {
+        // A record as a gateway carries it, inside a tag too for CBOR (its content is walked).
+        const value = [n, { t: n, v: f, s }, f];
+        const frame = ser.encode(value);
+        assert.deepEqual(ser.decode(frame), value, ser.name);
+        // The integer alone: its type byte is an integer type.
+        const alone = ser.encode([n]);
+        assert.ok((intType[ser.name as 'msgpack' | 'cbor'] as readonly number[]).includes(alone[1] as number), `${ser.name} ${n}: ${alone.toString('hex')}`);
+        const float = ser.encode([f]);
+        assert.equal(float[1], floatType[ser.name as 'msgpack' | 'cbor'], `${ser.name} ${f}: ${float.toString('hex')}`);
+      }
+    }),
+    { numRuns: 300 },
+  );
+  // Inside an unknown CBOR tag.
+  const tagged = cborSerializer.decode(Buffer.from('81d903e81b0000019af0f55000', 'hex'));
+  assert.equal(cborSerializer.encode(tagged as unknown[]).toString('hex'), '81d903e81b0000019af0f55000');
+});
+
+test('cbor: a frame whose floats and strings hold 0xc2/0xc3 bytes and an 8-byte integer decodes exactly (no bignum guess)', () => {
+  // 0xc3 inside a float64 (1.5 + 2^-44) and a bignum tag 2 of 5: both in one frame.
+  const frame = cborSerializer.encode([1.5 + 2 ** -44, 'Ã', 1764979200000]);
+  assert.ok(frame.includes(0xc3));
+  assert.deepEqual(cborSerializer.decode(frame), [1.5 + 2 ** -44, 'Ã', 1764979200000]);
+  assert.deepEqual(cborSerializer.decode(Buffer.from('83c24105fb3ff8000000000001c24b0100000000000000000000', 'hex')), [5, 1.5 + 2 ** -52, 2n ** 80n]);
+});
+
 test('cbor: an unknown tag survives decode/encode byte for byte', () => {
   const bytes = Buffer.from('81d903e81864', 'hex'); // [1000(100)]
   assert.equal(cborSerializer.encode(cborSerializer.decode(bytes) as unknown[]).toString('hex'), bytes.toString('hex'));
