@@ -6,6 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { MqttBridge } from '../src/bridges/mqtt/mqtt-bridge';
+import { resolveMqttBridge } from '../src/bridges/mqtt/config';
 import { quietLogger } from '../src/util/logger';
 import { startMosquitto, startRouter, wampClient } from '../test/integration/bridges/mqtt-helpers';
 import { localSessions } from '../src/gateway-part';
@@ -112,12 +113,12 @@ async function main(): Promise<void> {
         // (b) MQTT -> bridge -> WAMP subscriber over the local transport.
         const bridgeCounter = newCounter();
         const bridge = new MqttBridge(
-          {
+          resolveMqttBridge({
             name: `bench${run}`,
             realm: 'realm1',
             broker: { url: broker.url, protocolVersion: 5 },
             topics: [{ mqtt: `bench/bridge${run}/+`, wamp: `bench.bridge${run}.{1}`, qos }],
-          },
+          }),
           { router: localSessions(router), logger: quietLogger },
         );
         await bridge.start();

@@ -3,6 +3,7 @@
 // calls them). Builds nothing: listener-auth.ts and authorizer.ts turn config into objects.
 
 import type { ConfigProblem } from '../config/problem';
+import { Check, isObject, type Obj } from '../config/validate';
 import { isValidPattern, isValidUri, type MatchPolicy } from '../protocol/uri';
 import type { PermissionRule, RoleConfig } from './authorizer';
 import type { PrincipalConfig, PrincipalSources, SaltedHashConfig, SecretSource } from './principals';
@@ -86,52 +87,30 @@ const ACTIONS = ['call', 'register', 'publish', 'subscribe'] as const;
 
 // ---- small checkers ---------------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
+/** Auth's wording for an unknown key since it was written (docs and users quote it). */
+const UNKNOWN_SETTING = (allowed: readonly string[]): string => `unknown setting (expected one of: ${allowed.join(', ')})`;
 
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-class Checker {
-  readonly problems: ConfigProblem[] = [];
-  add(path: string, message: string): void {
-    this.problems.push({ path, message });
-  }
+/** The config kit with auth's type-guard style: each check says whether the value is usable. */
+class Checker extends Check {
   obj(v: unknown, path: string, allowed: readonly string[]): v is Obj {
-    if (!isObj(v)) {
-      this.add(path, 'must be an object');
-      return false;
-    }
-    for (const k of Object.keys(v)) if (!allowed.includes(k)) this.add(`${path}.${k}`, `unknown setting (expected one of: ${allowed.join(', ')})`);
-    return true;
+    return this.object(v, path, allowed, { required: true, unknown: UNKNOWN_SETTING }) !== undefined;
   }
   str(v: unknown, path: string, required = false): v is string {
-    if (v === undefined) {
-      if (required) this.add(path, 'is required');
-      return false;
-    }
-    if (typeof v !== 'string' || v.length === 0) {
-      this.add(path, 'must be a non-empty string');
-      return false;
-    }
-    return true;
-  }
-  bool(v: unknown, path: string): void {
-    if (v !== undefined && typeof v !== 'boolean') this.add(path, 'must be true or false');
+    return this.string(v, path, { required }) !== undefined;
   }
   posInt(v: unknown, path: string, required = false): void {
     if (v === undefined) {
       if (required) this.add(path, 'is required');
       return;
     }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) this.add(path, 'must be a positive integer');
+    this.int(v, path, { min: 1, message: 'must be a positive integer' });
   }
   secret(v: unknown, path: string): void {
     if (typeof v === 'string') {
       if (v.length === 0) this.add(path, 'must not be empty');
       return;
     }
-    if (isObj(v)) {
+    if (isObject(v)) {
       const keys = Object.keys(v);
       if (keys.length === 1 && (keys[0] === 'env' || keys[0] === 'file' || keys[0] === 'credential')) {
         this.str(v[keys[0]], `${path}.${keys[0]}`);
@@ -164,7 +143,7 @@ function checkPrincipal(c: Checker, p: unknown, path: string, kind: CredentialKi
   if (p.realm !== undefined) c.str(p.realm, `${path}.realm`);
   if (kind === 'ticket') {
     if (p.ticket === undefined) c.add(`${path}.ticket`, 'a ticket principal needs a ticket');
-    else if (isObj(p.ticket) && 'derived' in p.ticket) {
+    else if (isObject(p.ticket) && 'derived' in p.ticket) {
       c.salted(p.ticket, `${path}.ticket`);
       c.secret(p.ticket.derived, `${path}.ticket.derived`);
     } else c.secret(p.ticket, `${path}.ticket`);
@@ -194,7 +173,7 @@ function checkPrincipalMethod(c: Checker, v: unknown, path: string, kind: Creden
       v.principals.forEach((p, i) => checkPrincipal(c, p, `${path}.principals[${i}]`, kind));
       const seen = new Set<unknown>();
       v.principals.forEach((p, i) => {
-        const id = isObj(p) ? p.authid : undefined;
+        const id = isObject(p) ? p.authid : undefined;
         if (typeof id === 'string' && seen.has(id)) c.add(`${path}.principals[${i}].authid`, `duplicate authid "${id}"`);
         seen.add(id);
       });
@@ -233,11 +212,11 @@ export function validateListenerAuth(value: unknown, path: string, listenerIsLoo
       c.add(`${path}.ticket`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential), and there is no dynamic authenticator');
   }
   if (value.wampcra !== undefined && !checkPrincipalMethod(c, value.wampcra, `${path}.wampcra`, 'wampcra', ['challengeTimeoutMs'])) {
-    if (isObj(value.wampcra)) c.add(`${path}.wampcra`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential)');
+    if (isObject(value.wampcra)) c.add(`${path}.wampcra`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential)');
   }
-  if (isObj(value.wampcra)) c.posInt(value.wampcra.challengeTimeoutMs, `${path}.wampcra.challengeTimeoutMs`);
+  if (isObject(value.wampcra)) c.posInt(value.wampcra.challengeTimeoutMs, `${path}.wampcra.challengeTimeoutMs`);
   if (value.cryptosign !== undefined && !checkPrincipalMethod(c, value.cryptosign, `${path}.cryptosign`, 'cryptosign', [])) {
-    if (isObj(value.cryptosign)) c.add(`${path}.cryptosign`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential)');
+    if (isObject(value.cryptosign)) c.add(`${path}.cryptosign`, 'names no principals (principals, principalsFile, principalsEnv or principalsCredential)');
   }
   if (value.tls !== undefined && c.obj(value.tls, `${path}.tls`, ['principals', 'defaultRole'])) {
     const t = value.tls;

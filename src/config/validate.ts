@@ -24,6 +24,17 @@ interface Required {
   message?: string;
 }
 
+export interface ObjectOptions extends Required {
+  /** The unknown-key message for the allowed keys; default "unknown key (allowed: …)". Sections
+   * that always said it differently keep their wording (users and docs quote it). */
+  unknown?: (allowed: readonly string[]) => string;
+}
+
+export interface StringOptions extends Required {
+  /** "" is a value (e.g. an MQTT username); default: "" is a problem like a wrong type. */
+  allowEmpty?: boolean;
+}
+
 export interface IntOptions extends Required {
   min?: number;
   max?: number;
@@ -39,27 +50,29 @@ export class Check extends ProblemList {
     for (const q of problems) this.add(q.path, q.message);
   }
 
-  /** Reports every key of `obj` not in `allowed`. `what` names the thing (e.g. `mode "frame"`) in the message. */
-  unknownKeys(obj: Obj, allowed: readonly string[], path: string, what?: string): void {
-    const shown = allowed.filter((a) => a !== '$schema').join(', ');
-    for (const k of Object.keys(obj)) if (!allowed.includes(k)) this.add(pathOf(path, k), `unknown key${what ? ` for ${what}` : ''} (allowed: ${shown})`);
+  /** Reports every key of `obj` not in `allowed`. `what` names the thing (e.g. `mode "frame"`) in
+   * the message; `unknown` replaces the message. */
+  unknownKeys(obj: Obj, allowed: readonly string[], path: string, what?: string, unknown?: ObjectOptions['unknown']): void {
+    const shown = allowed.filter((a) => a !== '$schema');
+    const message = unknown ? unknown(shown) : `unknown key${what ? ` for ${what}` : ''} (allowed: ${shown.join(', ')})`;
+    for (const k of Object.keys(obj)) if (!allowed.includes(k)) this.add(pathOf(path, k), message);
   }
 
   /** An object with only `allowed` keys (unknown ones reported, the object still returned). */
-  object(v: unknown, path: string, allowed: readonly string[], opts: Required = {}): Obj | undefined {
+  object(v: unknown, path: string, allowed: readonly string[], opts: ObjectOptions = {}): Obj | undefined {
     if (v === undefined && !opts.required) return undefined;
     if (!isObject(v)) {
       this.add(path, opts.message ?? 'must be an object');
       return undefined;
     }
-    this.unknownKeys(v, allowed, path);
+    this.unknownKeys(v, allowed, path, undefined, opts.unknown);
     return v;
   }
 
-  /** A non-empty string. */
-  string(v: unknown, path: string, opts: Required = {}): string | undefined {
+  /** A string, non-empty unless `allowEmpty`. */
+  string(v: unknown, path: string, opts: StringOptions = {}): string | undefined {
     if (v === undefined) return this.missing(path, opts);
-    if (typeof v !== 'string' || v.length === 0) {
+    if (typeof v !== 'string' || (v.length === 0 && !opts.allowEmpty)) {
       this.add(path, opts.message ?? 'must be a non-empty string');
       return undefined;
     }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import { parseJsonc } from '../config/jsonc';
+import { isObject } from '../config/validate';
 import type { HealthSnapshot } from './health';
 import { formatBytes } from './format';
 import { serviceParts } from './gateway-status';
@@ -50,7 +51,7 @@ function resolveUrl(options: StatusCommandOptions): Resolved {
     const e = err as NodeJS.ErrnoException;
     return { code: 78, message: `${options.configPath}: ${e.code === 'ENOENT' || e.code === 'EACCES' ? `cannot read (${e.code})` : e.message}` };
   }
-  const section = raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>).status : undefined;
+  const section = isObject(raw) ? raw.status : undefined;
   if (section !== undefined) {
     const problems = validateStatus(section, 'status');
     if (problems.length > 0) return { code: 78, message: `${options.configPath}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}` };

@@ -4,7 +4,8 @@
 import { hostname } from 'node:os';
 import type { SecretSource } from '../auth/principals';
 import { resolveSecret } from '../auth/principals';
-import { ProblemList, type ConfigProblem } from '../config/problem';
+import type { ConfigProblem } from '../config/problem';
+import { Check, isObject } from '../config/validate';
 import type { ConfigSection } from '../config/section';
 import { isValidPattern, isValidUri } from '../protocol/uri';
 import { serializerNames } from '../serializers';
@@ -17,14 +18,11 @@ import {
   ForwardTypes,
   resolveUplinkConfig,
   UplinkAuthMethods,
-  type Obj,
   type ResolvedUplinkConfig,
   type UplinkConfig,
 } from './uplink-config';
 import { parseUplinkUrl } from './uplink-url';
 import { expandGatewayId, rewritable } from './uri-rewrite';
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const topKeys = [
   'url',
@@ -64,24 +62,7 @@ const bufferKeys = [
 ];
 const tlsKeys = ['ca', 'cert', 'key', 'servername'];
 
-function keys(p: ProblemList, obj: Obj, allowed: readonly string[], path: string): void {
-  for (const k of Object.keys(obj)) if (!allowed.includes(k)) p.add(`${path}.${k}`, `unknown key (allowed: ${allowed.join(', ')})`);
-}
-
-function int(p: ProblemList, v: unknown, path: string, min: number): void {
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) p.add(path, `must be an integer ≥ ${min}`);
-}
-
-function str(p: ProblemList, v: unknown, path: string, what: string): void {
-  if (v !== undefined && (typeof v !== 'string' || v.length === 0)) p.add(path, `must be ${what}`);
-}
-
-function oneOf(p: ProblemList, v: unknown, path: string, allowed: readonly string[]): void {
-  if (v !== undefined && (typeof v !== 'string' || !allowed.includes(v))) p.add(path, `must be one of ${allowed.join(', ')}`);
-}
-
-function secretOk(p: ProblemList, v: unknown, path: string): void {
+function secretOk(p: Check, v: unknown, path: string): void {
   if (v === undefined) return;
   const problems: ConfigProblem[] = [];
   const secret = resolveSecret(v as SecretSource, path, problems);
@@ -93,12 +74,12 @@ function secretOk(p: ProblemList, v: unknown, path: string): void {
 
 /** Validates the `uplink` section. `path` is where it sits ("uplink"). */
 export function validateUplink(value: unknown, path: string): ConfigProblem[] {
-  const p = new ProblemList();
-  if (!isObj(value)) {
+  const p = new Check();
+  if (!isObject(value)) {
     p.add(path, 'must be an object like { "url": "ws://cloud:8080/ws", "realm": "cloud", "forward": [...] }');
     return p.problems;
   }
-  keys(p, value, topKeys, path);
+  p.unknownKeys(value, topKeys, path);
   if (typeof value.url !== 'string' || parseUplinkUrl(value.url) === null) {
     p.add(`${path}.url`, 'must be ws://host:port/path, wss://…, rawsocket://host:port, rawsocket+tls://host:port or rawsocket+unix:///path');
   } else {
@@ -106,26 +87,27 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
     if (target?.kind === 'rawsocket-unix' && value.tls !== undefined) p.add(`${path}.tls`, 'TLS is for TCP; a Unix socket is protected by file permissions');
   }
   if (typeof value.realm !== 'string' || !isValidUri(value.realm, 'loose')) p.add(`${path}.realm`, 'must be the cloud realm, e.g. "cloud"');
-  oneOf(p, value.serializer, `${path}.serializer`, serializerNames);
+  p.oneOf(value.serializer, `${path}.serializer`, serializerNames);
   if (value.localRealm !== undefined && (typeof value.localRealm !== 'string' || !isValidUri(value.localRealm, 'loose')))
     p.add(`${path}.localRealm`, 'must be a realm name of this gateway');
-  str(p, value.localAuthrole, `${path}.localAuthrole`, 'a role name');
+  p.string(value.localAuthrole, `${path}.localAuthrole`, { message: 'must be a role name' });
   if (value.gatewayId !== undefined && (typeof value.gatewayId !== 'string' || !isValidUri(value.gatewayId, 'loose') || value.gatewayId.includes('.'))) {
     p.add(`${path}.gatewayId`, 'must be one URI component (no dots, no spaces), e.g. "gw1"');
   }
-  for (const k of ['connectTimeoutMs', 'statsIntervalMs', 'maxMessageBytes'] as const) int(p, value[k], `${path}.${k}`, k === 'statsIntervalMs' ? 0 : 1);
-  int(p, value.offlineCallTimeoutMs, `${path}.offlineCallTimeoutMs`, 0);
+  for (const k of ['connectTimeoutMs', 'statsIntervalMs', 'maxMessageBytes'] as const)
+    p.int(value[k], `${path}.${k}`, { min: k === 'statsIntervalMs' ? 0 : 1 });
+  p.int(value.offlineCallTimeoutMs, `${path}.offlineCallTimeoutMs`, { min: 0 });
 
   if (value.auth !== undefined) {
     const a = value.auth;
-    if (!isObj(a)) p.add(`${path}.auth`, 'must be an object like { "authid": "gw1", "authmethods": ["ticket"], "ticket": { "env": "UPLINK_TICKET" } }');
+    if (!isObject(a)) p.add(`${path}.auth`, 'must be an object like { "authid": "gw1", "authmethods": ["ticket"], "ticket": { "env": "UPLINK_TICKET" } }');
     else {
-      keys(p, a, authKeys, `${path}.auth`);
-      str(p, a.authid, `${path}.auth.authid`, 'a non-empty string');
+      p.unknownKeys(a, authKeys, `${path}.auth`);
+      p.string(a.authid, `${path}.auth.authid`, { message: 'must be a non-empty string' });
       if (a.authmethods !== undefined) {
         if (!Array.isArray(a.authmethods) || a.authmethods.length === 0)
           p.add(`${path}.auth.authmethods`, `must be a non-empty list of ${UplinkAuthMethods.join(', ')}`);
-        else a.authmethods.forEach((m, i) => oneOf(p, m, `${path}.auth.authmethods[${i}]`, UplinkAuthMethods));
+        else a.authmethods.forEach((m, i) => p.oneOf(m, `${path}.auth.authmethods[${i}]`, UplinkAuthMethods));
       }
       const methods = Array.isArray(a.authmethods) ? (a.authmethods as unknown[]) : [];
       const need = { ticket: 'ticket', wampcra: 'secret', cryptosign: 'cryptosignKey' } as const;
@@ -136,28 +118,28 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
       secretOk(p, a.ticket, `${path}.auth.ticket`);
       secretOk(p, a.secret, `${path}.auth.secret`);
       secretOk(p, a.cryptosignKey, `${path}.auth.cryptosignKey`);
-      if (a.authextra !== undefined && !isObj(a.authextra)) p.add(`${path}.auth.authextra`, 'must be an object');
+      if (a.authextra !== undefined && !isObject(a.authextra)) p.add(`${path}.auth.authextra`, 'must be an object');
     }
   }
   if (value.tls !== undefined) {
-    if (!isObj(value.tls)) p.add(`${path}.tls`, 'must be an object like { "ca": "/etc/wampgate/cloud-ca.pem" }');
+    if (!isObject(value.tls)) p.add(`${path}.tls`, 'must be an object like { "ca": "/etc/wampgate/cloud-ca.pem" }');
     else {
-      keys(p, value.tls, tlsKeys, `${path}.tls`);
-      for (const k of tlsKeys) str(p, value.tls[k], `${path}.tls.${k}`, k === 'servername' ? 'a host name' : 'a PEM file path');
+      p.unknownKeys(value.tls, tlsKeys, `${path}.tls`);
+      for (const k of tlsKeys) p.string(value.tls[k], `${path}.tls.${k}`, { message: `must be ${k === 'servername' ? 'a host name' : 'a PEM file path'}` });
       if ((value.tls.cert === undefined) !== (value.tls.key === undefined)) p.add(`${path}.tls`, 'give both cert and key (a client certificate), or neither');
     }
   }
   for (const section of ['reconnect', 'keepalive'] as const) {
     const s = value[section];
     if (s === undefined) continue;
-    if (!isObj(s)) {
+    if (!isObject(s)) {
       p.add(`${path}.${section}`, 'must be an object');
       continue;
     }
     const allowed = section === 'reconnect' ? ['initialDelayMs', 'maxDelayMs', 'jitter', 'healthyAfterMs'] : ['intervalMs', 'timeoutMs'];
-    keys(p, s, allowed, `${path}.${section}`);
+    p.unknownKeys(s, allowed, `${path}.${section}`);
     for (const k of allowed)
-      if (k !== 'jitter') int(p, s[k], `${path}.${section}.${k}`, (section === 'keepalive' && k === 'intervalMs') || k === 'healthyAfterMs' ? 0 : 1);
+      if (k !== 'jitter') p.int(s[k], `${path}.${section}.${k}`, { min: (section === 'keepalive' && k === 'intervalMs') || k === 'healthyAfterMs' ? 0 : 1 });
     if (section === 'reconnect') {
       if (s.jitter !== undefined && (typeof s.jitter !== 'number' || s.jitter < 0 || s.jitter > 1))
         p.add(`${path}.reconnect.jitter`, 'must be a number from 0 to 1');
@@ -167,17 +149,17 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
   }
   if (value.buffer !== undefined) {
     const b = value.buffer;
-    if (!isObj(b)) p.add(`${path}.buffer`, 'must be an object');
+    if (!isObject(b)) p.add(`${path}.buffer`, 'must be an object');
     else {
-      keys(p, b, bufferKeys, `${path}.buffer`);
-      oneOf(p, b.storage, `${path}.buffer.storage`, ['sqlite', 'memory']);
-      str(p, b.path, `${path}.buffer.path`, 'a file path');
+      p.unknownKeys(b, bufferKeys, `${path}.buffer`);
+      p.oneOf(b.storage, `${path}.buffer.storage`, ['sqlite', 'memory']);
+      p.string(b.path, `${path}.buffer.path`, { message: 'must be a file path' });
       for (const k of ['maxCount', 'maxBytes', 'inflightWindow', 'maxBatch', 'expireIntervalMs', 'maxAttempts', 'maxDeadLetters'] as const)
-        int(p, b[k], `${path}.buffer.${k}`, 1);
-      for (const k of ['maxAgeMs', 'replayRatePerSecond'] as const) int(p, b[k], `${path}.buffer.${k}`, 0);
-      int(p, b.maxFileBytes, `${path}.buffer.maxFileBytes`, 64 * 1024);
-      oneOf(p, b.durability, `${path}.buffer.durability`, SqliteDurabilities);
-      oneOf(p, b.dropPolicy, `${path}.buffer.dropPolicy`, DropPolicies);
+        p.int(b[k], `${path}.buffer.${k}`, { min: 1 });
+      for (const k of ['maxAgeMs', 'replayRatePerSecond'] as const) p.int(b[k], `${path}.buffer.${k}`, { min: 0 });
+      p.int(b.maxFileBytes, `${path}.buffer.maxFileBytes`, { min: 64 * 1024 });
+      p.oneOf(b.durability, `${path}.buffer.durability`, SqliteDurabilities);
+      p.oneOf(b.dropPolicy, `${path}.buffer.dropPolicy`, DropPolicies);
     }
   }
 
@@ -187,18 +169,18 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
   const claimed = new Map<string, string>(); // "type direction side uri match" -> rule name: one session cannot subscribe/register the same thing twice
   rules.forEach((r, i) => {
     const rp = `${path}.forward[${i}]`;
-    if (!isObj(r))
+    if (!isObject(r))
       return p.add(
         rp,
         'must be an object like { "name": "sensors-up", "direction": "up", "type": "event", "local": "sensors.", "remote": "site.{gatewayId}.sensors." }',
       );
-    keys(p, r, ruleKeys, rp);
+    p.unknownKeys(r, ruleKeys, rp);
     if (typeof r.name !== 'string' || r.name.length === 0) p.add(`${rp}.name`, 'must be a non-empty string');
     else if (names.has(r.name)) p.add(`${rp}.name`, `duplicate rule name "${r.name}"`);
     else names.add(r.name);
-    oneOf(p, r.direction, `${rp}.direction`, ForwardDirections);
-    oneOf(p, r.type, `${rp}.type`, ForwardTypes);
-    oneOf(p, r.match, `${rp}.match`, ['exact', 'prefix', 'wildcard']);
+    p.oneOf(r.direction, `${rp}.direction`, ForwardDirections);
+    p.oneOf(r.type, `${rp}.type`, ForwardTypes);
+    p.oneOf(r.match, `${rp}.match`, ['exact', 'prefix', 'wildcard']);
     const match = defaultMatch(r);
     for (const side of ['local', 'remote'] as const) {
       const uri = r[side];
@@ -213,10 +195,10 @@ export function validateUplink(value: unknown, path: string): ConfigProblem[] {
     if (match === 'prefix' && typeof r.local === 'string' && typeof r.remote === 'string' && r.local.endsWith('.') !== r.remote.endsWith('.')) {
       p.add(`${rp}.remote`, 'with match "prefix", local and remote must both end with "." or neither');
     }
-    int(p, r.priority, `${rp}.priority`, -1_000_000);
-    oneOf(p, r.dropPolicy, `${rp}.dropPolicy`, DropPolicies);
-    oneOf(p, r.order, `${rp}.order`, ForwardOrders);
-    int(p, r.offlineCallTimeoutMs, `${rp}.offlineCallTimeoutMs`, 0);
+    p.int(r.priority, `${rp}.priority`, { min: -1_000_000 });
+    p.oneOf(r.dropPolicy, `${rp}.dropPolicy`, DropPolicies);
+    p.oneOf(r.order, `${rp}.order`, ForwardOrders);
+    p.int(r.offlineCallTimeoutMs, `${rp}.offlineCallTimeoutMs`, { min: 0 });
     const upEvent = r.direction === 'up' && r.type === 'event';
     if (!upEvent && (r.priority !== undefined || r.dropPolicy !== undefined || r.order !== undefined))
       p.add(rp, 'priority, dropPolicy and order apply to upward event rules only (only those are buffered)');

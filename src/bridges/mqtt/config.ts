@@ -1,12 +1,13 @@
-// Configuration of one MQTT bridge: the types, their defaults, and `validateMqttBridge`, which
-// reports every problem with its path (DESIGN §3). Owns the shape only; the gateway config
-// loader decides where in the file it lives, and mqtt-bridge.ts what the values do.
+// Configuration of one MQTT bridge (an entry of `bridges.mqtt`): the types as written, their
+// defaults, and `readMqttBridge`, which reports every problem with its path (DESIGN §3) and
+// resolves every default once into MqttBridgeSettings. mqtt-bridge.ts decides what values do.
 
 import type { ConfigProblem } from '../../config/problem';
-import { ProblemList } from '../../config/problem';
+import { ConfigError } from '../../config/problem';
+import { Check, type Obj } from '../../config/validate';
 import { isValidUri } from '../../protocol/uri';
 import { NETWORK_JITTER } from '../../util/backoff';
-import { isCodecName, type CodecName } from './payload-codecs';
+import { codecNames, type CodecName } from './payload-codecs';
 import { compileFilter, isValidMqttTopic, TopicMapping, TopicMappingError } from './topic-mapping';
 
 export type QoS = 0 | 1 | 2;
@@ -110,6 +111,30 @@ export interface MqttBridgeConfig {
   limits?: MqttBridgeLimits;
 }
 
+/** A bridge's config with every default resolved: what MqttBridge runs with. */
+export interface MqttBridgeSettings {
+  name: string;
+  realm: string;
+  authid: string;
+  authrole: string;
+  broker: MqttBrokerSettings;
+  topics: MqttTopicRuleSettings[];
+  rpc: MqttRpcRuleSettings[];
+  limits: Required<MqttBridgeLimits>;
+}
+
+export interface MqttBrokerSettings extends Omit<MqttBrokerConfig, 'protocolVersion' | 'keepaliveSeconds' | 'cleanStart' | 'connectTimeoutMs' | 'reconnect'> {
+  protocolVersion: 4 | 5;
+  keepaliveSeconds: number;
+  cleanStart: boolean;
+  connectTimeoutMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number; jitter: number };
+}
+
+export type MqttTopicRuleSettings = Required<MqttTopicRule>;
+export type MqttRpcRuleSettings = Required<MqttRpcRule>;
+
+/** The one place of the bridge's defaults. */
 export const mqttBridgeDefaults = {
   authrole: 'mqtt-bridge',
   protocolVersion: 5 as 4 | 5,
@@ -129,215 +154,197 @@ export const mqttBridgeDefaults = {
   maxPendingRequests: 1000,
   loopGuardMs: 10_000,
 } as const;
+const D = mqttBridgeDefaults;
 
 const URL_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'];
+const BRIDGE_KEYS = ['name', 'realm', 'authid', 'authrole', 'broker', 'topics', 'rpc', 'limits'];
+const BROKER_KEYS = ['url', 'protocolVersion', 'clientId', 'username', 'password', 'tls', 'keepaliveSeconds', 'cleanStart', 'connectTimeoutMs', 'reconnect'];
+const QOS: readonly QoS[] = [0, 1, 2];
+const MAX = Number.MAX_SAFE_INTEGER;
+/** The MQTT bridge's wording for an unknown key since it was written (docs/mqtt-bridge.md quotes it). */
+const UNKNOWN = (known: readonly string[]): string => `unknown option (expected one of ${known.join(', ')})`;
+/** Optional strings of this section: "" is a value, anything else not a string is a problem. */
+const STR = { message: 'must be a string', allowEmpty: true } as const;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Checks one bridge's config (problems with paths under `path` into `c`) and resolves its defaults. */
+export function readMqttBridge(value: unknown, path: string, c: Check): MqttBridgeSettings | undefined {
+  const v = c.object(value, path, BRIDGE_KEYS, { required: true, unknown: UNKNOWN });
+  if (!v) return undefined;
+  const name = c.string(v.name, `${path}.name`, { required: true, message: 'must be a non-empty string' }) ?? '';
+  const realm = c.string(v.realm, `${path}.realm`, { required: true, message: 'must be a non-empty string' }) ?? '';
+  const authid = c.string(v.authid, `${path}.authid`, STR) ?? `mqtt-bridge:${name}`;
+  const authrole = c.string(v.authrole, `${path}.authrole`, STR) ?? D.authrole;
+  const broker = readBroker(c, v.broker, `${path}.broker`);
+  const version = broker?.protocolVersion ?? D.protocolVersion;
+  const topicList = c.list(v.topics, `${path}.topics`) ?? [];
+  const rpcList = c.list(v.rpc, `${path}.rpc`) ?? [];
+  if (topicList.length === 0 && rpcList.length === 0) c.add(path, 'has no topics and no rpc rules: the bridge would do nothing');
+  const topics = topicList.map((rule, i) => readTopicRule(c, rule, `${path}.topics[${i}]`));
+  const rpc = rpcList.map((rule, i) => readRpcRule(c, rule, `${path}.rpc[${i}]`, version));
+  const l = c.object(v.limits, `${path}.limits`, ['maxPendingPublishes', 'maxPendingRequests', 'loopGuardMs'], { unknown: UNKNOWN }) ?? {};
+  const limits = {
+    maxPendingPublishes: c.int(l.maxPendingPublishes, `${path}.limits.maxPendingPublishes`, { min: 1, max: MAX }) ?? D.maxPendingPublishes,
+    maxPendingRequests: c.int(l.maxPendingRequests, `${path}.limits.maxPendingRequests`, { min: 1, max: MAX }) ?? D.maxPendingRequests,
+    loopGuardMs: c.int(l.loopGuardMs, `${path}.limits.loopGuardMs`, { min: 1, max: MAX }) ?? D.loopGuardMs,
+  };
+  if (!broker || topics.includes(undefined) || rpc.includes(undefined)) return undefined;
+  return { name, realm, authid, authrole, broker, topics: topics as MqttTopicRuleSettings[], rpc: rpc as MqttRpcRuleSettings[], limits };
 }
 
-/** Checks one bridge's config; returns every problem found, each with its path under `path`. */
+/** Every problem of one bridge's config, each with its path under `path`. */
 export function validateMqttBridge(value: unknown, path: string): ConfigProblem[] {
-  const p = new ProblemList();
-  if (!isObject(value)) {
-    p.add(path, 'must be an object');
-    return p.problems;
-  }
-  unknownKeys(p, value, path, ['name', 'realm', 'authid', 'authrole', 'broker', 'topics', 'rpc', 'limits']);
-  if (typeof value.name !== 'string' || value.name.length === 0) p.add(`${path}.name`, 'must be a non-empty string');
-  if (typeof value.realm !== 'string' || value.realm.length === 0) p.add(`${path}.realm`, 'must be a non-empty string');
-  optString(p, value, 'authid', path);
-  optString(p, value, 'authrole', path);
-  const version = validateBroker(p, value.broker, `${path}.broker`);
-
-  if (value.topics !== undefined && !Array.isArray(value.topics)) p.add(`${path}.topics`, 'must be a list');
-  if (value.rpc !== undefined && !Array.isArray(value.rpc)) p.add(`${path}.rpc`, 'must be a list');
-  const topics = Array.isArray(value.topics) ? (value.topics as unknown[]) : [];
-  const rpc = Array.isArray(value.rpc) ? (value.rpc as unknown[]) : [];
-  if (topics.length === 0 && rpc.length === 0) p.add(path, 'has no topics and no rpc rules: the bridge would do nothing');
-  topics.forEach((rule, i) => validateTopicRule(p, rule, `${path}.topics[${i}]`));
-  rpc.forEach((rule, i) => validateRpcRule(p, rule, `${path}.rpc[${i}]`, version));
-
-  if (value.limits !== undefined) {
-    const lp = `${path}.limits`;
-    if (!isObject(value.limits)) p.add(lp, 'must be an object');
-    else {
-      unknownKeys(p, value.limits, lp, ['maxPendingPublishes', 'maxPendingRequests', 'loopGuardMs']);
-      for (const k of ['maxPendingPublishes', 'maxPendingRequests', 'loopGuardMs']) optInt(p, value.limits, k, lp, 1);
-    }
-  }
-  return p.problems;
+  const c = new Check();
+  readMqttBridge(value, path, c);
+  return c.problems;
 }
 
-function validateBroker(p: ProblemList, broker: unknown, path: string): 4 | 5 {
-  if (!isObject(broker)) {
-    p.add(path, 'must be an object with at least "url"');
-    return 5;
-  }
-  unknownKeys(p, broker, path, [
-    'url',
-    'protocolVersion',
-    'clientId',
-    'username',
-    'password',
-    'tls',
-    'keepaliveSeconds',
-    'cleanStart',
-    'connectTimeoutMs',
-    'reconnect',
-  ]);
-  if (typeof broker.url !== 'string') p.add(`${path}.url`, 'must be a URL like mqtt://host:1883');
-  else {
+/** One bridge's settings from its raw config (tests, embedding); throws ConfigError with every problem. */
+export function resolveMqttBridge(value: unknown, path = 'mqttBridge'): MqttBridgeSettings {
+  const c = new Check();
+  const settings = readMqttBridge(value, path, c);
+  if (!c.ok || !settings) throw new ConfigError(c.problems);
+  return settings;
+}
+
+function readBroker(c: Check, value: unknown, path: string): MqttBrokerSettings | undefined {
+  const b = c.object(value, path, BROKER_KEYS, { required: true, message: 'must be an object with at least "url"', unknown: UNKNOWN });
+  if (!b) return undefined;
+  const url = c.string(b.url, `${path}.url`, { required: true, allowEmpty: true, message: 'must be a URL like mqtt://host:1883' });
+  if (url !== undefined) {
     let scheme = '';
     try {
-      scheme = new URL(broker.url).protocol;
+      scheme = new URL(url).protocol;
     } catch {
-      p.add(`${path}.url`, `"${broker.url}" is not a URL`);
+      c.add(`${path}.url`, `"${url}" is not a URL`);
     }
-    if (scheme && !URL_SCHEMES.includes(scheme)) p.add(`${path}.url`, `scheme "${scheme}" is not one of mqtt:, mqtts:, ws:, wss:`);
+    if (scheme && !URL_SCHEMES.includes(scheme)) c.add(`${path}.url`, `scheme "${scheme}" is not one of mqtt:, mqtts:, ws:, wss:`);
   }
-  let version: 4 | 5 = 5;
-  if (broker.protocolVersion !== undefined) {
-    if (broker.protocolVersion === 4 || broker.protocolVersion === 5) version = broker.protocolVersion;
-    else p.add(`${path}.protocolVersion`, 'must be 4 (MQTT 3.1.1) or 5');
+  const protocolVersion =
+    c.oneOf(b.protocolVersion, `${path}.protocolVersion`, [4, 5] as const, { message: 'must be 4 (MQTT 3.1.1) or 5' }) ?? D.protocolVersion;
+  const out: MqttBrokerSettings = {
+    url: url ?? '',
+    protocolVersion,
+    keepaliveSeconds: c.int(b.keepaliveSeconds, `${path}.keepaliveSeconds`, { min: 0, max: 65535 }) ?? D.keepaliveSeconds,
+    cleanStart: c.bool(b.cleanStart, `${path}.cleanStart`) ?? D.cleanStart,
+    connectTimeoutMs: c.int(b.connectTimeoutMs, `${path}.connectTimeoutMs`, { min: 1, max: MAX }) ?? D.connectTimeoutMs,
+    reconnect: readReconnect(c, b.reconnect, `${path}.reconnect`),
+  };
+  for (const k of ['clientId', 'username', 'password'] as const) {
+    const s = c.string(b[k], `${path}.${k}`, STR);
+    if (s !== undefined) out[k] = s;
   }
-  optString(p, broker, 'clientId', path);
-  optString(p, broker, 'username', path);
-  optString(p, broker, 'password', path);
-  if (broker.password !== undefined && broker.username === undefined) p.add(`${path}.password`, 'needs "username" too');
-  optInt(p, broker, 'keepaliveSeconds', path, 0, 65535);
-  optInt(p, broker, 'connectTimeoutMs', path, 1);
-  if (broker.cleanStart !== undefined && typeof broker.cleanStart !== 'boolean') p.add(`${path}.cleanStart`, 'must be true or false');
-  if (broker.tls !== undefined) {
-    const tp = `${path}.tls`;
-    if (!isObject(broker.tls)) p.add(tp, 'must be an object');
-    else {
-      unknownKeys(p, broker.tls, tp, ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername']);
-      for (const k of ['ca', 'cert', 'key', 'servername']) optString(p, broker.tls, k, tp);
-      if ((broker.tls.cert === undefined) !== (broker.tls.key === undefined)) p.add(tp, 'a client certificate needs both "cert" and "key"');
-      if (broker.tls.rejectUnauthorized !== undefined && typeof broker.tls.rejectUnauthorized !== 'boolean')
-        p.add(`${tp}.rejectUnauthorized`, 'must be true or false');
+  if (b.password !== undefined && b.username === undefined) c.add(`${path}.password`, 'needs "username" too');
+  const tls = c.object(b.tls, `${path}.tls`, ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'], { unknown: UNKNOWN });
+  if (tls) {
+    out.tls = {};
+    for (const k of ['ca', 'cert', 'key', 'servername'] as const) {
+      const s = c.string(tls[k], `${path}.tls.${k}`, STR);
+      if (s !== undefined) out.tls[k] = s;
     }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) c.add(`${path}.tls`, 'a client certificate needs both "cert" and "key"');
+    const reject = c.bool(tls.rejectUnauthorized, `${path}.tls.rejectUnauthorized`);
+    if (reject !== undefined) out.tls.rejectUnauthorized = reject;
   }
-  if (broker.reconnect !== undefined) {
-    const rp = `${path}.reconnect`;
-    if (!isObject(broker.reconnect)) p.add(rp, 'must be an object');
-    else {
-      unknownKeys(p, broker.reconnect, rp, ['initialDelayMs', 'maxDelayMs', 'jitter']);
-      const j = broker.reconnect.jitter;
-      if (j !== undefined && (typeof j !== 'number' || !(j >= 0 && j <= 1))) p.add(`${rp}.jitter`, 'must be a number from 0 to 1');
-      optInt(p, broker.reconnect, 'initialDelayMs', rp, 1);
-      optInt(p, broker.reconnect, 'maxDelayMs', rp, 1);
-      const a = broker.reconnect.initialDelayMs;
-      const b = broker.reconnect.maxDelayMs;
-      if (typeof a === 'number' && typeof b === 'number' && a > b) p.add(rp, '"initialDelayMs" must not exceed "maxDelayMs"');
-    }
-  }
-  return version;
+  return out;
 }
 
-function validateTopicRule(p: ProblemList, rule: unknown, path: string): void {
-  if (!isObject(rule)) {
-    p.add(path, 'must be an object with "mqtt" and "wamp"');
-    return;
-  }
-  unknownKeys(p, rule, path, ['mqtt', 'wamp', 'direction', 'codec', 'qos', 'retain', 'wampRetain']);
-  const direction = rule.direction ?? mqttBridgeDefaults.direction;
-  if (direction !== 'mqtt-to-wamp' && direction !== 'wamp-to-mqtt' && direction !== 'both') {
-    p.add(`${path}.direction`, 'must be "mqtt-to-wamp", "wamp-to-mqtt" or "both"');
-  }
-  const mapping = validateMapping(p, rule, path);
+function readReconnect(c: Check, value: unknown, path: string): MqttBrokerSettings['reconnect'] {
+  const r = c.object(value, path, ['initialDelayMs', 'maxDelayMs', 'jitter'], { unknown: UNKNOWN }) ?? {};
+  const jitter = c.number(r.jitter, `${path}.jitter`, { min: 0, max: 1 });
+  const initialDelayMs = c.int(r.initialDelayMs, `${path}.initialDelayMs`, { min: 1, max: MAX });
+  const maxDelayMs = c.int(r.maxDelayMs, `${path}.maxDelayMs`, { min: 1, max: MAX });
+  if (initialDelayMs !== undefined && maxDelayMs !== undefined && initialDelayMs > maxDelayMs) c.add(path, '"initialDelayMs" must not exceed "maxDelayMs"');
+  return { initialDelayMs: initialDelayMs ?? D.reconnectInitialDelayMs, maxDelayMs: maxDelayMs ?? D.reconnectMaxDelayMs, jitter: jitter ?? D.reconnectJitter };
+}
+
+function readTopicRule(c: Check, value: unknown, path: string): MqttTopicRuleSettings | undefined {
+  const rule = c.object(value, path, ['mqtt', 'wamp', 'direction', 'codec', 'qos', 'retain', 'wampRetain'], {
+    required: true,
+    message: 'must be an object with "mqtt" and "wamp"',
+    unknown: UNKNOWN,
+  });
+  if (!rule) return undefined;
+  const direction =
+    c.oneOf(rule.direction, `${path}.direction`, ['mqtt-to-wamp', 'wamp-to-mqtt', 'both'] as const, {
+      message: 'must be "mqtt-to-wamp", "wamp-to-mqtt" or "both"',
+    }) ?? D.direction;
+  const mapping = readMapping(c, rule, path);
   if (mapping && (direction === 'wamp-to-mqtt' || direction === 'both') && !mapping.wampSubscription()) {
-    p.add(`${path}.wamp`, 'a WAMP -> MQTT rule whose "#" capture comes first has no WAMP subscription to back it; start the template with a literal component');
+    c.add(`${path}.wamp`, 'a WAMP -> MQTT rule whose "#" capture comes first has no WAMP subscription to back it; start the template with a literal component');
   }
-  codecOf(p, rule, path);
-  qosOf(p, rule, path);
-  if (rule.retain !== undefined && typeof rule.retain !== 'boolean') p.add(`${path}.retain`, 'must be true or false');
-  if (rule.wampRetain !== undefined && rule.wampRetain !== 'mirror' && rule.wampRetain !== 'always' && rule.wampRetain !== 'never') {
-    p.add(`${path}.wampRetain`, 'must be "mirror", "always" or "never"');
-  }
+  const codec = c.oneOf(rule.codec, `${path}.codec`, codecNames) ?? D.codec;
+  const qos = c.oneOf(rule.qos, `${path}.qos`, QOS, { message: 'must be 0, 1 or 2' }) ?? D.qos;
+  const retain = c.bool(rule.retain, `${path}.retain`) ?? false;
+  const wampRetain =
+    c.oneOf(rule.wampRetain, `${path}.wampRetain`, ['mirror', 'always', 'never'] as const, { message: 'must be "mirror", "always" or "never"' }) ??
+    D.wampRetain;
+  return mapping && { mqtt: mapping.mqtt, wamp: mapping.wamp, direction, codec, qos, retain, wampRetain };
 }
 
-function validateRpcRule(p: ProblemList, rule: unknown, path: string, version: 4 | 5): void {
-  if (!isObject(rule)) {
-    p.add(path, 'must be an object with "direction", "mqtt" and "wamp"');
-    return;
+function readRpcRule(c: Check, value: unknown, path: string, version: 4 | 5): MqttRpcRuleSettings | undefined {
+  const rule = c.object(value, path, ['direction', 'mqtt', 'wamp', 'mode', 'replyTopic', 'codec', 'qos', 'timeoutMs'], {
+    required: true,
+    message: 'must be an object with "direction", "mqtt" and "wamp"',
+    unknown: UNKNOWN,
+  });
+  if (!rule) return undefined;
+  const direction = c.oneOf(rule.direction, `${path}.direction`, ['wamp-to-mqtt', 'mqtt-to-wamp'] as const, {
+    required: true,
+    message: 'must be "wamp-to-mqtt" or "mqtt-to-wamp"',
+  });
+  const mapping = readMapping(c, rule, path);
+  if (mapping && direction === 'wamp-to-mqtt' && !mapping.wampSubscription()) {
+    c.add(`${path}.wamp`, 'a procedure template whose "#" capture comes first cannot be registered; start it with a literal component');
   }
-  unknownKeys(p, rule, path, ['direction', 'mqtt', 'wamp', 'mode', 'replyTopic', 'codec', 'qos', 'timeoutMs']);
-  if (rule.direction !== 'wamp-to-mqtt' && rule.direction !== 'mqtt-to-wamp') p.add(`${path}.direction`, 'must be "wamp-to-mqtt" or "mqtt-to-wamp"');
-  const mapping = validateMapping(p, rule, path);
-  if (mapping && rule.direction === 'wamp-to-mqtt' && !mapping.wampSubscription()) {
-    p.add(`${path}.wamp`, 'a procedure template whose "#" capture comes first cannot be registered; start it with a literal component');
-  }
-  const mode = rule.mode ?? (version === 5 ? 'mqtt5' : 'topic-pair');
-  if (mode !== 'mqtt5' && mode !== 'topic-pair') p.add(`${path}.mode`, 'must be "mqtt5" or "topic-pair"');
-  else if (mode === 'mqtt5' && version !== 5) p.add(`${path}.mode`, '"mqtt5" needs broker.protocolVersion 5; use "topic-pair" for MQTT 3.1.1');
+  const mode =
+    c.oneOf(rule.mode, `${path}.mode`, ['mqtt5', 'topic-pair'] as const, { message: 'must be "mqtt5" or "topic-pair"' }) ??
+    (version === 5 ? 'mqtt5' : 'topic-pair');
+  if (mode === 'mqtt5' && version !== 5) c.add(`${path}.mode`, '"mqtt5" needs broker.protocolVersion 5; use "topic-pair" for MQTT 3.1.1');
+  checkReplyTopic(c, rule, path, mode);
+  const codec = c.oneOf(rule.codec, `${path}.codec`, codecNames) ?? D.codec;
+  const qos = c.oneOf(rule.qos, `${path}.qos`, QOS, { message: 'must be 0, 1 or 2' }) ?? D.rpcQos;
+  const timeoutMs = c.int(rule.timeoutMs, `${path}.timeoutMs`, { min: 1, max: MAX }) ?? D.rpcTimeoutMs;
+  if (!mapping || !direction) return undefined;
+  const replyTopic = typeof rule.replyTopic === 'string' ? rule.replyTopic : `${mapping.mqtt}/reply`;
+  return { direction, mqtt: mapping.mqtt, wamp: mapping.wamp, mode, replyTopic, codec, qos, timeoutMs };
+}
+
+/** topic-pair RPC appends the correlation id as a level: the reply topic mirrors the request's wildcards. */
+function checkReplyTopic(c: Check, rule: Obj, path: string, mode: RpcMode): void {
   if (rule.replyTopic !== undefined) {
-    if (mode !== 'topic-pair') p.add(`${path}.replyTopic`, 'only applies to mode "topic-pair"');
-    if (typeof rule.replyTopic !== 'string') p.add(`${path}.replyTopic`, 'must be an MQTT topic (with the same wildcards as "mqtt")');
+    if (mode !== 'topic-pair') c.add(`${path}.replyTopic`, 'only applies to mode "topic-pair"');
+    if (typeof rule.replyTopic !== 'string') c.add(`${path}.replyTopic`, 'must be an MQTT topic (with the same wildcards as "mqtt")');
     else if (typeof rule.mqtt === 'string') {
       try {
         const req = compileFilter(rule.mqtt).map((l) => l.kind);
         const rep = compileFilter(rule.replyTopic).map((l) => l.kind);
         const sig = (k: string[]) => k.filter((x) => x !== 'literal').join(',');
-        if (sig(req) !== sig(rep)) p.add(`${path}.replyTopic`, 'must have the same wildcards, in the same order, as "mqtt"');
+        if (sig(req) !== sig(rep)) c.add(`${path}.replyTopic`, 'must have the same wildcards, in the same order, as "mqtt"');
         if (rep.includes('multi') || req.includes('multi'))
-          p.add(`${path}.mqtt`, 'topic-pair RPC appends the correlation id as a level, so "#" cannot be used');
+          c.add(`${path}.mqtt`, 'topic-pair RPC appends the correlation id as a level, so "#" cannot be used');
       } catch (err) {
-        if (err instanceof TopicMappingError) p.add(`${path}.replyTopic`, err.message);
+        if (err instanceof TopicMappingError) c.add(`${path}.replyTopic`, err.message);
       }
     }
   } else if (mode === 'topic-pair' && typeof rule.mqtt === 'string' && rule.mqtt.endsWith('#')) {
-    p.add(`${path}.mqtt`, 'topic-pair RPC appends the correlation id as a level, so "#" cannot be used');
+    c.add(`${path}.mqtt`, 'topic-pair RPC appends the correlation id as a level, so "#" cannot be used');
   }
-  codecOf(p, rule, path);
-  qosOf(p, rule, path);
-  optInt(p, rule, 'timeoutMs', path, 1);
 }
 
-function validateMapping(p: ProblemList, rule: Record<string, unknown>, path: string): TopicMapping | undefined {
-  let ok = true;
-  if (typeof rule.mqtt !== 'string') {
-    p.add(`${path}.mqtt`, 'must be an MQTT topic filter');
-    ok = false;
-  }
-  if (typeof rule.wamp !== 'string') {
-    p.add(`${path}.wamp`, 'must be a WAMP URI template');
-    ok = false;
-  }
-  if (!ok) return undefined;
+function readMapping(c: Check, rule: Obj, path: string): TopicMapping | undefined {
+  const mqtt = c.string(rule.mqtt, `${path}.mqtt`, { required: true, message: 'must be an MQTT topic filter' });
+  const wamp = c.string(rule.wamp, `${path}.wamp`, { required: true, message: 'must be a WAMP URI template' });
+  if (mqtt === undefined || wamp === undefined) return undefined;
   try {
-    const mapping = new TopicMapping({ mqtt: rule.mqtt as string, wamp: rule.wamp as string });
+    const mapping = new TopicMapping({ mqtt, wamp });
     const literalWamp = mapping.template.every((t) => t.kind === 'literal');
-    if (literalWamp && !isValidUri(mapping.wamp, 'loose')) p.add(`${path}.wamp`, `"${mapping.wamp}" is not a valid WAMP URI`);
-    if (mapping.wamp.startsWith('wamp.')) p.add(`${path}.wamp`, '"wamp." URIs are reserved for the router');
-    if (mapping.captureCount === 0 && !isValidMqttTopic(mapping.mqtt)) p.add(`${path}.mqtt`, `"${mapping.mqtt}" is not a valid MQTT topic`);
+    if (literalWamp && !isValidUri(mapping.wamp, 'loose')) c.add(`${path}.wamp`, `"${mapping.wamp}" is not a valid WAMP URI`);
+    if (mapping.wamp.startsWith('wamp.')) c.add(`${path}.wamp`, '"wamp." URIs are reserved for the router');
+    if (mapping.captureCount === 0 && !isValidMqttTopic(mapping.mqtt)) c.add(`${path}.mqtt`, `"${mapping.mqtt}" is not a valid MQTT topic`);
     return mapping;
   } catch (err) {
-    if (err instanceof TopicMappingError) p.add(`${path}.${err.field}`, err.message);
+    if (err instanceof TopicMappingError) c.add(`${path}.${err.field}`, err.message);
     else throw err;
     return undefined;
   }
-}
-
-function codecOf(p: ProblemList, rule: Record<string, unknown>, path: string): void {
-  if (rule.codec !== undefined && !isCodecName(rule.codec)) p.add(`${path}.codec`, 'must be one of json, text, raw, cbor, msgpack');
-}
-
-function qosOf(p: ProblemList, rule: Record<string, unknown>, path: string): void {
-  if (rule.qos !== undefined && rule.qos !== 0 && rule.qos !== 1 && rule.qos !== 2) p.add(`${path}.qos`, 'must be 0, 1 or 2');
-}
-
-function optString(p: ProblemList, obj: Record<string, unknown>, key: string, path: string): void {
-  if (obj[key] !== undefined && typeof obj[key] !== 'string') p.add(`${path}.${key}`, 'must be a string');
-}
-
-function optInt(p: ProblemList, obj: Record<string, unknown>, key: string, path: string, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  const v = obj[key];
-  if (v === undefined) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) p.add(`${path}.${key}`, `must be an integer from ${min} to ${max}`);
-}
-
-function unknownKeys(p: ProblemList, obj: Record<string, unknown>, path: string, known: readonly string[]): void {
-  for (const k of Object.keys(obj)) if (!known.includes(k)) p.add(`${path}.${k}`, `unknown option (expected one of ${known.join(', ')})`);
 }

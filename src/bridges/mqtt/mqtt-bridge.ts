@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { IPublishPacket } from 'mqtt';
 import { SessionKeeper, type SessionKeeperOptions } from '../../client/session-keeper';
 import type { EventHandler, WampClient } from '../../client/wamp-client';
-import { ConfigError } from '../../config/problem';
 import type { Dict } from '../../protocol/messages';
 import { ErrorUri } from '../../protocol/error-uris';
 import type { Logger } from '../../util/logger';
 import { BridgeReport, type MqttBridgeCounters } from './bridge-report';
-import { mqttBridgeDefaults as D, validateMqttBridge, type MqttBridgeConfig } from './config';
+import type { MqttBridgeSettings } from './config';
 import { LoopGuard } from './loop-guard';
 import { redactUrl } from '../../util/redact-url';
 import { MqttLink, type MqttLinkState } from './mqtt-link';
@@ -45,7 +44,7 @@ export interface MqttBridgeStatus {
 
 export class MqttBridge {
   readonly name: string;
-  private readonly config: MqttBridgeConfig;
+  private readonly config: MqttBridgeSettings;
   private readonly report: BridgeReport;
   private readonly rules: BridgeRules;
   private readonly link: MqttLink;
@@ -55,38 +54,35 @@ export class MqttBridge {
   private readonly keeper: SessionKeeper;
   private stopping = false;
 
-  constructor(config: MqttBridgeConfig, deps: MqttBridgeDeps) {
-    const problems = validateMqttBridge(config, 'mqttBridge');
-    if (problems.length > 0) throw new ConfigError(problems);
+  /** `config` is resolved by the bridges section (or resolveMqttBridge): checked once, at load. */
+  constructor(config: MqttBridgeSettings, deps: MqttBridgeDeps) {
     this.config = config;
     this.name = config.name;
     this.report = new BridgeReport(deps.logger.child(`mqtt-bridge:${config.name}`));
     this.keeper = new SessionKeeper({
       name: `mqtt-bridge:${config.name}`,
       realm: config.realm,
-      identity: { authid: config.authid ?? `mqtt-bridge:${config.name}`, authrole: config.authrole ?? D.authrole },
+      identity: { authid: config.authid, authrole: config.authrole },
       router: deps.router,
       setup: (wamp) => this.setupWamp(wamp),
       logger: this.report.log,
     });
-    const version = config.broker.protocolVersion ?? D.protocolVersion;
     const clientId = config.broker.clientId ?? `wampgate-${config.name.replace(/[^A-Za-z0-9_-]/g, '_')}-${randomBytes(3).toString('hex')}`;
     const replyTopicV5 = `wampgate/rpc-reply/${clientId.replace(/[+#/]/g, '_')}`;
-    this.rules = compileRules(config, version, replyTopicV5);
+    this.rules = compileRules(config, replyTopicV5);
     // MQTT 3.1.1 has no noLocal: remember what was sent where it could come back (DESIGN: loop
     // prevention, docs "Loop prevention").
-    if (version !== 5 && this.rules.outbound.length > 0 && this.rules.inbound.length > 0) {
+    if (config.broker.protocolVersion !== 5 && this.rules.outbound.length > 0 && this.rules.inbound.length > 0) {
       this.loopGuard = new LoopGuard(
-        config.limits?.loopGuardMs ?? D.loopGuardMs,
+        config.limits.loopGuardMs,
         this.rules.inbound.map((r) => r.mapping.filter),
       );
     }
     this.link = new MqttLink({
       broker: config.broker,
-      version,
       clientId,
       subscriptions: this.rules.subscriptions,
-      maxPendingPublishes: config.limits?.maxPendingPublishes ?? D.maxPendingPublishes,
+      maxPendingPublishes: config.limits.maxPendingPublishes,
       loopGuard: this.loopGuard,
       report: this.report,
       onMessage: (topic, payload, packet) => this.onMessage(topic, payload, packet),
@@ -97,7 +93,7 @@ export class MqttBridge {
       rpcOut: this.rules.rpcOut,
       rpcIn: this.rules.rpcIn,
       replyTopicV5,
-      maxPendingRequests: config.limits?.maxPendingRequests ?? D.maxPendingRequests,
+      maxPendingRequests: config.limits.maxPendingRequests,
       link: this.link,
       session: () => this.keeper.session,
       report: this.report,

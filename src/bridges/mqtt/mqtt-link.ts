@@ -9,7 +9,7 @@ import type { Dict } from '../../protocol/messages';
 import { Backoff } from '../../util/backoff';
 import { redactUrl } from '../../util/redact-url';
 import type { BridgeReport } from './bridge-report';
-import { mqttBridgeDefaults as D, type MqttBrokerConfig, type QoS } from './config';
+import type { MqttBrokerSettings, QoS } from './config';
 import type { LoopGuard } from './loop-guard';
 
 export type MqttLinkState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
@@ -21,8 +21,7 @@ export interface MqttPublishOptions {
 }
 
 export interface MqttLinkOptions {
-  broker: MqttBrokerConfig;
-  version: 4 | 5;
+  broker: MqttBrokerSettings;
   clientId: string;
   /** filter -> subscription options: subscribed on every connect. */
   subscriptions: ReadonlyMap<string, IClientSubscribeOptions>;
@@ -51,12 +50,7 @@ export class MqttLink {
   private firstAttempt: (() => void) | undefined;
 
   constructor(private readonly options: MqttLinkOptions) {
-    const r = options.broker.reconnect ?? {};
-    this.backoff = new Backoff({
-      initialDelayMs: r.initialDelayMs ?? D.reconnectInitialDelayMs,
-      maxDelayMs: r.maxDelayMs ?? D.reconnectMaxDelayMs,
-      jitter: r.jitter ?? D.reconnectJitter,
-    });
+    this.backoff = new Backoff(options.broker.reconnect);
   }
 
   get state(): MqttLinkState {
@@ -85,11 +79,11 @@ export class MqttLink {
   clientOptions(): IClientOptions {
     const b = this.options.broker;
     const o: IClientOptions = {
-      protocolVersion: this.options.version,
+      protocolVersion: b.protocolVersion,
       clientId: this.options.clientId,
-      keepalive: b.keepaliveSeconds ?? D.keepaliveSeconds,
-      clean: b.cleanStart ?? D.cleanStart,
-      connectTimeout: b.connectTimeoutMs ?? D.connectTimeoutMs,
+      keepalive: b.keepaliveSeconds,
+      clean: b.cleanStart,
+      connectTimeout: b.connectTimeoutMs,
       // The bridge runs its own backoff (mqtt.js only knows a fixed period) and re-subscribes
       // itself on every CONNACK, whether or not the broker kept a session.
       reconnectPeriod: 0,
@@ -108,7 +102,7 @@ export class MqttLink {
       if (b.tls.rejectUnauthorized !== undefined) o.rejectUnauthorized = b.tls.rejectUnauthorized;
       if (b.tls.servername !== undefined) o.servername = b.tls.servername;
     }
-    if (this.options.version === 5 && o.clean === false) o.properties = { sessionExpiryInterval: 3600 };
+    if (b.protocolVersion === 5 && o.clean === false) o.properties = { sessionExpiryInterval: 3600 };
     return o;
   }
 
@@ -127,7 +121,7 @@ export class MqttLink {
     client.on('close', () => this.onClose());
     client.on('error', (err) => this.onError(err));
     client.on('message', (topic, payload, packet) => this.options.onMessage(topic, payload, packet));
-    const limit = (this.options.broker.connectTimeoutMs ?? D.connectTimeoutMs) + 1000;
+    const limit = this.options.broker.connectTimeoutMs + 1000;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([settled, new Promise<void>((r) => (timer = setTimeout(r, limit)))]);
     clearTimeout(timer);

@@ -3,7 +3,7 @@
 // need. Pure: no connection, no session; what a rule does at run time is the bridge's and RPC's.
 
 import type { IClientSubscribeOptions } from 'mqtt';
-import { mqttBridgeDefaults as D, type MqttBridgeConfig, type QoS, type RpcMode, type WampRetain } from './config';
+import type { MqttBridgeSettings, QoS, RpcMode, WampRetain } from './config';
 import { payloadCodecs, type PayloadCodec } from './payload-codecs';
 import { compileFilter, TopicMapping, type FilterLevel, type WampSubscriptionSpec } from './topic-mapping';
 
@@ -49,41 +49,39 @@ export interface BridgeRules {
 }
 
 /** `replyTopicV5`: the MQTT 5 response topic of this bridge's WAMP -> MQTT requests. */
-export function compileRules(config: MqttBridgeConfig, version: 4 | 5, replyTopicV5: string): BridgeRules {
+export function compileRules(config: MqttBridgeSettings, replyTopicV5: string): BridgeRules {
   const rules: BridgeRules = { inbound: [], outbound: [], rpcOut: [], rpcIn: [], subscriptions: new Map() };
-  const v5 = version === 5;
+  const v5 = config.broker.protocolVersion === 5;
   const addSubscription = (filter: string, opts: IClientSubscribeOptions): void => {
     const prev = rules.subscriptions.get(filter);
     if (prev && prev.qos >= opts.qos) return;
     rules.subscriptions.set(filter, { ...prev, ...opts });
   };
 
-  for (const rule of config.topics ?? []) {
+  for (const rule of config.topics) {
     const mapping = new TopicMapping({ mqtt: rule.mqtt, wamp: rule.wamp });
-    const codec = payloadCodecs[rule.codec ?? D.codec];
-    const qos = rule.qos ?? D.qos;
-    const direction = rule.direction ?? D.direction;
+    const codec = payloadCodecs[rule.codec];
+    const { qos, direction } = rule;
     if (direction !== 'wamp-to-mqtt') {
-      rules.inbound.push({ mapping, codec, wampRetain: rule.wampRetain ?? D.wampRetain });
+      rules.inbound.push({ mapping, codec, wampRetain: rule.wampRetain });
       // noLocal: the broker does not send back what this client published (MQTT 5 §3.8.3.1);
       // retainAsPublished: live retained publishes keep their flag, so WAMP retention follows.
       addSubscription(rule.mqtt, v5 ? { qos, nl: true, rap: true } : { qos });
     }
     if (direction !== 'mqtt-to-wamp') {
       const subscription = mapping.wampSubscription();
-      if (subscription) rules.outbound.push({ mapping, codec, qos, retain: rule.retain ?? false, subscription });
+      if (subscription) rules.outbound.push({ mapping, codec, qos, retain: rule.retain, subscription });
     }
   }
-  for (const r of config.rpc ?? []) {
+  for (const r of config.rpc) {
     const mapping = new TopicMapping({ mqtt: r.mqtt, wamp: r.wamp });
-    const mode: RpcMode = r.mode ?? (v5 ? 'mqtt5' : 'topic-pair');
-    const replyFilter = r.replyTopic ?? `${r.mqtt}/reply`;
+    const { mode, replyTopic: replyFilter } = r;
     const rule: RpcRule = {
       mapping,
-      codec: payloadCodecs[r.codec ?? D.codec],
-      qos: r.qos ?? D.rpcQos,
+      codec: payloadCodecs[r.codec],
+      qos: r.qos,
       mode,
-      timeoutMs: r.timeoutMs ?? D.rpcTimeoutMs,
+      timeoutMs: r.timeoutMs,
       requestWithId: compileFilter(`${r.mqtt}/+`),
       reply: compileFilter(replyFilter),
       replyWithId: compileFilter(`${replyFilter}/+`),

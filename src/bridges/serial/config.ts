@@ -1,9 +1,10 @@
 // Configuration of the serial bridge: one entry per port in `bridges.serial` (a list), its types,
-// defaults, and `validateSerialBridges`, which reports every problem with its path (DESIGN §3).
+// defaults, and `readSerialBridges` on the config kit, which reports every problem with its path
+// (DESIGN §3).
 // Owns the shape only: line-bridge.ts and frame-port.ts decide what the values do.
 
 import type { ConfigProblem } from '../../config/problem';
-import { ProblemList } from '../../config/problem';
+import { Check, isObject, type Obj } from '../../config/validate';
 import { frameWelcomeBytes } from './welcome-size';
 import { isValidUri } from '../../protocol/uri';
 import type { SerialParity } from '../../transports/serial/reopening-port';
@@ -90,105 +91,108 @@ const commonKeys = ['name', 'path', 'mode', 'baudRate', 'dataBits', 'parity', 's
 const lineKeys = [...commonKeys, 'realm', 'authid', 'authrole', 'rules', 'maxLineBytes', 'encoding', 'unmatchedTopic', 'writeProcedure', 'lineEnding'];
 const frameKeys = [...commonKeys, 'realm', 'authid', 'authrole', 'maxFrameBytes', 'leadingDelimiter'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isInt = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-
 /** The default unmatched-lines topic of a line port. */
 export function defaultUnmatchedTopic(name: string): string {
   return `wampgate.serial.${name}.unmatched`;
 }
 
-/**
- * Checks the `bridges.serial` list; every problem comes with its path under `path`
- * (e.g. "bridges.serial[1].baudRate"). `realms`, when given, are the configured realm names.
- */
+/** Every problem of a `bridges.serial` list, each with its path under `path`. */
 export function validateSerialBridges(value: unknown, path: string, realms?: readonly string[]): ConfigProblem[] {
-  const p = new ProblemList();
+  const c = new Check();
+  readSerialBridges(c, value, path, realms);
+  return c.problems;
+}
+
+/**
+ * Checks the `bridges.serial` list on the config kit; every problem comes with its path under
+ * `path` (e.g. "bridges.serial[1].baudRate"). `realms`, when given, are the configured realm
+ * names. Returns the ports that are valid, typed.
+ */
+export function readSerialBridges(c: Check, value: unknown, path: string, realms?: readonly string[]): SerialBridgeConfig[] {
   if (!Array.isArray(value)) {
-    p.add(path, 'must be a list of serial ports, e.g. [{ "name": "sensor1", "path": "/dev/serial/by-id/…", "mode": "line", "realm": "realm1", "rules": [] }]');
-    return p.problems;
+    c.add(path, 'must be a list of serial ports, e.g. [{ "name": "sensor1", "path": "/dev/serial/by-id/…", "mode": "line", "realm": "realm1", "rules": [] }]');
+    return [];
   }
   const names = new Set<string>();
   const paths = new Set<string>();
+  const out: SerialBridgeConfig[] = [];
   value.forEach((entry, i) => {
     const at = `${path}[${i}]`;
-    if (!isObject(entry)) return p.add(at, 'must be an object');
-    const mode = entry.mode;
-    if (mode !== 'line' && mode !== 'frame') p.add(`${at}.mode`, 'must be "line" (text/JSON lines mapped by rules) or "frame" (a WAMP device)');
+    if (!isObject(entry)) return c.add(at, 'must be an object');
+    const before = c.problems.length;
+    const mode = c.oneOf(entry.mode, `${at}.mode`, ['line', 'frame'] as const, {
+      required: true,
+      message: 'must be "line" (text/JSON lines mapped by rules) or "frame" (a WAMP device)',
+    });
     const allowed = mode === 'frame' ? frameKeys : mode === 'line' ? lineKeys : [...new Set([...lineKeys, ...frameKeys])];
-    for (const k of Object.keys(entry))
-      if (!allowed.includes(k))
-        p.add(`${at}.${k}`, `unknown key for ${typeof mode === 'string' ? `mode "${mode}"` : 'a serial port'} (allowed: ${allowed.join(', ')})`);
+    c.unknownKeys(entry, allowed, at, typeof entry.mode === 'string' ? `mode "${entry.mode}"` : 'a serial port');
 
     if (typeof entry.name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(entry.name))
-      p.add(`${at}.name`, 'required: letters, digits, "_" or "-" (it becomes a URI component)');
-    else if (names.has(entry.name)) p.add(`${at}.name`, `duplicate serial port name "${entry.name}"`);
+      c.add(`${at}.name`, 'required: letters, digits, "_" or "-" (it becomes a URI component)');
+    else if (names.has(entry.name)) c.add(`${at}.name`, `duplicate serial port name "${entry.name}"`);
     else names.add(entry.name);
 
-    if (typeof entry.path !== 'string' || entry.path === '') p.add(`${at}.path`, 'required: the device path, preferably /dev/serial/by-id/…');
-    else if (paths.has(entry.path)) p.add(`${at}.path`, `"${entry.path}" is already used by another serial port`);
-    else paths.add(entry.path);
+    const device = c.string(entry.path, `${at}.path`, { required: true, message: 'required: the device path, preferably /dev/serial/by-id/…' });
+    if (device !== undefined && paths.has(device)) c.add(`${at}.path`, `"${device}" is already used by another serial port`);
+    else if (device !== undefined) paths.add(device);
 
-    if (entry.baudRate !== undefined && !(typeof entry.baudRate === 'number' && baudRates.includes(entry.baudRate)))
-      p.add(`${at}.baudRate`, 'must be a standard rate such as 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600');
-    if (entry.dataBits !== undefined && !isInt(entry.dataBits, 5, 8)) p.add(`${at}.dataBits`, 'must be 5, 6, 7 or 8');
-    if (entry.parity !== undefined && !(typeof entry.parity === 'string' && parities.includes(entry.parity)))
-      p.add(`${at}.parity`, `must be one of ${parities.join(', ')}`);
-    if (entry.stopBits !== undefined && entry.stopBits !== 1 && entry.stopBits !== 1.5 && entry.stopBits !== 2) p.add(`${at}.stopBits`, 'must be 1, 1.5 or 2');
-    if (entry.reopen !== undefined) {
-      if (!isObject(entry.reopen)) p.add(`${at}.reopen`, 'must be an object like { "minMs": 500, "maxMs": 10000 }');
-      else {
-        for (const k of Object.keys(entry.reopen)) if (k !== 'minMs' && k !== 'maxMs') p.add(`${at}.reopen.${k}`, 'unknown key (allowed: minMs, maxMs)');
-        const { minMs, maxMs } = entry.reopen;
-        if (minMs !== undefined && !isInt(minMs, 10, 3_600_000)) p.add(`${at}.reopen.minMs`, 'must be an integer from 10 to 3600000 (ms)');
-        if (maxMs !== undefined && !isInt(maxMs, 10, 3_600_000)) p.add(`${at}.reopen.maxMs`, 'must be an integer from 10 to 3600000 (ms)');
-        if (isInt(minMs, 10, 3_600_000) && isInt(maxMs, 10, 3_600_000) && (maxMs as number) < (minMs as number)) p.add(`${at}.reopen.maxMs`, 'must be ≥ minMs');
-      }
+    c.oneOf(entry.baudRate, `${at}.baudRate`, baudRates, {
+      message: 'must be a standard rate such as 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600',
+    });
+    c.int(entry.dataBits, `${at}.dataBits`, { min: 5, max: 8, message: 'must be 5, 6, 7 or 8' });
+    c.oneOf(entry.parity, `${at}.parity`, parities);
+    c.oneOf(entry.stopBits, `${at}.stopBits`, [1, 1.5, 2], { message: 'must be 1, 1.5 or 2' });
+    const reopen = c.object(entry.reopen, `${at}.reopen`, ['minMs', 'maxMs'], { message: 'must be an object like { "minMs": 500, "maxMs": 10000 }' });
+    if (reopen) {
+      const ms = { min: 10, max: 3_600_000, message: 'must be an integer from 10 to 3600000 (ms)' };
+      const minMs = c.int(reopen.minMs, `${at}.reopen.minMs`, ms);
+      const maxMs = c.int(reopen.maxMs, `${at}.reopen.maxMs`, ms);
+      if (minMs !== undefined && maxMs !== undefined && maxMs < minMs) c.add(`${at}.reopen.maxMs`, 'must be ≥ minMs');
     }
 
-    if (typeof entry.realm !== 'string' || !isValidUri(entry.realm, 'loose'))
-      p.add(`${at}.realm`, 'required: the realm the port’s session joins, e.g. "realm1"');
-    else if (realms && !realms.includes(entry.realm)) p.add(`${at}.realm`, `no realm "${entry.realm}" is configured`);
+    const realm = c.uri(entry.realm, `${at}.realm`, { required: true, message: 'required: the realm the port’s session joins, e.g. "realm1"' });
+    if (realm !== undefined && realms && !realms.includes(realm)) c.add(`${at}.realm`, `no realm "${realm}" is configured`);
 
-    if (mode === 'frame') {
-      if (typeof entry.authid !== 'string' || entry.authid === '') p.add(`${at}.authid`, 'required in frame mode: the device session’s authid');
-      if (typeof entry.authrole !== 'string' || entry.authrole === '') p.add(`${at}.authrole`, 'required in frame mode: the device session’s authrole');
-      if (entry.maxFrameBytes !== undefined && !isInt(entry.maxFrameBytes, 16, 65536))
-        p.add(`${at}.maxFrameBytes`, 'must be an integer from 16 to 65536 (CBOR bytes; match the device’s buffers)');
-      else if (typeof entry.realm === 'string' && typeof entry.authid === 'string' && typeof entry.authrole === 'string') {
-        // The WELCOME must pass the port, or the device gets ABORT for every HELLO.
-        const welcome = frameWelcomeBytes({ realm: entry.realm, authid: entry.authid, authrole: entry.authrole });
-        const max = (entry.maxFrameBytes as number | undefined) ?? serialBridgeDefaults.maxFrameBytes;
-        if (max < welcome)
-          p.add(
-            `${at}.maxFrameBytes`,
-            `is ${max}, but the WELCOME this port's device gets is up to ${welcome} CBOR bytes (realm, authid, authrole and the router's agent string): the device could never join; use at least ${welcome}`,
-          );
-      }
-      if (entry.leadingDelimiter !== undefined && typeof entry.leadingDelimiter !== 'boolean') p.add(`${at}.leadingDelimiter`, 'must be true or false');
-    }
-    if (mode === 'line') {
-      if (entry.authid !== undefined && (typeof entry.authid !== 'string' || entry.authid === '')) p.add(`${at}.authid`, 'must be a non-empty string');
-      if (entry.authrole !== undefined && (typeof entry.authrole !== 'string' || entry.authrole === '')) p.add(`${at}.authrole`, 'must be a non-empty string');
-      if (entry.rules === undefined) p.add(`${at}.rules`, 'required in line mode: a list of rules (may be empty: every line then goes to the unmatched topic)');
-      else for (const q of checkLineRules(entry.rules, `${at}.rules`)) p.add(q.path, q.message);
-      if (entry.maxLineBytes !== undefined && !isInt(entry.maxLineBytes, 1, 65536)) p.add(`${at}.maxLineBytes`, 'must be an integer from 1 to 65536');
-      if (entry.encoding !== undefined && entry.encoding !== 'utf8' && entry.encoding !== 'latin1') p.add(`${at}.encoding`, 'must be "utf8" or "latin1"');
-      if (
-        entry.unmatchedTopic !== undefined &&
-        entry.unmatchedTopic !== null &&
-        !(typeof entry.unmatchedTopic === 'string' && isValidUri(entry.unmatchedTopic, 'loose') && !entry.unmatchedTopic.startsWith('wamp.'))
-      ) {
-        p.add(`${at}.unmatchedTopic`, 'must be a topic URI (not wamp.…) or null');
-      }
-      if (
-        entry.writeProcedure !== undefined &&
-        !(typeof entry.writeProcedure === 'string' && isValidUri(entry.writeProcedure, 'loose') && !entry.writeProcedure.startsWith('wamp.'))
-      ) {
-        p.add(`${at}.writeProcedure`, 'must be a procedure URI (not wamp.…)');
-      }
-      if (entry.lineEnding !== undefined && entry.lineEnding !== '\n' && entry.lineEnding !== '\r\n') p.add(`${at}.lineEnding`, 'must be "\\n" or "\\r\\n"');
-    }
+    if (mode === 'frame') checkFramePort(c, entry, at);
+    if (mode === 'line') checkLinePort(c, entry, at);
+    if (c.problems.length === before) out.push(entry as unknown as SerialBridgeConfig);
   });
-  return p.problems;
+  return out;
+}
+
+function checkFramePort(c: Check, entry: Obj, at: string): void {
+  c.string(entry.authid, `${at}.authid`, { required: true, message: 'required in frame mode: the device session’s authid' });
+  c.string(entry.authrole, `${at}.authrole`, { required: true, message: 'required in frame mode: the device session’s authrole' });
+  const frameBytes = { min: 16, max: 65536, message: 'must be an integer from 16 to 65536 (CBOR bytes; match the device’s buffers)' };
+  if (entry.maxFrameBytes !== undefined && c.int(entry.maxFrameBytes, `${at}.maxFrameBytes`, frameBytes) === undefined) {
+    // reported
+  } else if (typeof entry.realm === 'string' && typeof entry.authid === 'string' && typeof entry.authrole === 'string') {
+    // The WELCOME must pass the port, or the device gets ABORT for every HELLO.
+    const welcome = frameWelcomeBytes({ realm: entry.realm, authid: entry.authid, authrole: entry.authrole });
+    const max = (entry.maxFrameBytes as number | undefined) ?? serialBridgeDefaults.maxFrameBytes;
+    if (max < welcome)
+      c.add(
+        `${at}.maxFrameBytes`,
+        `is ${max}, but the WELCOME this port's device gets is up to ${welcome} CBOR bytes (realm, authid, authrole and the router's agent string): the device could never join; use at least ${welcome}`,
+      );
+  }
+  c.bool(entry.leadingDelimiter, `${at}.leadingDelimiter`);
+}
+
+function checkLinePort(c: Check, entry: Obj, at: string): void {
+  c.string(entry.authid, `${at}.authid`);
+  c.string(entry.authrole, `${at}.authrole`);
+  if (entry.rules === undefined) c.add(`${at}.rules`, 'required in line mode: a list of rules (may be empty: every line then goes to the unmatched topic)');
+  else c.addAll(checkLineRules(entry.rules, `${at}.rules`));
+  c.int(entry.maxLineBytes, `${at}.maxLineBytes`, { min: 1, max: 65536 });
+  c.oneOf(entry.encoding, `${at}.encoding`, ['utf8', 'latin1'], { message: 'must be "utf8" or "latin1"' });
+  const topic = entry.unmatchedTopic;
+  if (topic !== undefined && topic !== null && !(typeof topic === 'string' && isValidUri(topic, 'loose') && !topic.startsWith('wamp.'))) {
+    c.add(`${at}.unmatchedTopic`, 'must be a topic URI (not wamp.…) or null');
+  }
+  const proc = entry.writeProcedure;
+  if (proc !== undefined && !(typeof proc === 'string' && isValidUri(proc, 'loose') && !proc.startsWith('wamp.'))) {
+    c.add(`${at}.writeProcedure`, 'must be a procedure URI (not wamp.…)');
+  }
+  c.oneOf(entry.lineEnding, `${at}.lineEnding`, ['\n', '\r\n'], { message: 'must be "\\n" or "\\r\\n"' });
 }

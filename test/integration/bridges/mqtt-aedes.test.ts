@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
+import { resolveMqttBridge } from '../../../src/bridges/mqtt/config';
 import { quietLogger } from '../../../src/util/logger';
 import { device, startAedes, startRouter, waitFor, wampClient } from './mqtt-helpers';
 import { bridgeSuite } from './mqtt-suite';
@@ -16,7 +17,7 @@ test('aedes/3.1.1: more than 65,535 QoS 1 messages on one connection, both ways,
   const broker = await startAedes();
   const router = await startRouter();
   const bridge = new MqttBridge(
-    {
+    resolveMqttBridge({
       name: 'bulk',
       realm: 'realm1',
       broker: { url: broker.url, protocolVersion: 4 },
@@ -24,7 +25,7 @@ test('aedes/3.1.1: more than 65,535 QoS 1 messages on one connection, both ways,
         { mqtt: 'up/+', wamp: 'up.{1}', qos: 1 },
         { mqtt: 'down/+', wamp: 'down.{1}', qos: 1, direction: 'wamp-to-mqtt' },
       ],
-    },
+    }),
     { router: localSessions(router), logger: quietLogger },
   );
   const wamp = await wampClient(router);

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MqttClient } from 'mqtt';
 import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
+import { resolveMqttBridge } from '../../../src/bridges/mqtt/config';
 import { quietLogger } from '../../../src/util/logger';
 import { collect, device, freePort, startMosquitto, startRouter, waitFor, wampClient } from './mqtt-helpers';
 import { bridgeSuite } from './mqtt-suite';
@@ -16,7 +17,7 @@ test('mosquitto/5: the bridge reconnects and re-subscribes after a broker restar
   const broker = await startMosquitto();
   const router = await startRouter();
   const bridge = new MqttBridge(
-    {
+    resolveMqttBridge({
       name: 'restart',
       realm: 'realm1',
       broker: { url: broker.url, protocolVersion: 5, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } },
@@ -24,7 +25,7 @@ test('mosquitto/5: the bridge reconnects and re-subscribes after a broker restar
         { mqtt: 'stream/+', wamp: 'stream.{1}', qos: 1 },
         { mqtt: 'cmd/+', wamp: 'cmd.{1}', qos: 1, direction: 'wamp-to-mqtt' },
       ],
-    },
+    }),
     { router: localSessions(router), logger: quietLogger },
   );
   const wamp = await wampClient(router);
@@ -77,12 +78,12 @@ test('mosquitto/5: a broker that is down at start does not block start(); the br
   const port = await freePort();
   const router = await startRouter();
   const bridge = new MqttBridge(
-    {
+    resolveMqttBridge({
       name: 'late',
       realm: 'realm1',
       broker: { url: `mqtt://127.0.0.1:${port}`, protocolVersion: 5, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } },
       topics: [{ mqtt: 'late/+', wamp: 'late.{1}' }],
-    },
+    }),
     { router: localSessions(router), logger: quietLogger },
   );
   const started: { broker?: Awaited<ReturnType<typeof startMosquitto>> } = {};

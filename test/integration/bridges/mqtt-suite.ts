@@ -11,6 +11,7 @@ import type { Router } from '../../../src/core/router';
 import { quietLogger } from '../../../src/util/logger';
 import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
 import type { MqttBridgeConfig } from '../../../src/bridges/mqtt/config';
+import { resolveMqttBridge } from '../../../src/bridges/mqtt/config';
 import { codecNames, type CodecName } from '../../../src/bridges/mqtt/payload-codecs';
 import { collect, device, retainedEvents, startRouter, waitFor, wampClient, type Received, type TestBroker } from './mqtt-helpers';
 import { localSessions } from '../../../src/gateway-part';
@@ -83,7 +84,7 @@ export function bridgeSuite(label: string, version: 4 | 5, startBroker: () => Pr
     inbox = collect(dev);
     // Published before the bridge exists: the bridge must receive it as a retained message.
     await dev.publishAsync('state/door', JSON.stringify({ open: true }), { qos: 1, retain: true });
-    bridge = new MqttBridge(bridgeConfig(broker.url, version), { router: localSessions(router), logger: quietLogger });
+    bridge = new MqttBridge(resolveMqttBridge(bridgeConfig(broker.url, version)), { router: localSessions(router), logger: quietLogger });
     await bridge.start();
     assert.equal(bridge.status().state, 'connected');
     assert.equal(bridge.status().subscribed, true);

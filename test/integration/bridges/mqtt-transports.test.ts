@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { MqttBridge } from '../../../src/bridges/mqtt/mqtt-bridge';
 import type { MqttBrokerConfig } from '../../../src/bridges/mqtt/config';
+import { resolveMqttBridge } from '../../../src/bridges/mqtt/config';
 import type { Router } from '../../../src/core/router';
 import { quietLogger } from '../../../src/util/logger';
 import { collect, device, startRouter, waitFor, wampClient } from './mqtt-helpers';
@@ -19,7 +20,7 @@ const fastRetry = { reconnect: { initialDelayMs: 50, maxDelayMs: 200 }, connectT
 
 function bridgeFor(router: Router, name: string, broker: MqttBrokerConfig): MqttBridge {
   return new MqttBridge(
-    {
+    resolveMqttBridge({
       name,
       realm: 'realm1',
       broker: { ...fastRetry, ...broker },
@@ -27,7 +28,7 @@ function bridgeFor(router: Router, name: string, broker: MqttBrokerConfig): Mqtt
         { mqtt: `${name}/up/+`, wamp: `${name}.up.{1}`, qos: 1 },
         { mqtt: `${name}/down/+`, wamp: `${name}.down.{1}`, direction: 'wamp-to-mqtt', qos: 1 },
       ],
-    },
+    }),
     { router: localSessions(router), logger: quietLogger },
   );
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compileRules } from '../../../../src/bridges/mqtt/rules';
-import type { MqttBridgeConfig } from '../../../../src/bridges/mqtt/config';
+import { resolveMqttBridge, type MqttBridgeConfig } from '../../../../src/bridges/mqtt/config';
 
 const config: MqttBridgeConfig = {
   name: 'b',
@@ -23,7 +23,7 @@ const config: MqttBridgeConfig = {
 };
 
 test('MQTT 5: rules split by direction, one subscription per filter at the highest QoS with noLocal, replies on the bridge topic', () => {
-  const rules = compileRules(config, 5, 'wampgate/rpc-reply/me');
+  const rules = compileRules(resolveMqttBridge({ ...config, broker: { ...config.broker, protocolVersion: 5 } }), 'wampgate/rpc-reply/me');
   assert.equal(rules.inbound.length, 3);
   assert.equal(rules.outbound.length, 2);
   assert.equal(rules.rpcOut.length, 1);
@@ -38,7 +38,7 @@ test('MQTT 5: rules split by direction, one subscription per filter at the highe
 });
 
 test('MQTT 3.1.1: topic-pair RPC subscribes to the reply and request topics with the id level', () => {
-  const rules = compileRules(config, 4, 'unused');
+  const rules = compileRules(resolveMqttBridge({ ...config, broker: { ...config.broker, protocolVersion: 4 } }), 'unused');
   assert.equal(rules.rpcOut[0]?.mode, 'topic-pair');
   assert.deepEqual(Object.fromEntries(rules.subscriptions), {
     'sensors/+/temp': { qos: 1 },
