@@ -2,11 +2,13 @@
 // as "[redacted]", and logs.tail masks any secret value the running config names (a mistyped
 // ticket sent as an authid would otherwise reach the cloud through the log).
 
+import { SECRET_REFERENCE_KEYS } from '../config/secrets';
+
 const SECRET_KEY = /^(secret|ticket|password|passphrase|token|key|privateKey|credential|authextra)$/i;
 export const REDACTED = '[redacted]';
 
 /** Where a secret is kept rather than the secret: `{ "env": NAME }`, `{ "file": PATH }`, `{ "credential": NAME }`. */
-const REFERENCE_KEYS = new Set(['env', 'file', 'credential']);
+const REFERENCE_KEYS: ReadonlySet<string> = new Set(SECRET_REFERENCE_KEYS);
 
 /** Secret-named fields holding a value show as "[redacted]"; references to where a secret is
  * kept, and sections that merely share the name (a listener's `ticket` method), stay readable. */

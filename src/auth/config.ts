@@ -3,10 +3,12 @@
 // calls them). Builds nothing: listener-auth.ts and authorizer.ts turn config into objects.
 
 import type { ConfigProblem } from '../config/problem';
+import { checkSecretSource } from '../config/secrets';
 import { Check, isObject, type Obj } from '../config/validate';
 import { isValidPattern, isValidUri, type MatchPolicy } from '../protocol/uri';
 import type { PermissionRule, RoleConfig } from './authorizer';
-import type { PrincipalConfig, PrincipalSources, SaltedHashConfig, SecretSource } from './principals';
+import type { SecretSource } from '../config/secrets';
+import type { PrincipalConfig, PrincipalSources, SaltedHashConfig } from './principals';
 import type { TlsPrincipalConfig } from './tls-cert';
 
 export type { PermissionRule, RoleConfig, PrincipalConfig, SecretSource, SaltedHashConfig, TlsPrincipalConfig };
@@ -106,18 +108,7 @@ class Checker extends Check {
     this.int(v, path, { min: 1, message: 'must be a positive integer' });
   }
   secret(v: unknown, path: string): void {
-    if (typeof v === 'string') {
-      if (v.length === 0) this.add(path, 'must not be empty');
-      return;
-    }
-    if (isObject(v)) {
-      const keys = Object.keys(v);
-      if (keys.length === 1 && (keys[0] === 'env' || keys[0] === 'file' || keys[0] === 'credential')) {
-        this.str(v[keys[0]], `${path}.${keys[0]}`);
-        return;
-      }
-    }
-    this.add(path, 'must be a string or one of { "env": NAME }, { "file": PATH }, { "credential": NAME }');
+    checkSecretSource(this, v, path);
   }
   salted(v: Obj, path: string): void {
     this.str(v.salt, `${path}.salt`, true);

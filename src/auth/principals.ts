@@ -1,11 +1,11 @@
 // Principal records (authid, roles, realm, and the credential each method checks) and where
 // they come from: config objects, a JSON file, an environment variable, a systemd credential.
-// Also the one place secrets are compared (constant time). Does not decide which method runs.
+// Also the one place secrets are compared (constant time). Does not decide which method runs;
+// where a secret comes from and how it is read is config/secrets.ts's.
 
 import { createHash, createHmac, pbkdf2, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ConfigError, type ConfigProblem } from '../config/problem';
+import { errorCode, expandFilePath, processSecretEnv, resolveSecret, type SecretEnv, type SecretSource } from '../config/secrets';
 import { ErrorUri } from '../protocol/error-uris';
 import type { AuthDeny } from '../core/ports';
 
@@ -14,15 +14,6 @@ import type { AuthDeny } from '../core/ports';
 export function credentialsRejected(): AuthDeny {
   return { kind: 'deny', reason: ErrorUri.authenticationFailed, message: 'authentication failed' };
 }
-
-/**
- * Where a secret comes from, so it need not sit in the config file:
- * a literal string, `{ "env": "NAME" }`, `{ "file": "/path" }` (trailing newline dropped; the
- * path may start with `${CREDENTIALS_DIRECTORY}`) or `{ "credential": "name" }` (a systemd
- * credential: `$CREDENTIALS_DIRECTORY/name`, else `$CREDENTIALS_DIRECTORY/secret_name`, which is
- * what the unit's `LoadCredential=secret:/etc/wampgate/credentials` makes of the file `name`).
- */
-export type SecretSource = string | { env: string } | { file: string } | { credential: string };
 
 /** A PBKDF2-HMAC-SHA256 hash: `derived` is the base64 of the derived key (as WAMP-CRA's
  * salted mode and AutobahnJS `auth_cra.derive_key` produce it). */
@@ -84,110 +75,6 @@ export interface Principal {
   cra?: CraKey;
   /** lower-case hex */
   pubkeys: string[];
-}
-
-/** What a loader may read; injectable so tests need no real files or environment. */
-export interface SecretEnv {
-  env: NodeJS.ProcessEnv;
-  readFile(path: string): string;
-}
-
-export const processSecretEnv: SecretEnv = {
-  env: process.env,
-  readFile: (path) => readFileSync(path, 'utf8'),
-};
-
-/** The ID prefix the unit's directory credential gives each file: `LoadCredential=ID:DIR`
- * delivers `DIR/name` as `ID_name` (systemd.exec(5)). */
-export const CREDENTIAL_DIR_PREFIX = 'secret_';
-
-/** The only variables a `file` path may use: anything else would make the config depend on an
- * environment nobody documents. */
-const FILE_PATH_VARIABLES = ['CREDENTIALS_DIRECTORY'] as const;
-
-/**
- * Expands `${CREDENTIALS_DIRECTORY}` (or `$CREDENTIALS_DIRECTORY`) in a file path. Any other
- * `$` reference, or the variable unset, is a problem naming the path, so a typo is not read as
- * a literal file name.
- */
-export function expandFilePath(file: string, path: string, problems: ConfigProblem[], env: NodeJS.ProcessEnv): string | undefined {
-  let bad: string | undefined;
-  const out = file.replace(/\$\{([^}]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (ref, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? '';
-    if (!(FILE_PATH_VARIABLES as readonly string[]).includes(name)) {
-      bad ??= `${file}: unknown variable ${ref} (only \${CREDENTIALS_DIRECTORY} is expanded)`;
-      return ref;
-    }
-    const v = env[name];
-    if (v === undefined || v === '') {
-      bad ??= `${file}: ${ref} is not set (systemd sets it for a unit with LoadCredential=)`;
-      return ref;
-    }
-    return v;
-  });
-  if (bad !== undefined) {
-    problems.push({ path, message: bad });
-    return undefined;
-  }
-  return out;
-}
-
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-}
-
-/** Reads credential `name`: the file of that name, else the unit directory's `secret_<name>`. */
-function readCredential(name: string, path: string, problems: ConfigProblem[], senv: SecretEnv): string | undefined {
-  const dir = senv.env.CREDENTIALS_DIRECTORY;
-  if (!dir) {
-    problems.push({ path, message: `credential "${name}" needs $CREDENTIALS_DIRECTORY, which systemd sets for a unit with LoadCredential=` });
-    return undefined;
-  }
-  if (name.length === 0 || name.includes('/')) {
-    problems.push({ path, message: `credential name "${name}" must be a file name (no "/")` });
-    return undefined;
-  }
-  const candidates = [join(dir, name), join(dir, CREDENTIAL_DIR_PREFIX + name)];
-  for (const file of candidates) {
-    try {
-      return stripNewline(senv.readFile(file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      // The error names the file, never its content.
-      problems.push({ path, message: `cannot read credential "${name}" at ${file}: ${errorCode(err)}` });
-      return undefined;
-    }
-  }
-  problems.push({ path, message: `credential "${name}" not found: looked for ${candidates.join(' and ')}` });
-  return undefined;
-}
-
-/** Resolves a SecretSource; problems are added with `path`, and undefined is returned. */
-export function resolveSecret(source: SecretSource, path: string, problems: ConfigProblem[], senv: SecretEnv = processSecretEnv): string | undefined {
-  if (typeof source === 'string') return source;
-  if ('env' in source) {
-    const v = senv.env[source.env];
-    if (v === undefined || v === '') problems.push({ path, message: `environment variable ${source.env} is not set` });
-    return v || undefined;
-  }
-  if ('file' in source) {
-    const file = expandFilePath(source.file, path, problems, senv.env);
-    if (file === undefined) return undefined;
-    try {
-      return stripNewline(senv.readFile(file));
-    } catch (err) {
-      // The error names the file, never its content.
-      problems.push({ path, message: `cannot read secret ${file}: ${errorCode(err)}` });
-      return undefined;
-    }
-  }
-  if ('credential' in source) return readCredential(source.credential, path, problems, senv);
-  problems.push({ path, message: 'a secret must be a string or { env } / { file } / { credential }' });
-  return undefined;
-}
-
-function stripNewline(s: string): string {
-  return s.replace(/\r?\n$/, '');
 }
 
 /** PBKDF2-HMAC-SHA256 as WAMP-CRA salting specifies it; returns the base64 key string. */

@@ -3,7 +3,8 @@
 // (salted or not) and cryptosign. Secrets are resolved once at start; the router side is auth/.
 
 import { createHmac, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { deriveCraKey, resolveSecret } from '../auth/principals';
+import { deriveCraKey } from '../auth/principals';
+import { resolveSecret } from '../config/secrets';
 import { ConfigError, type ConfigProblem } from '../config/problem';
 import type { ConnectOptions } from '../client/wamp-client';
 import type { Dict } from '../protocol/messages';

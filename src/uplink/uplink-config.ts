@@ -3,7 +3,7 @@
 // values do is uplink.ts's, and secrets are read by client-auth.ts.
 
 import { isAbsolute, join } from 'node:path';
-import type { SecretSource } from '../auth/principals';
+import type { SecretSource } from '../config/secrets';
 import { defaultGatewayId } from '../config/gateway-id';
 import type { Dict } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';

@@ -2,8 +2,7 @@
 // or defaulted here (resolveUplinkConfig in uplink-config.ts does that once it is valid).
 
 import { hostname } from 'node:os';
-import type { SecretSource } from '../auth/principals';
-import { resolveSecret } from '../auth/principals';
+import { resolveSecret, type SecretSource } from '../config/secrets';
 import type { ConfigProblem } from '../config/problem';
 import { Check, isObject } from '../config/validate';
 import type { ConfigSection } from '../config/section';

@@ -8,17 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pbkdf2Sync } from 'node:crypto';
 import { ConfigError } from '../../../src/config/problem';
-import {
-  constantTimeEqual,
-  hashSecret,
-  loadPrincipals,
-  PrincipalStore,
-  processSecretEnv,
-  resolveSecret,
-  roleFor,
-  ticketMatches,
-  type SecretEnv,
-} from '../../../src/auth/principals';
+import { constantTimeEqual, hashSecret, loadPrincipals, PrincipalStore, roleFor, ticketMatches } from '../../../src/auth/principals';
+import { processSecretEnv, resolveSecret, type SecretEnv } from '../../../src/config/secrets';
 import type { ConfigProblem } from '../../../src/config/problem';
 
 function senv(env: Record<string, string>, files: Record<string, string> = {}): SecretEnv {
