@@ -1,17 +1,14 @@
-// The line-mode rule language: compiles rules from config and maps one text line from a serial
-// sensor to a WAMP publication (topic, args, kwargs, options) or to "unmatched" with a reason.
-// Pure: no I/O, no sessions. The language is documented in docs/serial-bridge.md.
+// The line-mode rules: compiles rules from config and maps one text line from a serial sensor to
+// a WAMP publication (topic, args, kwargs, options) or to "unmatched" with a reason. Pure: no I/O,
+// no sessions. Templates are line-templates.ts's; the language is documented in docs/serial-bridge.md.
 //
 // A rule is either a text rule (`match`: a regular expression) or a JSON rule (`json: true`).
-// The first rule that applies wins. Templates (`topic`, strings inside `args` / `kwargs`) use
-// placeholders `{source}` or `{source:type}`:
-//   sources  port | line | <regex group name> | <regex group number> | $ | $.a.b[0] (JSON rules)
-//   types    string | number | int | bool | json     (none: the value as captured / parsed)
-//   `{{` and `}}` are literal braces.
-// A string that is exactly one placeholder yields a typed value; anything else yields a string.
+// The first rule that applies wins; `topic` and the strings inside `args` / `kwargs` are templates
+// (line-templates.ts).
 
-import { isValidUri } from '../../protocol/uri';
 import type { Dict } from '../../protocol/messages';
+import { isObject } from '../../config/validate';
+import { compileTopic, compileValue, LineRuleError, parseJsonPath, readPath, Skip, type Scope } from './line-templates';
 
 export interface LineRuleSpec {
   /** Text rule: a JavaScript regular expression tested against the line (no newline, no trailing CR). */
@@ -31,266 +28,8 @@ export interface LineRuleSpec {
   retain?: boolean;
 }
 
-export const placeholderTypes = ['string', 'number', 'int', 'bool', 'json'] as const;
-export type PlaceholderType = (typeof placeholderTypes)[number];
-
 export type LineMapping =
   { kind: 'publish'; rule: number; topic: string; args: unknown[]; kwargs?: Dict; options: Dict } | { kind: 'unmatched'; reason: string };
-
-export class LineRuleError extends Error {
-  override readonly name = 'LineRuleError';
-  /** `field` is relative to the rule, e.g. "topic" or "args[1]". */
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-// ---- templates ------------------------------------------------------------------------------
-
-type Source = { kind: 'port' } | { kind: 'line' } | { kind: 'group'; key: string | number } | { kind: 'path'; steps: Array<string | number> };
-interface Placeholder {
-  text: string;
-  source: Source;
-  type: PlaceholderType | undefined;
-}
-type Part = string | Placeholder;
-
-/** What a line offers to templates once a rule applies. */
-interface Scope {
-  port: string;
-  line: string;
-  groups?: RegExpExecArray;
-  json?: unknown;
-}
-
-/** A conversion or lookup that makes the rule not apply; caught per rule. */
-class Skip {
-  constructor(readonly reason: string) {}
-}
-
-const MISSING = Symbol('missing');
-
-const PATH_STEP = /^(?:\.([A-Za-z0-9_-]+)|\[(\d+)\])/;
-
-export function parseJsonPath(text: string): Array<string | number> | undefined {
-  if (!text.startsWith('$')) return undefined;
-  const steps: Array<string | number> = [];
-  let rest = text.slice(1);
-  while (rest.length > 0) {
-    const m = PATH_STEP.exec(rest);
-    if (!m) return undefined;
-    steps.push(m[1] !== undefined ? m[1] : Number(m[2]));
-    rest = rest.slice(m[0].length);
-  }
-  return steps;
-}
-
-function readPath(value: unknown, steps: ReadonlyArray<string | number>): unknown {
-  let v = value;
-  for (const step of steps) {
-    if (typeof step === 'number') {
-      if (!Array.isArray(v) || step >= v.length) return MISSING;
-      v = v[step];
-    } else {
-      if (v === null || typeof v !== 'object' || Array.isArray(v) || !Object.prototype.hasOwnProperty.call(v, step)) return MISSING;
-      v = (v as Dict)[step];
-    }
-  }
-  return v;
-}
-
-/** Splits a template into literal text and placeholders; throws LineRuleError on bad syntax. */
-export function parseTemplate(template: string, field: string, kind: 'text' | 'json', groups: ReadonlySet<string>, groupCount: number): Part[] {
-  const parts: Part[] = [];
-  let literal = '';
-  let i = 0;
-  while (i < template.length) {
-    const c = template[i] as string;
-    if (c === '{' && template[i + 1] === '{') {
-      literal += '{';
-      i += 2;
-      continue;
-    }
-    if (c === '}' && template[i + 1] === '}') {
-      literal += '}';
-      i += 2;
-      continue;
-    }
-    if (c === '}') throw new LineRuleError(field, `unmatched "}" at ${i}; write "}}" for a literal brace`);
-    if (c !== '{') {
-      literal += c;
-      i++;
-      continue;
-    }
-    const end = template.indexOf('}', i);
-    if (end === -1) throw new LineRuleError(field, `unclosed "{" at ${i}; write "{{" for a literal brace`);
-    const inner = template.slice(i + 1, end);
-    const colon = inner.lastIndexOf(':');
-    const name = colon === -1 ? inner : inner.slice(0, colon);
-    const typeText = colon === -1 ? undefined : inner.slice(colon + 1);
-    let type: PlaceholderType | undefined;
-    if (typeText !== undefined) {
-      if (!(placeholderTypes as readonly string[]).includes(typeText))
-        throw new LineRuleError(field, `unknown type "${typeText}" in {${inner}}; use ${placeholderTypes.join(', ')}`);
-      type = typeText as PlaceholderType;
-    }
-    let source: Source;
-    if (name === 'port') source = { kind: 'port' };
-    else if (name === 'line') source = { kind: 'line' };
-    else if (name.startsWith('$')) {
-      if (kind !== 'json') throw new LineRuleError(field, `{${inner}}: JSON paths need "json": true`);
-      const steps = parseJsonPath(name);
-      if (!steps) throw new LineRuleError(field, `{${inner}}: a JSON path is $, $.name, $.a.b or $.list[0]`);
-      source = { kind: 'path', steps };
-    } else if (/^\d+$/.test(name)) {
-      const n = Number(name);
-      if (kind !== 'text' || n < 1 || n > groupCount) throw new LineRuleError(field, `{${inner}}: the pattern has no group ${name}`);
-      source = { kind: 'group', key: n };
-    } else {
-      if (kind !== 'text' || !groups.has(name))
-        throw new LineRuleError(
-          field,
-          `{${inner}}: unknown placeholder; use port, line, ${kind === 'text' ? 'a named group of "match" or a group number' : 'or a JSON path like $.value'}`,
-        );
-      source = { kind: 'group', key: name };
-    }
-    if (literal) parts.push(literal);
-    literal = '';
-    parts.push({ text: `{${inner}}`, source, type });
-    i = end + 1;
-  }
-  if (literal || parts.length === 0) parts.push(literal);
-  return parts;
-}
-
-function lookup(source: Source, scope: Scope): unknown {
-  switch (source.kind) {
-    case 'port':
-      return scope.port;
-    case 'line':
-      return scope.line;
-    case 'group': {
-      const g = scope.groups;
-      if (!g) return MISSING;
-      const v = typeof source.key === 'number' ? g[source.key] : g.groups?.[source.key];
-      return v === undefined ? MISSING : v;
-    }
-    case 'path':
-      return readPath(scope.json, source.steps);
-  }
-}
-
-const TRUE_WORDS = new Set(['true', '1', 'on', 'yes']);
-const FALSE_WORDS = new Set(['false', '0', 'off', 'no']);
-
-function convert(value: unknown, type: PlaceholderType | undefined, text: string): unknown {
-  switch (type) {
-    case undefined:
-      return value;
-    case 'string':
-      return typeof value === 'string' ? value : JSON.stringify(value);
-    case 'number':
-    case 'int': {
-      const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
-      if (!Number.isFinite(n)) throw new Skip(`${text} is not a number: ${JSON.stringify(value)}`);
-      if (type === 'int' && !Number.isInteger(n)) throw new Skip(`${text} is not an integer: ${JSON.stringify(value)}`);
-      return n;
-    }
-    case 'bool': {
-      if (typeof value === 'boolean') return value;
-      const word = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim().toLowerCase() : '';
-      if (TRUE_WORDS.has(word)) return true;
-      if (FALSE_WORDS.has(word)) return false;
-      throw new Skip(`${text} is not a boolean: ${JSON.stringify(value)}`);
-    }
-    case 'json': {
-      if (typeof value !== 'string') return value;
-      try {
-        return JSON.parse(value) as unknown;
-      } catch {
-        throw new Skip(`${text} is not JSON: ${JSON.stringify(value)}`);
-      }
-    }
-  }
-}
-
-function asText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-/** A compiled template value: produces the JSON value for args/kwargs. */
-type Producer = (scope: Scope) => unknown;
-
-function compileValue(value: unknown, field: string, kind: 'text' | 'json', groups: ReadonlySet<string>, groupCount: number): Producer {
-  if (typeof value === 'string') {
-    const parts = parseTemplate(value, field, kind, groups, groupCount);
-    const only = parts.length === 1 ? parts[0] : undefined;
-    if (typeof only === 'string') return () => only;
-    if (only !== undefined) {
-      // A whole-string placeholder keeps its type; a missing value (an optional group that did
-      // not take part, an absent JSON field) is null rather than a failed rule.
-      return (scope) => {
-        const v = lookup(only.source, scope);
-        return v === MISSING ? null : convert(v, only.type, only.text);
-      };
-    }
-    return (scope) => {
-      let out = '';
-      for (const p of parts) {
-        if (typeof p === 'string') out += p;
-        else {
-          const v = lookup(p.source, scope);
-          if (v !== MISSING) out += asText(convert(v, p.type, p.text));
-        }
-      }
-      return out;
-    };
-  }
-  if (Array.isArray(value)) {
-    const items = value.map((v, i) => compileValue(v, `${field}[${i}]`, kind, groups, groupCount));
-    return (scope) => items.map((p) => p(scope));
-  }
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Dict).map(([k, v]) => [k, compileValue(v, `${field}.${k}`, kind, groups, groupCount)] as const);
-    return (scope) => {
-      const out: Dict = {};
-      for (const [k, p] of entries) out[k] = p(scope);
-      return out;
-    };
-  }
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-    throw new LineRuleError(field, 'must be JSON (string, number, boolean, null, list or object)');
-  }
-  return () => value;
-}
-
-function compileTopic(template: string, kind: 'text' | 'json', groups: ReadonlySet<string>, groupCount: number): (scope: Scope) => string {
-  const parts = parseTemplate(template, 'topic', kind, groups, groupCount);
-  const sample = parts.map((p) => (typeof p === 'string' ? p : 'x')).join('');
-  if (!isValidUri(sample, 'loose'))
-    throw new LineRuleError('topic', `"${template}" is not a topic URI template (components separated by ".", no spaces or "#")`);
-  if (sample.startsWith('wamp.')) throw new LineRuleError('topic', '"wamp." topics are reserved for the router');
-  return (scope) => {
-    let out = '';
-    for (const p of parts) {
-      if (typeof p === 'string') {
-        out += p;
-        continue;
-      }
-      const v = lookup(p.source, scope);
-      if (v === MISSING || v === null) throw new Skip(`${p.text} is missing for the topic`);
-      const s = asText(convert(v, p.type, p.text));
-      // A value must not add or remove URI components: "a.b" would silently reroute.
-      if (s === '' || /[\s.#]/.test(s)) throw new Skip(`${p.text} = ${JSON.stringify(s)} cannot be part of a topic`);
-      out += s;
-    }
-    if (out.startsWith('wamp.')) throw new Skip(`topic "${out}" is reserved`);
-    return out;
-  };
-}
 
 // ---- rules ----------------------------------------------------------------------------------
 
@@ -301,13 +40,9 @@ interface CompiledRule {
 
 const RULE_KEYS = ['match', 'flags', 'json', 'where', 'topic', 'args', 'kwargs', 'retain'];
 
-function isPlainObject(v: unknown): v is Dict {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /** Compiles one rule; throws LineRuleError naming the field at fault. */
 export function compileLineRule(spec: unknown, index: number): CompiledRule {
-  if (!isPlainObject(spec)) throw new LineRuleError('', 'must be an object like { "match": "^T=(?<value>.*)$", "topic": "sensors.{port}.temperature" }');
+  if (!isObject(spec)) throw new LineRuleError('', 'must be an object like { "match": "^T=(?<value>.*)$", "topic": "sensors.{port}.temperature" }');
   for (const k of Object.keys(spec)) if (!RULE_KEYS.includes(k)) throw new LineRuleError(k, `unknown key (allowed: ${RULE_KEYS.join(', ')})`);
   const isJson = spec.json === true;
   if (spec.json !== undefined && typeof spec.json !== 'boolean') throw new LineRuleError('json', 'must be true or false');
@@ -316,7 +51,7 @@ export function compileLineRule(spec: unknown, index: number): CompiledRule {
   if (typeof spec.topic !== 'string' || spec.topic === '') throw new LineRuleError('topic', 'must be a topic template like "sensors.{port}.temperature"');
   if (spec.retain !== undefined && typeof spec.retain !== 'boolean') throw new LineRuleError('retain', 'must be true or false');
   if (spec.args !== undefined && !Array.isArray(spec.args)) throw new LineRuleError('args', 'must be a list of templates');
-  if (spec.kwargs !== undefined && !isPlainObject(spec.kwargs)) throw new LineRuleError('kwargs', 'must be an object of templates');
+  if (spec.kwargs !== undefined && !isObject(spec.kwargs)) throw new LineRuleError('kwargs', 'must be an object of templates');
 
   let regex: RegExp | undefined;
   const groups = new Set<string>();
@@ -341,7 +76,7 @@ export function compileLineRule(spec: unknown, index: number): CompiledRule {
   const where: Array<{ steps: Array<string | number>; value: unknown; path: string }> = [];
   if (spec.where !== undefined) {
     if (!isJson) throw new LineRuleError('where', 'only for "json": true rules');
-    if (!isPlainObject(spec.where)) throw new LineRuleError('where', 'must be an object like { "$.kind": "temperature" }');
+    if (!isObject(spec.where)) throw new LineRuleError('where', 'must be an object like { "$.kind": "temperature" }');
     for (const [path, value] of Object.entries(spec.where)) {
       const steps = parseJsonPath(path);
       if (!steps) throw new LineRuleError(`where.${path}`, 'keys are JSON paths: $.name, $.a.b, $.list[0]');
@@ -390,7 +125,7 @@ export function compileLineRule(spec: unknown, index: number): CompiledRule {
         return new Skip('not JSON');
       }
       for (const w of where) if (readPath(json, w.steps) !== w.value) return null;
-      return build({ port, line, json }, json, isPlainObject(json));
+      return build({ port, line, json }, json, isObject(json));
     },
   };
 }

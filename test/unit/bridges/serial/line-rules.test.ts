@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isValidUri } from '../../../../src/protocol/uri';
-import { checkLineRules, LineRuleError, LineRules, parseJsonPath, type LineMapping } from '../../../../src/bridges/serial/line-rules';
+import { checkLineRules, LineRules, type LineMapping } from '../../../../src/bridges/serial/line-rules';
+import { LineRuleError, parseJsonPath } from '../../../../src/bridges/serial/line-templates';
 
 const temperature = { match: '^T=(?<value>-?\\d+(\\.\\d+)?)$', topic: 'sensors.{port}.temperature', args: ['{value:number}'] };
 const jsonKind = { json: true, topic: 'sensors.{port}.{$.kind}' };
