@@ -1,58 +1,21 @@
-// The part seam's promise: a new gateway part shows on the status page without touching ops/.
-// Two test-only parts are registered through the seam (a PartFactory, as cli/wiring.ts does): a
-// "beeper" service with its own states and counters, and a "pulse" bridge of a kind ops has never
-// heard of. A real gateway with the real ops part serves them on /status.json, the page and
-// /metrics.
+// The part seam's promise: a new gateway part needs one file for its config section and one for
+// its behaviour, and shows on the status page without touching ops/ (docs/new-part.md). Two
+// test-only parts are registered through the seam (a PartFactory, as cli/wiring.ts does): a
+// "beeper" service (test/fixtures/beeper: its section, validated with paths and resolved, and its
+// part with its own states and counters), and a "pulse" bridge of a kind ops has never heard of.
+// A real gateway with the real ops part serves them on /status.json, the page and /metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultConfig } from '../../../src/config/defaults';
+import { configPlugins } from '../../../src/cli/wiring';
+import { validateConfig, type ConfigPlugins } from '../../../src/config/schema';
 import { Gateway } from '../../../src/gateway';
-import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../../src/gateway-part';
+import type { GatewayPart, PartFactory } from '../../../src/gateway-part';
 import { opsPartFactory, type OpsPartStatus } from '../../../src/ops/ops-part';
-import { healthSection, statusSection } from '../../../src/ops/ops-config';
-import { withSection } from '../../../src/config/section';
+import { beeperSection, DEFAULT_TONE_HZ } from '../../fixtures/beeper/beeper-config';
+import { Beeper, beeperPartFactory } from '../../fixtures/beeper/beeper-part';
 import type { GatewayStatus } from '../../../src/ops/status-types';
 import { httpGet } from '../../helpers/http';
 import { captureLogger } from '../../helpers/local-router';
-
-/** A part with its own vocabulary ("warming", "beeping", "jammed"), mapped into the parts' one. */
-class Beeper implements GatewayPart {
-  readonly name = 'test:beeper';
-  own: 'warming' | 'beeping' | 'jammed' = 'warming';
-  since = Date.now();
-  beeps = 0;
-  jams = 0;
-  lastError: string | null = null;
-  realm = '';
-
-  async start(ctx: PartContext): Promise<void> {
-    this.realm = ctx.realms[0] ?? '';
-    this.set('beeping');
-  }
-
-  async stop(): Promise<void> {}
-
-  set(state: Beeper['own'], error?: string): void {
-    this.own = state;
-    this.since = Date.now();
-    if (error !== undefined) this.lastError = error;
-  }
-
-  status(): PartStatus {
-    const state: PartState = { warming: 'connecting', beeping: 'connected', jammed: 'error' }[this.own] as PartState;
-    return {
-      kind: 'beeper',
-      role: 'service',
-      name: 'beeper',
-      state,
-      since: this.since,
-      lastError: this.lastError,
-      counters: { beeps: this.beeps, jams: this.jams },
-      realm: this.realm,
-      detail: { own: this.own },
-    };
-  }
-}
 
 /** A bridge of a kind ops does not know, naming its own traffic counters. */
 const pulse: GatewayPart = {
@@ -72,8 +35,11 @@ const pulse: GatewayPart = {
   }),
 };
 
-const beeper = new Beeper();
-const testParts: PartFactory = () => [beeper, pulse];
+const pulseParts: PartFactory = () => [pulse];
+/** The wiring with the beeper's section plugged in, as cli/wiring.ts lists the built-in ones. */
+const plugins: ConfigPlugins = { ...configPlugins, sections: [...(configPlugins.sections ?? []), beeperSection] };
+
+let beeper: Beeper;
 
 let gateway: Gateway;
 let base: string;
@@ -83,12 +49,20 @@ function get(path: string): Promise<{ status: number; body: string }> {
 }
 
 before(async () => {
-  const config = defaultConfig();
-  for (const l of config.listeners) l.port = 0;
-  // Sampled every second so the bridge's rate series exists after two samples.
-  withSection(config, statusSection, { port: 0, sampleIntervalMs: 1000 });
-  withSection(config, healthSection, { enabled: false });
-  gateway = await Gateway.start(config, { logger: captureLogger().logger, parts: [testParts, opsPartFactory] });
+  const { config, problems } = validateConfig(
+    {
+      listeners: [{ name: 'local', type: 'websocket', port: 0 }],
+      // Sampled every second so the bridge's rate series exists after two samples.
+      status: { port: 0, sampleIntervalMs: 1000 },
+      health: { enabled: false },
+      beeper: {},
+    },
+    plugins,
+  );
+  assert.ok(config, `the test config is valid: ${JSON.stringify(problems)}`);
+  gateway = await Gateway.start(config, { logger: captureLogger().logger, parts: [beeperPartFactory, pulseParts, opsPartFactory] });
+  beeper = gateway.parts.find((p): p is Beeper => p instanceof Beeper)!;
+  assert.ok(beeper, 'the beeper part was built from its section');
   const ops = gateway.partStatus().ops?.detail as OpsPartStatus;
   base = (ops.url ?? '').replace(/\/$/, '');
   assert.ok(base.startsWith('http://127.0.0.1:'), base);
@@ -114,6 +88,7 @@ test('a new service part shows its state, counters and last error on /status.jso
   assert.equal(p.since, beeper.since);
   assert.equal(p.realm, 'realm1', 'the part was given the realm names');
   assert.deepEqual(p.detail, { own: 'jammed' });
+  assert.equal(p.target, `${DEFAULT_TONE_HZ} Hz`, 'the section resolved its default once; the part shows it');
   // Not a bridge, not the uplink: those sections stay as users know them.
   assert.deepEqual(
     s.bridges?.map((b) => b.name),
@@ -164,4 +139,29 @@ test('/metrics carries the new part state and counters', async () => {
   assert.match(m, /^wampgate_part_events_total\{part="beeper",kind="beeper",event="jams"\} 2$/m);
   assert.match(m, /^wampgate_bridge_state\{bridge="pulse",kind="pulse-radio",state="connected"\} 1$/m);
   assert.match(m, /^wampgate_bridge_events_total\{bridge="pulse",kind="pulse-radio",event="heard"\} 12$/m);
+});
+
+test("a new part's config section: every problem with its path, defaults resolved once, unknown without it", () => {
+  const bad = validateConfig({ beeper: { tone: 1, toneHz: 5, realm: 'nope', label: '' } }, plugins).problems;
+  assert.deepEqual(
+    bad.map((q) => `${q.path}: ${q.message}`),
+    [
+      'beeper.tone: unknown key (allowed: label, realm, toneHz)',
+      'beeper.label: must be a non-empty string',
+      'beeper.toneHz: must be an integer from 20 to 20000',
+      'beeper.realm: no realm "nope" (configured: realm1)',
+    ],
+  );
+  assert.deepEqual(
+    validateConfig({ beeper: [] }, plugins).problems.map((q) => q.path),
+    ['beeper'],
+  );
+  const { config } = validateConfig({ beeper: { toneHz: 880 } }, plugins);
+  assert.deepEqual(config?.sections?.get(beeperSection), { label: 'beeper', toneHz: 880, realm: 'realm1' });
+  assert.equal(validateConfig({}, plugins).config?.sections?.get(beeperSection), undefined, 'absent: no beeper');
+  // A build without the part's section says the key is unknown rather than ignoring it.
+  assert.deepEqual(
+    validateConfig({ beeper: {} }, configPlugins).problems.map((q) => q.path),
+    ['beeper'],
+  );
 });
