@@ -18,6 +18,9 @@ import { callerAllowed, resolveAdmin, type ResolvedAdminConfig } from './admin-c
 import type { PendingApply } from './commit-confirmed';
 import { maskSecrets, redactConfig, secretValues } from './redact';
 
+/** logs.tail without `lines`: about a screenful; admin.logsTailMax bounds what may be asked. */
+const LOGS_TAIL_DEFAULT_LINES = 100;
+
 /** What the admin procedures act on: the process's config and lifecycle (cli/config-control.ts). */
 export interface AdminHost {
   runningConfig(): GatewayConfig;
@@ -103,7 +106,7 @@ export class AdminPart implements GatewayPart {
       'config.confirm': (_a, _k, by) => this.host.confirm(by),
       'config.rollback': (_a, _k, by) => this.host.rollback(by),
       'logs.tail': (_args, kwargs) => {
-        const n = kwargs.lines ?? 100;
+        const n = kwargs.lines ?? LOGS_TAIL_DEFAULT_LINES;
         if (!Number.isSafeInteger(n) || (n as number) < 1) throw new WampError(ErrorUri.invalidArgument, ['lines must be a positive integer']);
         const secrets = secretValues(configDocument(this.host.runningConfig()));
         return { lines: this.host.logTail(Math.min(n as number, s.logsTailMax)).map((l) => maskSecrets(l, secrets)) };

@@ -11,6 +11,11 @@ import { TtlCache } from '../util/ttl-cache';
 import { credentialsRejected } from './principals';
 import type { AuthAccept, Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
 
+/** The authenticator procedure answers within 3 s, well inside the HELLO timeout, or the login
+ * fails; answers are kept 60 s, up to 1,000 (one per realm/authid/ticket: a reconnect burst of a
+ * fleet is served from the cache without a call each). */
+export const AUTHENTICATOR_DEFAULTS = { timeoutMs: 3000, cacheTtlMs: 60_000, cacheMax: 1000 } as const;
+
 /** How auth/ calls a procedure: WampClient.call fits. Rejects with an Error carrying `error`
  * (a WAMP error URI) when the callee answers ERROR. */
 export type CallFunction = (procedure: string, args: unknown[], kwargs: Dict, options: { timeout: number }) => Promise<{ args: unknown[]; kwargs: Dict }>;
@@ -64,9 +69,13 @@ export class DynamicAuthenticator implements Authenticator {
   private readonly cache: TtlCache<AuthResult>;
 
   constructor(private readonly options: DynamicAuthenticatorOptions) {
-    this.timeoutMs = options.timeoutMs ?? 3000;
+    this.timeoutMs = options.timeoutMs ?? AUTHENTICATOR_DEFAULTS.timeoutMs;
     this.authprovider = options.authprovider ?? 'dynamic';
-    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 60_000, max: options.cacheMax ?? 1000, ...(options.now ? { now: options.now } : {}) });
+    this.cache = new TtlCache({
+      ttlMs: options.cacheTtlMs ?? AUTHENTICATOR_DEFAULTS.cacheTtlMs,
+      max: options.cacheMax ?? AUTHENTICATOR_DEFAULTS.cacheMax,
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   hello(ctx: HelloContext): HelloOutcome {

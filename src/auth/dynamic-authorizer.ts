@@ -10,6 +10,11 @@ import { matchOf, type RoleAuthorizer } from './authorizer';
 import { withTimeout, type CallFunction } from './dynamic-authenticator';
 import type { Action, Authorizer, Decision, SessionIdentity } from '../core/ports';
 
+/** The authorizer procedure answers within 3 s or the action is denied (a hung authorizer must not
+ * hold every call); decisions are kept 60 s, up to 10,000 (one per realm/role/authid/action/URI),
+ * so a device repeating its publications asks once a minute, and memory stays bounded. */
+export const AUTHORIZER_DEFAULTS = { timeoutMs: 3000, cacheTtlMs: 60_000, cacheMax: 10_000 } as const;
+
 export interface DynamicAuthorizerOptions {
   procedure: string;
   call: CallFunction;
@@ -36,8 +41,12 @@ export class DynamicAuthorizer implements Authorizer {
   private readonly cache: TtlCache<Decision>;
 
   constructor(private readonly options: DynamicAuthorizerOptions) {
-    this.timeoutMs = options.timeoutMs ?? 3000;
-    this.cache = new TtlCache({ ttlMs: options.cacheTtlMs ?? 60_000, max: options.cacheMax ?? 10_000, ...(options.now ? { now: options.now } : {}) });
+    this.timeoutMs = options.timeoutMs ?? AUTHORIZER_DEFAULTS.timeoutMs;
+    this.cache = new TtlCache({
+      ttlMs: options.cacheTtlMs ?? AUTHORIZER_DEFAULTS.cacheTtlMs,
+      max: options.cacheMax ?? AUTHORIZER_DEFAULTS.cacheMax,
+      ...(options.now ? { now: options.now } : {}),
+    });
   }
 
   authorize(who: SessionIdentity, action: Action, uri: string, options: Dict): Decision | Promise<Decision> {

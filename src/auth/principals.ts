@@ -9,6 +9,13 @@ import { errorCode, expandFilePath, processSecretEnv, resolveSecret, type Secret
 import { ErrorUri } from '../protocol/error-uris';
 import type { AuthDeny } from '../core/ports';
 
+/** `wampgate hash-secret`: PBKDF2-SHA256 at 100,000 iterations and a 32-byte key: slow enough to
+ * make guessing from a leaked config expensive, and paid only once per login. */
+const HASH_DEFAULTS = { iterations: 100_000, keylen: 32 } as const;
+/** A WAMP-CRA salted principal that names no iterations/keylen: 1000 and 32, the defaults of
+ * AutobahnJS's `auth_cra.derive_key`, so a key derived by the client matches. */
+const CRA_SALT_DEFAULTS = { iterations: 1000, keylen: 32 } as const;
+
 /** The one answer to any credential problem (unknown authid, wrong secret, wrong realm or
  * role): it must not tell an attacker which part was wrong. */
 export function credentialsRejected(): AuthDeny {
@@ -85,8 +92,8 @@ export function deriveCraKey(password: string, salt: string, iterations: number,
 /** Makes a salted hash of a ticket (or password) for the config: `wampgate` docs show its use. */
 export function hashSecret(secret: string, options: { iterations?: number; keylen?: number; salt?: string } = {}): SaltedHashConfig {
   const salt = options.salt ?? randomBytes(16).toString('base64');
-  const iterations = options.iterations ?? 100_000;
-  const keylen = options.keylen ?? 32;
+  const iterations = options.iterations ?? HASH_DEFAULTS.iterations;
+  const keylen = options.keylen ?? HASH_DEFAULTS.keylen;
   return { salt, iterations, keylen, derived: deriveCraKey(secret, salt, iterations, keylen) };
 }
 
@@ -163,12 +170,15 @@ export function resolvePrincipal(p: PrincipalConfig, path: string, problems: Con
     if (!salted) problems.push({ path: `${path}.derived`, message: 'a derived key needs salt, iterations and keylen' });
     const d = resolveSecret(p.derived, `${path}.derived`, problems, senv);
     if (d !== undefined && salted)
-      out.cra = { key: Buffer.from(d, 'utf8'), salt: { salt: p.salt as string, iterations: p.iterations ?? 1000, keylen: p.keylen ?? 32 } };
+      out.cra = {
+        key: Buffer.from(d, 'utf8'),
+        salt: { salt: p.salt as string, iterations: p.iterations ?? CRA_SALT_DEFAULTS.iterations, keylen: p.keylen ?? CRA_SALT_DEFAULTS.keylen },
+      };
   } else if (p.secret !== undefined) {
     const s = resolveSecret(p.secret, `${path}.secret`, problems, senv);
     if (s !== undefined) {
       if (salted) {
-        const salt = { salt: p.salt as string, iterations: p.iterations ?? 1000, keylen: p.keylen ?? 32 };
+        const salt = { salt: p.salt as string, iterations: p.iterations ?? CRA_SALT_DEFAULTS.iterations, keylen: p.keylen ?? CRA_SALT_DEFAULTS.keylen };
         // The client derives the same key from its password; the derived key (its base64
         // text, as the client uses it) is the shared secret.
         out.cra = { key: Buffer.from(deriveCraKey(s, salt.salt, salt.iterations, salt.keylen), 'utf8'), salt };

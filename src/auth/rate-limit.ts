@@ -7,6 +7,11 @@ import type { TransportInfo } from '../protocol/peer';
 import type { Logger } from '../util/logger';
 import type { AuthDeny, Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 
+/** 5 failed logins within a minute block an address for 5 minutes: a person mistyping rarely
+ * meets it, a guesser gets about 50 tries an hour. At most 10,000 addresses are tracked, the least
+ * recently failing forgotten first, so a spray of addresses cannot grow memory without bound. */
+const RATE_LIMIT = { maxFailures: 5, windowMs: 60_000, blockMs: 300_000, maxAddresses: 10_000 } as const;
+
 export interface RateLimitOptions {
   /** Failures allowed within the window before the address is blocked. Default 5. */
   maxFailures?: number;
@@ -49,10 +54,10 @@ export class AuthRateLimiter {
   private readonly entries = new Map<string, Entry>();
 
   constructor(options: RateLimitOptions = {}) {
-    this.maxFailures = options.maxFailures ?? 5;
-    this.windowMs = options.windowMs ?? 60_000;
-    this.blockMs = options.blockMs ?? 300_000;
-    this.maxAddresses = options.maxAddresses ?? 10_000;
+    this.maxFailures = options.maxFailures ?? RATE_LIMIT.maxFailures;
+    this.windowMs = options.windowMs ?? RATE_LIMIT.windowMs;
+    this.blockMs = options.blockMs ?? RATE_LIMIT.blockMs;
+    this.maxAddresses = options.maxAddresses ?? RATE_LIMIT.maxAddresses;
     this.now = options.now ?? Date.now;
     this.logger = options.logger;
   }

@@ -9,6 +9,12 @@ import type { Logger } from '../util/logger';
 import { WampClient } from './wamp-client';
 import { ErrorUri } from '../protocol/error-uris';
 
+/** A local session rejoins after 0.5 s, doubling to 30 s: the router is in this process, so a
+ * refusal is a config problem that a fast retry only floods the log with. No jitter: no fleet
+ * reconnects to an in-process router. */
+const REJOIN_MIN_MS = 500;
+const REJOIN_MAX_MS = 30_000;
+
 export type KeptSessionState = 'joining' | 'joined' | 'closed';
 
 /** The in-process identity (the router's LocalIdentity, structurally). */
@@ -42,7 +48,7 @@ export class SessionKeeper {
   private readonly backoff: Backoff;
 
   constructor(private readonly options: SessionKeeperOptions) {
-    this.backoff = new Backoff({ initialDelayMs: options.initialDelayMs ?? 500, maxDelayMs: options.maxDelayMs ?? 30_000, jitter: 0 });
+    this.backoff = new Backoff({ initialDelayMs: options.initialDelayMs ?? REJOIN_MIN_MS, maxDelayMs: options.maxDelayMs ?? REJOIN_MAX_MS, jitter: 0 });
   }
 
   /** The session, once WELCOME arrived (also while setup runs); absent between sessions. */

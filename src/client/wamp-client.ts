@@ -21,6 +21,10 @@ import { ClientHandlers } from './client-handlers';
 import { PendingRequests } from './pending-requests';
 import { WampError } from './wamp-error';
 
+/** A join waits 10 s for WELCOME: covers a cloud router's authentication round trips over a slow
+ * link (and PBKDF2 on a loaded Pi), yet a dead peer is noticed before anyone waits much longer. */
+const JOIN_TIMEOUT_MS = 10_000;
+
 export { Result } from './client-api';
 export type { CallResult, ClientRegistration, ClientSubscription, ConnectOptions, EventHandler, InvocationHandler } from './client-api';
 
@@ -76,9 +80,9 @@ export class WampClient {
   private join(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no WELCOME within ${this.options.timeoutMs ?? 10_000} ms`));
+        reject(new Error(`no WELCOME within ${this.options.timeoutMs ?? JOIN_TIMEOUT_MS} ms`));
         this.peer.close('join timeout');
-      }, this.options.timeoutMs ?? 10_000);
+      }, this.options.timeoutMs ?? JOIN_TIMEOUT_MS);
       this.joined = {
         resolve: () => {
           clearTimeout(timer);

@@ -11,6 +11,7 @@ import * as probe from './board-probes';
 import type { CpuTimes } from './board-probes';
 import type { BoardInfo, HealthSnapshot } from './health-snapshot';
 import { ThrottleReader, type ThrottleReaderOptions } from './throttle';
+import { DEFAULT_HEALTH_INTERVAL_MS } from './ops-config';
 
 export type { BoardInfo, HealthSnapshot, NetworkInterfaceHealth } from './health-snapshot';
 export { decodeThrottled, parseThrottled, type ThrottleFlags, type ThrottleStatus } from './throttle';
@@ -44,7 +45,7 @@ export class HealthMonitor {
   constructor(options: HealthMonitorOptions = {}) {
     this.options = options;
     this.log = (options.logger ?? quietLogger).child('health');
-    this.intervalMs = Math.max(1000, options.intervalMs ?? 10_000);
+    this.intervalMs = Math.max(1000, options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS);
     this.throttle = new ThrottleReader(options);
   }
 

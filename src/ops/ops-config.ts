@@ -11,7 +11,8 @@ import { DEFAULT_STEP_MS } from './series';
 
 export const DEFAULT_STATUS_HOST = '127.0.0.1';
 export const DEFAULT_STATUS_PORT = 8089;
-const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+/** Health is sampled every 10 s: cheap on a Pi Zero, and a problem shows within one status-page refresh. */
+export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 const DEFAULT_HEALTH_TOPIC = 'wampgate.health';
 
 export interface StatusSettings {

@@ -5,6 +5,10 @@
 import { DROP_REASONS, type DropReason, type RouterView } from '../gateway-part';
 import type { RouterStatus } from './status-types';
 
+/** The status page lists the 10 deepest outbound queues: enough to find a slow consumer, small
+ * enough that status.json stays cheap with thousands of sessions. */
+const DEEPEST_QUEUES_SHOWN = 10;
+
 export { DROP_REASONS, type DropReason };
 
 export interface RouterStatusOptions {
@@ -26,6 +30,6 @@ export function routerStatus(router: RouterView, options: RouterStatusOptions = 
     messagesOut: c.messagesOut,
     drops: c.drops,
     connectionsClosed: c.connectionsClosed,
-    queues: router.deepestQueues(Math.max(0, options.topN ?? 10)),
+    queues: router.deepestQueues(Math.max(0, options.topN ?? DEEPEST_QUEUES_SHOWN)),
   };
 }

@@ -14,6 +14,10 @@ export { formatBytes };
 import { statusSettings, statusUrl, validateStatus } from './ops-config';
 import type { BridgeStatus, GatewayStatus } from './status-types';
 
+/** `wampgate status` gives up after 5 s: the listener answers in milliseconds, so longer means a
+ * hung process, and the operator should hear that rather than wait. */
+const STATUS_TIMEOUT_MS = 5000;
+
 export interface StatusCommandOptions {
   configPath?: string;
   /** Base URL of the status listener, e.g. http://127.0.0.1:8089 (wins over the config). */
@@ -90,7 +94,7 @@ export async function runStatusCommand(options: StatusCommandOptions): Promise<n
   let res: { status: number; body: string };
   try {
     // The printed summary needs no series (the last hour); --json passes everything on.
-    res = await fetchJson(options.json ? url : `${url}?series=0`, options.timeoutMs ?? 5000);
+    res = await fetchJson(options.json ? url : `${url}?series=0`, options.timeoutMs ?? STATUS_TIMEOUT_MS);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     options.err(`wampgate status: cannot reach ${url} (${e.code ?? e.message}): ${NOT_RUNNING_HINT}\n`);

@@ -8,6 +8,7 @@ import type { Logger } from '../util/logger';
 import { quietLogger } from '../util/logger';
 import { isLoopbackHost } from '../util/loopback';
 import { ChartCache } from './charts';
+import { DEFAULT_STATUS_HOST, DEFAULT_STATUS_PORT } from './ops-config';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from './prometheus';
 import { renderStatusPage, STATUS_PAGE_SCRIPT_HASH } from './status-page';
 import type { GatewayStatus } from './status-types';
@@ -66,8 +67,8 @@ export class StatusServer {
 
   constructor(private readonly options: StatusServerOptions) {
     this.log = (options.logger ?? quietLogger).child('status-server');
-    this.host = options.host ?? '127.0.0.1';
-    this.requestedPort = options.port ?? 8089;
+    this.host = options.host ?? DEFAULT_STATUS_HOST;
+    this.requestedPort = options.port ?? DEFAULT_STATUS_PORT;
     const allowed = options.allowedHosts ?? (isLoopbackHost(this.host) ? LOOPBACK_HOSTS : null);
     this.allowedHosts = allowed ? new Set(allowed.map((h) => h.toLowerCase())) : null;
     this.server = http.createServer((req, res) => this.handle(req, res));

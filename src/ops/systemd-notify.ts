@@ -7,6 +7,10 @@ import { execFile } from 'node:child_process';
 import type { Logger } from '../util/logger';
 import { quietLogger } from '../util/logger';
 
+/** A systemd-notify child gets 8 s: more than its own 5 s barrier wait, so only a hung one is
+ * killed, and well inside systemd's default 90 s start timeout. */
+const NOTIFY_TIMEOUT_MS = 8000;
+
 export interface Notifier {
   /** True when NOTIFY_SOCKET is set and the systemd-notify binary has not been found missing. */
   readonly enabled: boolean;
@@ -50,7 +54,7 @@ export function createNotifier(options: NotifierOptions = {}): Notifier {
   const log = (options.logger ?? quietLogger).child('systemd-notify');
   const command = options.command ?? 'systemd-notify';
   const pid = options.pid ?? process.pid;
-  const timeoutMs = options.timeoutMs ?? 8000;
+  const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS;
   const socket = env.NOTIFY_SOCKET;
   let enabled = socket !== undefined && socket !== '';
   const queue: Pending[] = [];

@@ -59,6 +59,9 @@ export function parseThrottled(text: string): number | null {
   return parseInt(m[1], 16);
 }
 
+/** vcgencmd (no sysfs file) at most once a minute: each run forks a process and asks the firmware,
+ * and under-voltage flags are sticky, so a minute loses nothing. */
+const VCGENCMD_INTERVAL_MS = 60_000;
 const DEFAULT_THROTTLED_PATH = '/sys/devices/platform/soc/soc:firmware/get_throttled';
 
 export interface ThrottleReaderOptions {
@@ -85,7 +88,7 @@ export class ThrottleReader {
     }
     // vcgencmd spawns a process and talks to the firmware: only every vcgencmdIntervalMs.
     const now = Date.now();
-    if (this.vcgencmdAt !== 0 && Math.abs(now - this.vcgencmdAt) < (this.options.vcgencmdIntervalMs ?? 60_000)) return this.vcgencmdLast;
+    if (this.vcgencmdAt !== 0 && Math.abs(now - this.vcgencmdAt) < (this.options.vcgencmdIntervalMs ?? VCGENCMD_INTERVAL_MS)) return this.vcgencmdLast;
     this.vcgencmdAt = now;
     this.vcgencmdLast = await new Promise<ThrottleStatus | null>((resolve) => {
       execFile(this.options.vcgencmd ?? 'vcgencmd', ['get_throttled'], { timeout: 3000 }, (err, stdout) => {

@@ -4,6 +4,11 @@
 
 import { fstatSync } from 'node:fs';
 
+/** Per 10 s window: the first 3 lines of one kind and 30 in all, then one count of what was held
+ * back. A flood of one problem (a device spamming garbage) stays readable and cannot fill the
+ * journal on a small SD card, while distinct problems still each show. */
+export const RATE_LIMIT_DEFAULTS = { intervalMs: 10_000, perKey: 3, total: 30 } as const;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -229,9 +234,9 @@ export class RateLimitedLog {
     private readonly logger: Logger,
     options: RateLimitedLogOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 10_000;
-    this.perKey = options.perKey ?? 3;
-    this.total = options.total ?? 30;
+    this.intervalMs = options.intervalMs ?? RATE_LIMIT_DEFAULTS.intervalMs;
+    this.perKey = options.perKey ?? RATE_LIMIT_DEFAULTS.perKey;
+    this.total = options.total ?? RATE_LIMIT_DEFAULTS.total;
     this.now = options.now ?? Date.now;
   }
 

@@ -7,6 +7,19 @@ import { SerialPort } from 'serialport';
 import type { Logger } from '../../util/logger';
 import { Backoff } from '../../util/backoff';
 
+/** 115200 8N1, what USB-serial sensors and the firmware bridge speak out of the box. Reopen after
+ * 0.5 s (a replug settles that fast) doubling to 10 s (a port gone for good costs a stat every 10 s);
+ * the device path is checked every second so an unplug is noticed even while the port is quiet. */
+export const PORT_DEFAULTS = {
+  baudRate: 115200,
+  dataBits: 8,
+  parity: 'none',
+  stopBits: 1,
+  reopenMinMs: 500,
+  reopenMaxMs: 10_000,
+  presenceCheckMs: 1000,
+} as const;
+
 export type ReopeningPortState = 'opening' | 'open' | 'unplugged' | 'closed';
 export type SerialParity = 'none' | 'even' | 'odd' | 'mark' | 'space';
 
@@ -67,13 +80,17 @@ export class ReopeningPort {
     this.path = options.path;
     this.settings = {
       path: options.path,
-      baudRate: options.baudRate ?? 115200,
-      dataBits: options.dataBits ?? 8,
-      parity: options.parity ?? 'none',
-      stopBits: options.stopBits ?? 1,
+      baudRate: options.baudRate ?? PORT_DEFAULTS.baudRate,
+      dataBits: options.dataBits ?? PORT_DEFAULTS.dataBits,
+      parity: options.parity ?? PORT_DEFAULTS.parity,
+      stopBits: options.stopBits ?? PORT_DEFAULTS.stopBits,
     };
-    this.backoff = new Backoff({ initialDelayMs: options.reopenMinMs ?? 500, maxDelayMs: options.reopenMaxMs ?? 10_000, jitter: 0 });
-    this.presenceCheckMs = options.presenceCheckMs ?? 1000;
+    this.backoff = new Backoff({
+      initialDelayMs: options.reopenMinMs ?? PORT_DEFAULTS.reopenMinMs,
+      maxDelayMs: options.reopenMaxMs ?? PORT_DEFAULTS.reopenMaxMs,
+      jitter: 0,
+    });
+    this.presenceCheckMs = options.presenceCheckMs ?? PORT_DEFAULTS.presenceCheckMs;
     this.log = options.logger;
   }
 
