@@ -28,6 +28,8 @@ export interface RouterStatsReply {
   pending: number;
   heldBytes: number;
   peakHeldBytes: number;
+  /** Connections admitted beyond maxPendingConnections from known addresses. */
+  admittedFromReserve: number;
   fds: number;
 }
 
@@ -76,6 +78,7 @@ async function main(): Promise<void> {
         pending: gateway.guard.stats.pending,
         heldBytes: gateway.guard.stats.heldBytes,
         peakHeldBytes: gateway.guard.stats.peakHeldBytes,
+        admittedFromReserve: gateway.guard.stats.admittedFromReserve,
         fds: fdCount(),
       };
       send({ id: msg.id, reply });

@@ -5,6 +5,7 @@
 import { WampClient } from '../client/wamp-client';
 import type { GatewayConfig, RealmConfig } from '../config/types';
 import { ConfigError, type ConfigProblem } from '../config/problem';
+import { defaultLimits } from '../config/defaults';
 import { isLoopbackListener } from '../util/loopback';
 import type { LocalIdentity } from '../core/ports';
 import type { TransportInfo } from '../protocol/peer';
@@ -16,6 +17,8 @@ import type { ListenerAuthConfig, DynamicAuthorizerConfig } from './config';
 import type { CallFunction } from './dynamic-authenticator';
 import { DynamicAuthorizer } from './dynamic-authorizer';
 import { buildListenerAuth, type ListenerAuth } from './listener-auth';
+import { KdfLimiter } from './kdf-limiter';
+import { pbkdf2Derive } from './principals';
 import type { Authenticator, Authorizer } from '../core/ports';
 
 export class GatewayAuth {
@@ -25,6 +28,8 @@ export class GatewayAuth {
   private readonly callers = new Map<string, Promise<WampClient>>();
   private router: PeerAcceptor<LocalIdentity> | undefined;
   private readonly localDefault = anonymousOnLoopback();
+  /** One per process: ticket checks of every listener share the thread pool. */
+  readonly kdfLimiter: KdfLimiter;
 
   /** Throws ConfigError with every problem (e.g. a secret's environment variable is unset). */
   constructor(
@@ -32,6 +37,10 @@ export class GatewayAuth {
     private readonly logger: Logger,
   ) {
     const problems: ConfigProblem[] = [];
+    this.kdfLimiter = new KdfLimiter(pbkdf2Derive, {
+      concurrency: config.limits?.ticketCheckConcurrency ?? defaultLimits.ticketCheckConcurrency,
+      maxQueued: config.limits?.ticketCheckQueue ?? defaultLimits.ticketCheckQueue,
+    });
     config.listeners.forEach((l, i) => {
       try {
         this.listeners.set(
@@ -42,6 +51,7 @@ export class GatewayAuth {
             loopback: isLoopbackListener(l),
             call: this.callIn(((l.auth as ListenerAuthConfig | undefined)?.dynamic?.realm ?? config.realms[0]?.name) as string),
             logger,
+            kdfLimiter: this.kdfLimiter,
           }),
         );
       } catch (err) {

@@ -13,6 +13,7 @@ import { processSecretEnv, type SecretEnv } from '../config/secrets';
 import { loadPrincipals, PrincipalStore, type PrincipalSources } from './principals';
 import { AuthRateLimiter } from './rate-limit';
 import { ticketAuthenticator } from './ticket';
+import type { KdfLimiter } from './kdf-limiter';
 import { tlsCertAuthenticator } from './tls-cert';
 import type { Authenticator, HelloContext, HelloOutcome } from '../core/ports';
 import { wampcraAuthenticator } from './wampcra';
@@ -30,6 +31,8 @@ export interface ListenerAuthDeps {
   secretEnv?: SecretEnv;
   /** Share one limiter across listeners (one address, one budget); else one per listener. */
   rateLimiter?: AuthRateLimiter;
+  /** Bounds ticket key derivations in flight (one per process); unbounded without. */
+  kdfLimiter?: KdfLimiter;
 }
 
 export interface ListenerAuth {
@@ -94,7 +97,13 @@ export function buildListenerAuth(config: ListenerAuthConfig | undefined, deps: 
     const store = load(config.ticket, `${path}.ticket`);
     methods.set(
       'ticket',
-      ticketAuthenticator({ store, ...opt('authprovider', config.ticket.authprovider), ...opt('fallback', dynamic), ...opt('logger', logger) }),
+      ticketAuthenticator({
+        store,
+        ...opt('authprovider', config.ticket.authprovider),
+        ...opt('fallback', dynamic),
+        ...opt('logger', logger),
+        ...opt('limiter', deps.kdfLimiter),
+      }),
     );
   } else if (dynamic) {
     methods.set('ticket', dynamic);

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { ErrorUri } from '../protocol/error-uris';
 import type { Logger } from '../util/logger';
 import { credentialsRejected, pbkdf2Derive, roleFor, ticketMatches, type Kdf, type Pbkdf2Params, type PrincipalStore, type StoredSecret } from './principals';
-import type { Authenticator, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
+import type { Authenticator, AuthDeny, AuthResult, HelloContext, HelloOutcome } from '../core/ports';
+import { KdfBusyError, type KdfLimiter } from './kdf-limiter';
 
 export interface TicketAuthOptions {
   store: PrincipalStore;
@@ -18,6 +19,13 @@ export interface TicketAuthOptions {
   /** The key derivation each attempt runs exactly once; PBKDF2 on the thread pool by default.
    * The seam the no-oracle test observes (same calls, same parameters, whatever the authid). */
   kdf?: Kdf;
+  /** Bounds the derivations in flight, process-wide; its kdf is used instead of `kdf`. */
+  limiter?: KdfLimiter;
+}
+
+/** Too many ticket checks in flight: refused before any work, whatever the authid. */
+function busy(): AuthDeny {
+  return { kind: 'deny', reason: ErrorUri.authBusy, message: 'too many authentications in progress; try again later' };
 }
 
 export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
@@ -28,7 +36,7 @@ export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
   // its ticket is stored (no enumeration by timing).
   const work = workParams(options.store);
   const dummy: StoredSecret = { kind: 'pbkdf2', ...work, derived: randomBytes(work.keylen) };
-  const kdf = options.kdf ?? pbkdf2Derive;
+  const kdf = options.limiter?.kdf ?? options.kdf ?? pbkdf2Derive;
   return {
     hello(ctx: HelloContext): HelloOutcome | Promise<HelloOutcome> {
       const authid = ctx.details.authid;
@@ -37,6 +45,9 @@ export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
       }
       const principal = options.store.get(authid);
       if (!principal?.ticket && options.fallback) return options.fallback.hello(ctx);
+      // Refused before the CHALLENGE while the queue is full: the client retries later instead
+      // of waiting into its HELLO timeout.
+      if (options.limiter?.full) return busy();
       const role = principal ? roleFor(principal, ctx.realm, ctx.details.authrole) : undefined;
       const stored = principal?.ticket ?? dummy;
       return {
@@ -44,7 +55,13 @@ export function ticketAuthenticator(options: TicketAuthOptions): Authenticator {
         authmethod: 'ticket',
         extra: {},
         async verify(signature: string): Promise<AuthResult> {
-          const ok = await ticketMatches(typeof signature === 'string' ? signature : '', stored, work, kdf);
+          let ok: boolean;
+          try {
+            ok = await ticketMatches(typeof signature === 'string' ? signature : '', stored, work, kdf);
+          } catch (err) {
+            if (err instanceof KdfBusyError) return busy();
+            throw err;
+          }
           // Denials are logged once, by the session (rate-limited).
           if (!ok || !principal?.ticket || role === undefined) return credentialsRejected();
           return { kind: 'accept', authid, authrole: role, authmethod: 'ticket', authprovider };

@@ -8,6 +8,10 @@ import type { GatewayConfig, LimitsConfig } from './types';
 export const defaultLimits: LimitsConfig = {
   ...defaultTransportLimits,
   ...defaultSessionLimits,
+  // Two of libuv's four pool threads (the rest stay for file and DNS work); 32 waiting drain in
+  // about 8 s at half a second each on a Pi, inside the 10 s HELLO timeout.
+  ticketCheckConcurrency: 2,
+  ticketCheckQueue: 32,
 };
 
 export function defaultConfig(): GatewayConfig {

@@ -43,7 +43,16 @@ export interface RealmConfig {
 }
 
 /** The `limits` section: the transports' limits and the sessions' limits, side by side. */
-export type LimitsConfig = TransportLimits & SessionLimits;
+export type LimitsConfig = TransportLimits & SessionLimits & TicketCheckLimits;
+
+/** Process-wide bound on ticket key derivations (auth/kdf-limiter.ts): on a Pi one PBKDF2 of
+ * 100,000 iterations takes about half a second, so a reconnect burst must queue, not pile up. */
+export interface TicketCheckLimits {
+  /** Derivations running at once (each takes one of libuv's 4 pool threads). */
+  ticketCheckConcurrency: number;
+  /** Derivations waiting; a HELLO beyond them gets ABORT wampgate.error.auth_busy. */
+  ticketCheckQueue: number;
+}
 
 export interface GatewayConfig {
   realms: RealmConfig[];

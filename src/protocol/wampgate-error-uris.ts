@@ -12,6 +12,9 @@ export const WampgateErrorUri = {
   /** Reason of a registration revoked because a session of the same principal registered the
    * procedure with `force_reregister`. */
   registrationTakenOver: 'wampgate.error.registration_taken_over',
+  /** ABORT of a HELLO (or AUTHENTICATE) with ticket authentication while limits.ticketCheckQueue
+   * key derivations already wait: try again later. */
+  authBusy: 'wampgate.error.auth_busy',
   /** Uplink: a downward call while the link is down (and did not come back within
    * offlineCallTimeoutMs). */
   uplinkOffline: 'wampgate.error.uplink_offline',
