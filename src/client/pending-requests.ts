@@ -45,7 +45,7 @@ export class PendingRequests {
       };
       if (onProgress) entry.onProgress = onProgress;
       this.pending.set(request, entry);
-      if (!send(build(request))) {
+      if (send(build(request)) !== true) {
         // The message never left: no answer will come, so settle it here.
         this.pending.delete(request);
         reject(new WampError(ErrorUri.notSendable, ['the message cannot cross this transport: larger than the peer accepts, or not encodable']));

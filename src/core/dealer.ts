@@ -13,6 +13,7 @@ import type { SessionLimits } from './limits';
 import { copyPassthru, copyPayload } from './payload-passthru';
 import type { Realm } from './realm';
 import type { Session } from './session';
+import { tooLargeWords } from './session-outbound';
 import { UriIndex } from './uri-index';
 
 /** The largest call timeout a Node timer can carry (2^31 - 1 ms). */
@@ -190,7 +191,8 @@ export class Dealer {
     const sent = callee.send(invocation);
     if (sent === 'too-large') {
       this.finish(pending);
-      caller.sendError(MessageType.CALL, msg.request, ErrorUri.payloadSizeExceeded, ["the call's arguments are larger than the callee's transport accepts"]);
+      const over = tooLargeWords('INVOCATION', callee, "the callee's");
+      caller.sendError(MessageType.CALL, msg.request, ErrorUri.payloadSizeExceeded, over.args, over.kwargs);
     } else if (sent === 'not-representable') {
       this.finish(pending);
       caller.sendError(MessageType.CALL, msg.request, ErrorUri.invalidPayload, [
@@ -218,9 +220,8 @@ export class Dealer {
         pending.canceled = 'skip';
       }
       if (sent === 'too-large') {
-        pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, [
-          "the result is larger than the caller's transport accepts",
-        ]);
+        const over = tooLargeWords('RESULT', pending.caller, 'your');
+        pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, over.args, over.kwargs);
       } else {
         pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.invalidPayload, [
           `the result cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
@@ -255,9 +256,11 @@ export class Dealer {
     };
     copyPayload(msg, reply);
     const sent = pending.caller.send(reply);
-    if (sent === 'too-large')
-      pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, ["the callee's error payload was larger than the caller's transport accepts"]);
-    else if (sent === 'not-representable')
+    if (sent === 'too-large') {
+      // The callee's URI stays (it is the answer); its payload is replaced by the sizes.
+      const over = tooLargeWords('ERROR', pending.caller, 'your');
+      pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, over.args, over.kwargs);
+    } else if (sent === 'not-representable')
       pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, [
         `the callee's error payload cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
       ]);

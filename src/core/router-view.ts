@@ -17,7 +17,8 @@ export const DROP_REASONS = [
   'unrepresentable_event',
   'unrepresentable_call',
   'message_over_limit',
-  'too_large_for_receiver',
+  'too_large_event',
+  'too_large_call',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -83,7 +84,8 @@ export function routerView(router: Router): RouterView {
           unrepresentable_event: stats.eventsDroppedUnrepresentable,
           unrepresentable_call: stats.callMessagesUnrepresentable,
           message_over_limit: stats.messagesOverLimit,
-          too_large_for_receiver: stats.messagesTooLarge,
+          too_large_event: stats.eventsTooLarge,
+          too_large_call: stats.messagesTooLarge,
         },
         connectionsClosed: { ...stats.connectionsClosed },
       };

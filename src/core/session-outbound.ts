@@ -2,7 +2,7 @@
 // EVENTs are dropped (or it is disconnected, by policy), any message beyond the hard limit closes
 // the connection instead, and a message that cannot cross the transport is counted and said once.
 
-import { MessageType } from '../protocol/message-types';
+import { MessageType, messageTypeName } from '../protocol/message-types';
 import type { Dict, Message } from '../protocol/messages';
 import type { RequestId } from '../protocol/ids';
 import type { Peer } from '../protocol/peer';
@@ -23,14 +23,24 @@ export interface OutboundHost {
   readonly stats: RouterStats;
 }
 
+/** The sizes of a message that did not fit its receiver's announced maximum length. */
+export interface TooLarge {
+  /** Both undefined when the transport refused it without saying its sizes. */
+  bytes: number | undefined;
+  limit: number | undefined;
+}
+
 export class SessionOutbound {
   messagesOut = 0;
   eventsDropped = 0;
   /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
   lastRefusal = '';
+  /** The sizes behind the last `too-large` (read the same way). */
+  lastTooLarge: TooLarge | undefined;
   /** One WARN per session for undeliverable EVENTs; the counters keep counting every one. */
   private warnedUnrepresentableEvent = false;
   private warnedUnrepresentableCall = false;
+  private warnedTooLargeEvent = false;
 
   constructor(
     private readonly peer: Peer,
@@ -48,8 +58,16 @@ export class SessionOutbound {
     }
     const sent = this.peer.send(msg);
     if (sent !== true) {
-      if (sent === false) {
-        this.host.stats.messagesTooLarge++;
+      if (sent === false || sent.reason === 'too-large') {
+        // The caller gets ERROR wamp.error.payload_size_exceeded from the dealer (the callee is
+        // never invoked); other messages have no one to answer: counted and logged.
+        const over = this.tooLarge(msg, sent);
+        this.host.floodLog.warn('too_large_for_receiver', 'message not sent: over the maximum message length this session announced', {
+          ...this.logFields(),
+          type: messageTypeName(msg.type),
+          bytes: over.bytes,
+          limit: over.limit,
+        });
         return 'too-large';
       }
       this.lastRefusal = sent.message;
@@ -87,8 +105,19 @@ export class SessionOutbound {
     const sent = this.peer.send(msg);
     if (sent !== true) {
       this.eventsDropped++;
-      if (sent === false) {
-        this.host.stats.messagesTooLarge++;
+      if (sent === false || sent.reason === 'too-large') {
+        // Dropped for this subscriber only (the publication stands for the others): counted
+        // every time, said once per session.
+        const over = this.tooLarge(msg, sent);
+        if (!this.warnedTooLargeEvent) {
+          this.warnedTooLargeEvent = true;
+          this.log.warn('event dropped: over the maximum message length this subscriber announced (further ones only counted)', {
+            ...this.logFields(),
+            subscription: (msg as { subscription?: number }).subscription,
+            bytes: over.bytes,
+            limit: over.limit,
+          });
+        }
         return 'dropped';
       }
       // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
@@ -107,6 +136,12 @@ export class SessionOutbound {
     }
     this.countOut(msg);
     return 'sent';
+  }
+
+  private tooLarge(msg: Message, sent: false | { reason: 'too-large'; bytes: number; limit: number }): TooLarge {
+    this.host.stats.countTooLarge(msg.type);
+    this.lastTooLarge = sent === false ? { bytes: undefined, limit: this.peer.sendLimit } : { bytes: sent.bytes, limit: sent.limit };
+    return this.lastTooLarge;
   }
 
   sendError(requestType: number, request: RequestId, error: string, args?: unknown[], kwargs?: Dict, details: Dict = {}): void {
@@ -130,4 +165,15 @@ export class SessionOutbound {
     this.messagesOut++;
     this.host.stats.countOut(msg.type);
   }
+}
+
+/** Words and sizes for the ERROR wamp.error.payload_size_exceeded a caller gets when `type`
+ * did not fit `receiver` (`whose`: "the callee's", "your"), in the soft limit's kwargs shape. */
+export function tooLargeWords(type: string, receiver: { lastTooLarge: TooLarge | undefined }, whose: string): { args: unknown[]; kwargs: Dict } {
+  const over = receiver.lastTooLarge;
+  const kwargs: Dict = {};
+  if (over?.bytes !== undefined) kwargs.message_bytes = over.bytes;
+  if (over?.limit !== undefined) kwargs.limit_bytes = over.limit;
+  const sizes = over?.bytes !== undefined && over.limit !== undefined ? ` is ${over.bytes} bytes, over the ${over.limit}-byte` : ' is over the';
+  return { args: [`the ${type} message${sizes} maximum message length ${whose} transport announced`], kwargs };
 }

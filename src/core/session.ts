@@ -14,7 +14,7 @@ import { clientSupports } from './features';
 import type { AuthAccept, LocalIdentity, SessionIdentity } from './ports';
 import type { Realm } from './realm';
 import { Handshake, type HandshakeHost } from './session-handshake';
-import { SessionOutbound, type OutboundHost, type SendResult } from './session-outbound';
+import { SessionOutbound, type OutboundHost, type SendResult, type TooLarge } from './session-outbound';
 import { compactWelcome, welcomeDetails } from './welcome-details';
 
 export type { SendResult } from './session-outbound';
@@ -101,6 +101,11 @@ export class Session implements PeerListener {
   /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
   get lastRefusal(): string {
     return this.outbound.lastRefusal;
+  }
+
+  /** The sizes behind the last `too-large` send (read right after the send, like lastRefusal). */
+  get lastTooLarge(): TooLarge | undefined {
+    return this.outbound.lastTooLarge;
   }
 
   get established(): boolean {

@@ -15,7 +15,10 @@ export class RouterStats {
   sessionsOpened = 0;
   sessionsClosed = 0;
   authFailures = 0;
-  /** Messages that could not cross the receiver's transport (over its announced size limit). */
+  /** EVENTs not sent to one subscriber: over the maximum message length its transport announced. */
+  eventsTooLarge = 0;
+  /** Any other message not sent for that reason (INVOCATION, RESULT, ERROR…); a caller got
+   * ERROR wamp.error.payload_size_exceeded instead. */
   messagesTooLarge = 0;
   /** Messages a session sent over limits.maxMessageBytes (read whole, under the hard cap) and
    * the router refused: ERROR wamp.error.payload_size_exceeded where the protocol has one. */
@@ -25,6 +28,11 @@ export class RouterStats {
   /** INVOCATIONs, RESULTs and ERRORs not delivered for the same reason; the caller got
    * ERROR wamp.error.invalid_payload instead. */
   callMessagesUnrepresentable = 0;
+
+  countTooLarge(type: number): void {
+    if (type === MessageType.EVENT) this.eventsTooLarge++;
+    else this.messagesTooLarge++;
+  }
 
   countUnrepresentable(type: number): void {
     if (type === MessageType.EVENT) this.eventsDroppedUnrepresentable++;

@@ -65,7 +65,8 @@ const DROP_LABELS: Record<string, string> = {
   unrepresentable_event: 'Event not representable for a subscriber',
   unrepresentable_call: 'Call not representable for the callee',
   message_over_limit: 'Message over maxMessageBytes (refused)',
-  too_large_for_receiver: 'Too large for the receiver',
+  too_large_event: 'Event too large for a subscriber',
+  too_large_call: 'Call message too large for its receiver',
 };
 
 /** "decodeErrors" -> "Decode errors", "queue_full" -> "Queue full": for names not in the tables. */

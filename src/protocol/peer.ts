@@ -44,20 +44,28 @@ export interface PeerListener {
 }
 
 /** Why a peer could not carry a message, in words for the sender's ERROR and the log. */
-export interface PeerRefusal {
-  reason: 'not-representable';
-  /** e.g. "the integer 18446744073709551616 (beyond 64 bits) cannot be represented in msgpack" */
-  message: string;
-}
+export type PeerRefusal =
+  | {
+      reason: 'not-representable';
+      /** e.g. "the integer 18446744073709551616 (beyond 64 bits) cannot be represented in msgpack" */
+      message: string;
+    }
+  | {
+      /** The encoded message is over the maximum length the other end announced. */
+      reason: 'too-large';
+      bytes: number;
+      limit: number;
+    };
 
 export interface Peer {
   readonly transport: TransportInfo;
   /** Bytes handed to the transport but not yet written to the OS: the outbound queue depth. */
   bufferedBytes(): number;
-  /** Encodes and writes; never throws. A closed peer drops the message silently. Returns false
-   * when the message was not sent because it cannot cross this transport: larger than the
-   * limit the other end announced (RawSocket) or than a frame may be (serial); a PeerRefusal
-   * when its payload has no exact form in this peer's serializer. */
+  /** Encodes and writes; never throws. A closed peer drops the message silently. Returns a
+   * PeerRefusal when the message was not sent: `too-large` when it is larger than the limit the
+   * other end announced (RawSocket) or than a frame may be (serial), with both sizes;
+   * `not-representable` when its payload has no exact form in this peer's serializer. `false`
+   * is a `too-large` whose sizes the peer does not know. */
   send(msg: Message): boolean | PeerRefusal;
   /** Closes the transport; onClose follows. Idempotent. */
   close(reason?: string): void;

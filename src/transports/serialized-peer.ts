@@ -103,11 +103,12 @@ export class SerializedPeer implements Peer {
       const message = err instanceof NotRepresentable ? err.message : `the payload cannot be encoded in ${this.serializer.name}: ${(err as Error).message}`;
       return { reason: 'not-representable', message };
     }
-    if (msg.type === MessageType.WELCOME) {
-      // Only once it fits: a WELCOME the peer cannot receive authenticates nothing.
-      if (this.channel.sendLimit !== undefined && frame.length > this.channel.sendLimit) return false;
-      this.channel.onWelcome?.(msg.session);
-    }
+    const limit = this.channel.sendLimit;
+    // Over the other end's announced length: not written (it would have to fail the connection
+    // on receipt); the session answers for it (core/session-outbound.ts).
+    if (limit !== undefined && frame.length > limit) return { reason: 'too-large', bytes: frame.length, limit };
+    // Only once it fits: a WELCOME the peer cannot receive authenticates nothing.
+    if (msg.type === MessageType.WELCOME) this.channel.onWelcome?.(msg.session);
     return this.channel.writeFrame(frame) !== false;
   }
 

@@ -198,16 +198,9 @@ export class RawSocketConnection {
   }
 
   private writeMessage(frame: Buffer): boolean {
-    if (frame.length > this.options.sendLimit) {
-      // Spec leaves this to the implementation; the other side would have to fail the
-      // connection on receipt, so dropping keeps the session alive.
-      this.options.logger.warn('rawsocket: outbound message over the peer limit dropped', {
-        peer: this.options.info.peer,
-        bytes: frame.length,
-        limit: this.options.sendLimit,
-      });
-      return false;
-    }
+    // SerializedPeer refuses a message over sendLimit before it gets here, and the session
+    // answers, counts and logs it (core/session-outbound.ts); this is the last guard.
+    if (frame.length > this.options.sendLimit) return false;
     this.write('regular', frame);
     return true;
   }

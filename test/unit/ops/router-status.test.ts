@@ -56,6 +56,7 @@ test('drops name every reason, zeros included, and follow the router counters', 
   router.stats.callMessagesUnrepresentable += 7;
   router.stats.messagesOverLimit += 8;
   router.stats.messagesTooLarge += 9;
+  router.stats.eventsTooLarge += 10;
   assert.deepEqual(routerStatus(routerView(router)).drops, {
     slow_consumer_event: 5,
     slow_consumer_disconnect: 1,
@@ -65,7 +66,8 @@ test('drops name every reason, zeros included, and follow the router counters', 
     unrepresentable_event: 6,
     unrepresentable_call: 7,
     message_over_limit: 8,
-    too_large_for_receiver: 9,
+    too_large_event: 10,
+    too_large_call: 9,
   });
 });
 
