@@ -14,28 +14,15 @@ import { copyPassthru, copyPayload } from './payload-passthru';
 import type { Realm } from './realm';
 import type { Session } from './session';
 import { tooLargeWords } from './session-outbound';
+import { invokePolicies, pickCallee, type InvokePolicy, type Registration } from './registration';
 import { UriIndex } from './uri-index';
+
+export { invokePolicies, type InvokePolicy, type Registration } from './registration';
 
 /** The largest call timeout a Node timer can carry (2^31 - 1 ms). */
 export const MAX_CALL_TIMEOUT_MS = 2 ** 31 - 1;
 
-export const invokePolicies = ['single', 'roundrobin', 'random', 'first', 'last'] as const;
-export type InvokePolicy = (typeof invokePolicies)[number];
 export type CancelMode = 'skip' | 'kill' | 'killnowait';
-
-export interface Registration {
-  id: RegistrationId;
-  uri: string;
-  match: MatchPolicy;
-  invoke: InvokePolicy;
-  created: string;
-  /** In registration order: `first` and `last` mean exactly this order. */
-  callees: Session[];
-  /** Always disclose the caller to this callee (router-internal callees such as the meta API). */
-  discloseCaller: boolean;
-  forwardTimeout: boolean;
-  nextIndex: number;
-}
 
 interface PendingInvocation {
   caller: Session;
@@ -191,12 +178,12 @@ export class Dealer {
     const sent = callee.send(invocation);
     if (sent === 'too-large') {
       this.finish(pending);
-      const over = tooLargeWords('INVOCATION', callee, "the callee's");
+      const over = tooLargeWords('INVOCATION', callee.outbound, "the callee's");
       caller.sendError(MessageType.CALL, msg.request, ErrorUri.payloadSizeExceeded, over.args, over.kwargs);
     } else if (sent === 'not-representable') {
       this.finish(pending);
       caller.sendError(MessageType.CALL, msg.request, ErrorUri.invalidPayload, [
-        `the call's arguments cannot be delivered to the callee: ${callee.lastRefusal} (the callee's serializer)`,
+        `the call's arguments cannot be delivered to the callee: ${callee.outbound.lastRefusal} (the callee's serializer)`,
       ]);
     }
   }
@@ -220,11 +207,11 @@ export class Dealer {
         pending.canceled = 'skip';
       }
       if (sent === 'too-large') {
-        const over = tooLargeWords('RESULT', pending.caller, 'your');
+        const over = tooLargeWords('RESULT', pending.caller.outbound, 'your');
         pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.payloadSizeExceeded, over.args, over.kwargs);
       } else {
         pending.caller.sendError(MessageType.CALL, pending.callRequest, ErrorUri.invalidPayload, [
-          `the result cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
+          `the result cannot be delivered to the caller: ${pending.caller.outbound.lastRefusal} (the caller's serializer)`,
         ]);
       }
     }
@@ -258,11 +245,11 @@ export class Dealer {
     const sent = pending.caller.send(reply);
     if (sent === 'too-large') {
       // The callee's URI stays (it is the answer); its payload is replaced by the sizes.
-      const over = tooLargeWords('ERROR', pending.caller, 'your');
+      const over = tooLargeWords('ERROR', pending.caller.outbound, 'your');
       pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, over.args, over.kwargs);
     } else if (sent === 'not-representable')
       pending.caller.sendError(MessageType.CALL, pending.callRequest, msg.error, [
-        `the callee's error payload cannot be delivered to the caller: ${pending.caller.lastRefusal} (the caller's serializer)`,
+        `the callee's error payload cannot be delivered to the caller: ${pending.caller.outbound.lastRefusal} (the caller's serializer)`,
       ]);
   }
 
@@ -378,24 +365,6 @@ export class Dealer {
   }
   match(procedure: string): Registration | undefined {
     return this.index.matchBest(procedure)?.value;
-  }
-}
-
-function pickCallee(reg: Registration): Session {
-  const n = reg.callees.length;
-  switch (reg.invoke) {
-    case 'single':
-    case 'first':
-      return reg.callees[0] as Session;
-    case 'last':
-      return reg.callees[n - 1] as Session;
-    case 'random':
-      return reg.callees[Math.floor(Math.random() * n)] as Session;
-    case 'roundrobin': {
-      const callee = reg.callees[reg.nextIndex % n] as Session;
-      reg.nextIndex = (reg.nextIndex + 1) % n;
-      return callee;
-    }
   }
 }
 

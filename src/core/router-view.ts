@@ -123,7 +123,7 @@ export function routerView(router: Router): RouterView {
           transport: s.transport.type,
           peer: s.transport.peer,
           queuedBytes: s.peer.bufferedBytes(),
-          dropped: s.eventsDropped,
+          dropped: s.outbound.eventsDropped,
         });
       }
       // Deepest first, then most drops, then oldest session (lower id joined earlier on this router

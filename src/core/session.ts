@@ -1,10 +1,11 @@
 // One WAMP session on one Peer: its state machine (HELLO → [CHALLENGE/AUTHENTICATE] → WELCOME →
 // … → GOODBYE/ABORT), protocol-violation handling, and in-order inbound processing when a step
-// awaits. Authentication is in session-handshake.ts, sending in session-outbound.ts, routing in Realm.
+// awaits. Authentication is in session-handshake.ts, sending in session-outbound.ts, refusing an
+// over-limit message in session-over-limit.ts, routing in Realm.
 
 import { ErrorUri } from '../protocol/error-uris';
 import { randomId, SequentialIds, type RequestId, type SessionId } from '../protocol/ids';
-import { MessageType, messageTypeName } from '../protocol/message-types';
+import { MessageType } from '../protocol/message-types';
 import type { Dict, Message, ClientToRouter } from '../protocol/messages';
 import { isClientToRouter } from '../protocol/messages';
 import type { OverLimit, Peer, PeerListener, TransportInfo } from '../protocol/peer';
@@ -14,7 +15,8 @@ import { clientSupports } from './features';
 import type { AuthAccept, LocalIdentity, SessionIdentity } from './ports';
 import type { Realm } from './realm';
 import { Handshake, type HandshakeHost } from './session-handshake';
-import { SessionOutbound, type OutboundHost, type SendResult, type TooLarge } from './session-outbound';
+import { SessionOutbound, type OutboundHost, type SendResult } from './session-outbound';
+import { refuseOverLimit } from './session-over-limit';
 import { compactWelcome, welcomeDetails } from './welcome-details';
 
 export type { SendResult } from './session-outbound';
@@ -65,7 +67,9 @@ export class Session implements PeerListener {
   private readonly log: Logger;
   /** "role.feature" -> whether HELLO announced it: asked on every routed message. */
   private featureCache = new Map<string, boolean>();
-  private readonly outbound: SessionOutbound;
+  /** The send side: its counters (messagesOut, eventsDropped) and, read right after a send
+   * that failed (routing is synchronous), why: lastRefusal, lastTooLarge. */
+  readonly outbound: SessionOutbound;
   private readonly handshake: Handshake;
 
   constructor(
@@ -88,24 +92,6 @@ export class Session implements PeerListener {
     });
     this.armHelloTimer();
     peer.setListener(this);
-  }
-
-  get messagesOut(): number {
-    return this.outbound.messagesOut;
-  }
-
-  get eventsDropped(): number {
-    return this.outbound.eventsDropped;
-  }
-
-  /** Why the last send returned `not-representable` (read right after the send: routing is synchronous). */
-  get lastRefusal(): string {
-    return this.outbound.lastRefusal;
-  }
-
-  /** The sizes behind the last `too-large` send (read right after the send, like lastRefusal). */
-  get lastTooLarge(): TooLarge | undefined {
-    return this.outbound.lastTooLarge;
   }
 
   get established(): boolean {
@@ -179,55 +165,13 @@ export class Session implements PeerListener {
   onMessage(msg: Message, overLimit?: OverLimit): void {
     this.messagesIn++;
     this.host.stats.countIn(msg.type);
-    if (overLimit) return this.refuseOverLimit(msg, overLimit);
+    if (overLimit) return refuseOverLimit(this, this.host, msg, overLimit);
     if (this.handshake.awaitingAuthenticate) return this.handshake.answer(msg);
     if (this.busy) {
       this.held.push(msg);
       return;
     }
     this.process(msg);
-  }
-
-  /**
-   * A message over limits.maxMessageBytes that the transport read whole (it was under the hard
-   * cap) is never routed. The sender gets ERROR wamp.error.payload_size_exceeded where the
-   * protocol has one for it, with the sizes in kwargs; an over-limit YIELD or callee ERROR ends
-   * the call with that ERROR to the caller. Counted, logged at WARN (rate-limited); the session
-   * goes on.
-   */
-  private refuseOverLimit(msg: Message, over: OverLimit): void {
-    this.host.stats.messagesOverLimit++;
-    const type = messageTypeName(msg.type);
-    this.host.floodLog.warn('message_over_limit', 'message over limits.maxMessageBytes refused, session goes on', {
-      ...this.logFields(),
-      type,
-      bytes: over.bytes,
-      limit: over.limit,
-    });
-    const realm = this.realm;
-    if (this.state !== 'established' || !realm) return;
-    const args = [`the ${type} message is ${over.bytes} bytes, over this router's limit of ${over.limit} bytes (limits.maxMessageBytes)`];
-    const kwargs = { message_bytes: over.bytes, limit_bytes: over.limit };
-    switch (msg.type) {
-      case MessageType.CALL:
-      case MessageType.SUBSCRIBE:
-      case MessageType.UNSUBSCRIBE:
-      case MessageType.REGISTER:
-      case MessageType.UNREGISTER:
-        return this.sendError(msg.type, msg.request, ErrorUri.payloadSizeExceeded, args, kwargs);
-      case MessageType.PUBLISH:
-        // spec ("Publish ERROR"): a publication is answered only when acknowledge is true.
-        if (msg.options.acknowledge === true) this.sendError(msg.type, msg.request, ErrorUri.payloadSizeExceeded, args, kwargs);
-        return;
-      case MessageType.YIELD:
-        return realm.dealer.refuseAnswer(this, msg.request, args, kwargs);
-      case MessageType.ERROR:
-        if (msg.requestType === MessageType.INVOCATION) realm.dealer.refuseAnswer(this, msg.request, args, kwargs);
-        return;
-      default:
-        // GOODBYE, CANCEL…: no ERROR exists for them; counted and logged above.
-        return;
-    }
   }
 
   onProtocolViolation(reason: string): void {

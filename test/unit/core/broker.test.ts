@@ -368,7 +368,7 @@ test('slow consumer, policy drop: EVENTs to a subscriber over maxQueueBytes are 
   slow.peer.takeNone();
   assert.equal(fast.peer.take().length, 2, 'other subscribers are unaffected');
   assert.equal(router.stats.eventsDroppedSlowConsumer, 2);
-  assert.equal(router.sessions.get(slow.id)?.eventsDropped, 2);
+  assert.equal(router.sessions.get(slow.id)?.outbound.eventsDropped, 2);
   assert.equal(slow.peer.closed, false);
   slow.peer.buffered = 1000; // at the limit is still fine
   publish(pub, 'com.example.topic', {}, [3]);
