@@ -4,7 +4,11 @@
 // events; the router's RSS after each run. The router runs as its own process (the real CLI);
 // the publisher and subscriber run in one forked worker process (this file, "client").
 //
-//   node dist/bench/history.js [--rounds N] [--count N] [--bytes N] [--topics N] [--quick]
+//   node dist/bench/history.js [--rounds N] [--count N] [--bytes N] [--topics N] [--quick] [--cpu-prof DIR]
+//
+// --cpu-prof writes a V8 CPU profile of each router process (node --cpu-prof) into DIR/off and
+// DIR/on (read them with dist/bench/core/profile-summary.js); profiling slows the router, so
+// figures from such a run are not for comparison.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -87,7 +91,7 @@ interface Router {
   dataDir: string;
 }
 
-async function startRouter(root: string, dir: string, history: boolean): Promise<Router> {
+async function startRouter(root: string, dir: string, history: boolean, nodeArgs: string[]): Promise<Router> {
   const port = await freePort();
   const dataDir = path.join(dir, `data-${port}`);
   const file = path.join(dir, `config-${port}.json`);
@@ -105,7 +109,9 @@ async function startRouter(root: string, dir: string, history: boolean): Promise
       history: { maxBytes: 4 * 1024 * 1024 * 1024 },
     }),
   );
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'wampgate.js'), 'start', '--config', file], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'bin', 'wampgate.js'), 'start', '--config', file], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitForPort(port, 10_000);
   return { child, url: `ws://127.0.0.1:${port}/ws`, dataDir };
 }
@@ -147,6 +153,7 @@ async function main(argv: string[]): Promise<void> {
   const count = Number(opt('--count') ?? (quick ? 20_000 : 100_000));
   const bytes = Number(opt('--bytes') ?? 100);
   const topics = Number(opt('--topics') ?? 1);
+  const profileDir = opt('--cpu-prof');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wampgate-history-bench-'));
   const client = fork(__filename, ['client'], { stdio: 'inherit' });
   const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
@@ -158,7 +165,8 @@ async function main(argv: string[]): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       const order: Array<'off' | 'on'> = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const mode of order) {
-        const router = await startRouter(root, dir, mode === 'on');
+        const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, mode)}`] : [];
+        const router = await startRouter(root, dir, mode === 'on', nodeArgs);
         try {
           const job: Job = { url: router.url, count, bytes, topics, window: 1000 };
           await clientRun(client, { ...job, count: Math.max(1, Math.round(count / 10)) }); // warm-up

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryRule } from '../../../src/history/history-config';
+import { decodeBlock } from '../../../src/history/event-block';
 import { HistoryStore, ROW_OVERHEAD_BYTES, type NewHistoryEvent } from '../../../src/history/history-store';
 import { quietLogger } from '../../../src/util/logger';
 import { tempDir } from '../../integration/support/gateway';
@@ -37,13 +38,15 @@ function open(path: string, r: HistoryRule | undefined, maxBytes = 1 << 30, now?
   return new HistoryStore({ path, maxBytes, ruleFor: () => r, logger: quietLogger, ...(now ? { now } : {}) });
 }
 
+/** Every event in the file, in seq order, read from the blocks directly (not through the store). */
 function fileRows(path: string): Array<{ publication: number; topic: string }> {
   const db = new Database(path, { readonly: true });
   try {
-    return db.prepare('SELECT publication, topic FROM events JOIN topics ON topics.id = events.topic_id ORDER BY seq').all() as Array<{
-      publication: number;
-      topic: string;
-    }>;
+    const blocks = db.prepare('SELECT topic, data FROM blocks JOIN topics ON topics.id = blocks.topic_id').all() as Array<{ topic: string; data: Buffer }>;
+    return blocks
+      .flatMap((b) => decodeBlock(b.data).map((e) => ({ seq: e.seq, publication: e.publication, topic: b.topic })))
+      .sort((x, y) => x.seq - y.seq)
+      .map(({ publication, topic }) => ({ publication, topic }));
   } finally {
     db.close();
   }
@@ -155,6 +158,127 @@ test('a corrupt file is moved aside and an empty history starts', () => {
     store.close();
     assert.ok(existsSync(path));
     assert.equal(readdirSync(dir.path).filter((f) => f.startsWith('h.sqlite.corrupt-')).length, 1);
+  } finally {
+    dir.remove();
+  }
+});
+
+// Schema 1 (one row per event), as wampgate wrote it before blocks: a user's existing file.
+const SCHEMA_1 = `
+CREATE TABLE topics (id INTEGER PRIMARY KEY, realm TEXT NOT NULL, topic TEXT NOT NULL, max_age_ms INTEGER, UNIQUE (realm, topic));
+CREATE TABLE events (seq INTEGER PRIMARY KEY, topic_id INTEGER NOT NULL, time_us INTEGER NOT NULL, expires_us INTEGER,
+  publication INTEGER NOT NULL, session INTEGER, authid TEXT, authrole TEXT, serializer TEXT NOT NULL, count INTEGER NOT NULL,
+  payload BLOB NOT NULL, extra TEXT, bytes INTEGER NOT NULL);
+CREATE INDEX events_by_topic ON events (topic_id);
+CREATE INDEX events_by_expiry ON events (expires_us) WHERE expires_us IS NOT NULL;`;
+
+test('a schema 1 file (one row per event) is converted at open: same events, order, bytes; expired ones go', () => {
+  const dir = tempDir('wampgate-hs-');
+  try {
+    const path = join(dir.path, 'h.sqlite');
+    const nowMs = Date.now();
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(SCHEMA_1);
+    old.prepare('INSERT INTO topics (id, realm, topic, max_age_ms) VALUES (1, ?, ?, NULL), (2, ?, ?, 60000)').run('realm1', 't.a', 'realm1', 't.b');
+    const insert = old.prepare(
+      'INSERT INTO events (seq, topic_id, time_us, expires_us, publication, session, authid, authrole, serializer, count, payload, extra, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const rows: Array<{ seq: number; topic: number; timeUs: number; authid: string | null; payload: Buffer; extra: string | null }> = [];
+    // Seqs with gaps (evictions happened), 2500 events over two topics: several blocks each.
+    for (let i = 1; i <= 2500; i++) {
+      const topic = i % 3 === 0 ? 2 : 1;
+      // The first t.b events are two minutes old: past t.b's one-minute age.
+      const timeUs = (topic === 2 && i < 100 ? nowMs - 120_000 : nowMs) * 1000;
+      const r = { seq: i * 2, topic, timeUs, authid: i % 2 ? 'dev-ü' : null, payload: Buffer.from(`["v",${i}]`), extra: i === 7 ? '{"ppt_scheme":"x"}' : null };
+      rows.push(r);
+      const bytes = r.payload.length + (r.authid?.length ?? 0) + 4 + (r.extra?.length ?? 0) + ROW_OVERHEAD_BYTES;
+      insert.run(r.seq, topic, timeUs, topic === 2 ? timeUs + 60_000_000 : null, 1000 + i, 5, r.authid, 'role', 'json', 1, r.payload, r.extra, bytes);
+    }
+    old.pragma('user_version = 1');
+    old.close();
+
+    // The same rules as the file was written under: t.b keeps one minute.
+    const rules: Record<string, HistoryRule> = { 't.a': rule({ maxEvents: 10_000 }), 't.b': rule({ maxEvents: 10_000, maxAgeMs: 60_000 }) };
+    const store = new HistoryStore({ path, maxBytes: 1 << 30, ruleFor: (_realm, topic) => rules[topic], logger: quietLogger });
+    const kept = rows.filter((r) => !(r.topic === 2 && r.timeUs < nowMs * 1000));
+    assert.equal(kept.length, rows.length - 33);
+    assert.equal(store.rowCount, kept.length);
+    assert.equal(store.evicted.age, 33, 'events past their age at conversion are expired at open');
+    const a = store.topicId('realm1', 't.a') as number;
+    const b = store.topicId('realm1', 't.b') as number;
+    const all = store.newest([a, b], 10_000);
+    assert.deepEqual(
+      all.map((e) => e.seq),
+      kept.map((r) => r.seq).reverse(),
+      'same events, newest first, in their old seq order',
+    );
+    assert.deepEqual(
+      store.newest([a], 3).map((e) => e.seq),
+      kept
+        .filter((r) => r.topic === 1)
+        .map((r) => r.seq)
+        .reverse()
+        .slice(0, 3),
+    );
+    const seven = all.find((e) => e.publication === 1007);
+    assert.equal(seven?.extra, '{"ppt_scheme":"x"}');
+    assert.equal(seven?.authid, 'dev-ü');
+    assert.equal(seven?.authrole, 'role');
+    assert.equal(seven?.serializer, 'json');
+    assert.equal(seven?.payload.toString(), '["v",7]');
+    assert.equal(all.find((e) => e.publication === 1008)?.authid, null);
+    const bytes = store.byteCount;
+    store.close();
+
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'events'").get() as { n: number }).n, 0, 'the events table is gone');
+    db.close();
+    const again = new HistoryStore({ path, maxBytes: 1 << 30, ruleFor: (_realm, topic) => rules[topic], logger: quietLogger });
+    assert.equal(again.rowCount, kept.length, 'a converted file reopens as it is');
+    assert.equal(again.byteCount, bytes);
+    again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('events of several topics written in one batch read back newest first across topics; partial trims keep order', () => {
+  const dir = tempDir('wampgate-hs-');
+  try {
+    const path = join(dir.path, 'h.sqlite');
+    const r = rule({ maxEvents: 7 });
+    const store = open(path, r);
+    const written: NewHistoryEvent[] = [];
+    for (let round = 0; round < 4; round++) {
+      const batch = [0, 1, 2, 3, 4].flatMap((i) => [event('t.a', r), event(i % 2 ? 't.b' : 't.c', r)]);
+      written.push(...batch);
+      store.append(batch);
+    }
+    const ids = ['t.a', 't.b', 't.c'].map((t) => store.topicId('realm1', t) as number);
+    const expected = ['t.a', 't.b', 't.c'].flatMap((t) => written.filter((e) => e.topic === t).slice(-7));
+    const newest = store.newest(ids, 100);
+    assert.deepEqual(
+      newest.map((e) => e.publication),
+      expected.map((e) => e.publication).sort((x, y) => y - x),
+    );
+    assert.deepEqual(
+      store.newest(ids, 4).map((e) => e.publication),
+      newest.slice(0, 4).map((e) => e.publication),
+    );
+    assert.deepEqual(
+      store.newest(ids, 3, newest[2]?.seq).map((e) => e.publication),
+      newest.slice(3, 6).map((e) => e.publication),
+      'paging before a seq',
+    );
+    assert.equal(store.rowCount, 21);
+    assert.equal(store.evicted.count, written.length - 21);
+    store.close();
+    assert.deepEqual(
+      fileRows(path).map((x) => x.publication),
+      expected.map((e) => e.publication).sort((x, y) => x - y),
+    );
   } finally {
     dir.remove();
   }
