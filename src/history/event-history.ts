@@ -15,8 +15,16 @@ import type { HistoryRule, HistorySettings } from './history-config';
 import { HistoryStore, type EvictionReason, type NewHistoryEvent, type StoredHistoryEvent } from './history-store';
 
 export const HISTORY_FILE = 'history.sqlite';
-/** How often events past their rule's age are removed (reads never show them anyway). */
-const SWEEP_INTERVAL_MS = 60_000;
+/** How often events past their rule's age are removed (reads never show them anyway): as often
+ * as the shortest age, within these bounds, so a short age does not leave the file growing. */
+const SWEEP_MIN_INTERVAL_MS = 1_000;
+const SWEEP_MAX_INTERVAL_MS = 60_000;
+
+function sweepInterval(rules: ReadonlyMap<string, readonly HistoryRule[]>): number {
+  let shortest = SWEEP_MAX_INTERVAL_MS;
+  for (const list of rules.values()) for (const r of list) if (r.maxAgeMs !== null) shortest = Math.min(shortest, r.maxAgeMs);
+  return Math.max(SWEEP_MIN_INTERVAL_MS, shortest);
+}
 /** Topic -> rule answers remembered per realm; cleared when full (topics are usually few). */
 const RULE_CACHE_SIZE = 4096;
 /** A flush starts at once (next turn) when this many publications wait. */
@@ -156,7 +164,7 @@ export class EventHistoryService {
       ruleFor: (realm, topic) => this.ports.get(realm)?.ruleFor(topic),
       logger: this.log,
     });
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweepTimer = setInterval(() => this.sweep(), sweepInterval(options.rules));
     this.sweepTimer.unref();
   }
 
