@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sectionValidators } from '../../../src/cli/wiring';
+import { configPlugins } from '../../../src/cli/wiring';
 import { loadConfigFile } from '../../../src/config/load';
 import { Gateway } from '../../../src/gateway';
 import { quietLogger } from '../../../src/util/logger';
@@ -47,7 +47,7 @@ async function start(): Promise<{ gateway: Gateway; wsUrl: string }> {
       log: { level: 'warn' },
     }),
   );
-  const gateway = await Gateway.start(loadConfigFile(file, sectionValidators), { logger: quietLogger });
+  const gateway = await Gateway.start(loadConfigFile(file, configPlugins), { logger: quietLogger });
   const ws = gateway.listeners[0]?.address as { port: number };
   return { gateway, wsUrl: `ws://127.0.0.1:${ws.port}/ws` };
 }
