@@ -13,6 +13,7 @@ import { WampClient } from '../src/client/wamp-client';
 import { Router } from '../src/core/router';
 import { FramePort } from '../src/bridges/serial/frame-port';
 import { LineBridge } from '../src/bridges/serial/line-bridge';
+import { resolveSerialPort } from '../src/bridges/serial/config';
 import { cborSerializer } from '../src/serializers/cbor';
 import { FrameDecoder, encodeFrame } from '../src/transports/serial/frame-codec';
 import { createLocalPair } from '../src/transports/local';
@@ -70,12 +71,17 @@ async function measure(mode: Mode, count: number, dir: string): Promise<Figure> 
   const router = new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous });
   const bridge =
     mode === 'frame'
-      ? new FramePort(
-          { name: 'bench', path: pty.a, mode: 'frame', realm: 'realm1', authid: 'bench-device', authrole: 'device' },
-          { router: localSessions(router) },
-        )
+      ? new FramePort(resolveSerialPort({ name: 'bench', path: pty.a, mode: 'frame', realm: 'realm1', authid: 'bench-device', authrole: 'device' }), {
+          router: localSessions(router),
+        })
       : new LineBridge(
-          { name: 'bench', path: pty.a, mode: 'line', realm: 'realm1', rules: [{ match: '^T=(?<v>\\d+)$', topic: 'bench.lines', args: ['{v:int}'] }] },
+          resolveSerialPort({
+            name: 'bench',
+            path: pty.a,
+            mode: 'line',
+            realm: 'realm1',
+            rules: [{ match: '^T=(?<v>\\d+)$', topic: 'bench.lines', args: ['{v:int}'] }],
+          }),
           { router: localSessions(router) },
         );
   if (bridge instanceof LineBridge) await bridge.start();

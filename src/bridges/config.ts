@@ -1,16 +1,16 @@
 // The `bridges` section: `{ "mqtt": [ … ], "serial": [ … ] }`, each list checked by its bridge's
 // own reader, every problem reported with its path, and the typed lists the bridge parts get
-// (MQTT bridges with every default resolved; serial ports as validated).
+// (MQTT bridges and serial ports with every default resolved).
 
 import type { ConfigProblem } from '../config/problem';
 import type { ConfigSection } from '../config/section';
 import { Check, isObject } from '../config/validate';
 import { readMqttBridge, type MqttBridgeSettings } from './mqtt/config';
-import { readSerialBridges, type SerialBridgeConfig } from './serial/config';
+import { readSerialBridges, type SerialPortSettings } from './serial/config';
 
 export interface BridgesSettings {
   mqtt: MqttBridgeSettings[];
-  serial: SerialBridgeConfig[];
+  serial: SerialPortSettings[];
 }
 
 type ListReader<T> = (c: Check, value: unknown, path: string, realms?: readonly string[]) => T[];

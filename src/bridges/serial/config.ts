@@ -3,7 +3,7 @@
 // (DESIGN §3).
 // Owns the shape only: line-bridge.ts and frame-port.ts decide what the values do.
 
-import type { ConfigProblem } from '../../config/problem';
+import { ConfigError, type ConfigProblem } from '../../config/problem';
 import { Check, isObject, type Obj } from '../../config/validate';
 import { frameWelcomeBytes } from './welcome-size';
 import { isValidUri } from '../../protocol/uri';
@@ -67,6 +67,41 @@ export interface SerialFrameConfig extends SerialPortCommon {
 
 export type SerialBridgeConfig = SerialLineConfig | SerialFrameConfig;
 
+/** A serial port with every default resolved (by the bridges section): what FramePort and
+ * LineBridge run with. */
+interface PortSettings {
+  name: string;
+  path: string;
+  realm: string;
+  baudRate: number;
+  dataBits: 5 | 6 | 7 | 8;
+  parity: SerialParity;
+  stopBits: 1 | 1.5 | 2;
+  reopen: { minMs: number; maxMs: number };
+}
+
+export interface SerialLineSettings extends PortSettings {
+  mode: 'line';
+  authid: string;
+  authrole: string;
+  rules: LineRuleSpec[];
+  maxLineBytes: number;
+  encoding: LineEncoding;
+  unmatchedTopic: string | null;
+  writeProcedure?: string;
+  lineEnding: '\n' | '\r\n';
+}
+
+export interface SerialFrameSettings extends PortSettings {
+  mode: 'frame';
+  authid: string;
+  authrole: string;
+  maxFrameBytes: number;
+  leadingDelimiter: boolean;
+}
+
+export type SerialPortSettings = SerialLineSettings | SerialFrameSettings;
+
 export const serialBridgeDefaults = {
   baudRate: 115200,
   dataBits: 8 as const,
@@ -79,6 +114,8 @@ export const serialBridgeDefaults = {
   maxFrameBytes: 1024,
   encoding: 'utf8' as LineEncoding,
   lineEnding: '\n' as const,
+  /** A 0x00 before every frame resyncs a device that booted mid-frame; costs one byte a frame. */
+  leadingDelimiter: true,
 } as const;
 
 /** Linux termios rates (the B… constants): others fail at open on most USB adapters. */
@@ -108,14 +145,14 @@ export function validateSerialBridges(value: unknown, path: string, realms?: rea
  * `path` (e.g. "bridges.serial[1].baudRate"). `realms`, when given, are the configured realm
  * names. Returns the ports that are valid, typed.
  */
-export function readSerialBridges(c: Check, value: unknown, path: string, realms?: readonly string[]): SerialBridgeConfig[] {
+export function readSerialBridges(c: Check, value: unknown, path: string, realms?: readonly string[]): SerialPortSettings[] {
   if (!Array.isArray(value)) {
     c.add(path, 'must be a list of serial ports, e.g. [{ "name": "sensor1", "path": "/dev/serial/by-id/…", "mode": "line", "realm": "realm1", "rules": [] }]');
     return [];
   }
   const names = new Set<string>();
   const paths = new Set<string>();
-  const out: SerialBridgeConfig[] = [];
+  const out: SerialPortSettings[] = [];
   value.forEach((entry, i) => {
     const at = `${path}[${i}]`;
     if (!isObject(entry)) return c.add(at, 'must be an object');
@@ -155,9 +192,54 @@ export function readSerialBridges(c: Check, value: unknown, path: string, realms
 
     if (mode === 'frame') checkFramePort(c, entry, at);
     if (mode === 'line') checkLinePort(c, entry, at);
-    if (c.problems.length === before) out.push(entry as unknown as SerialBridgeConfig);
+    if (c.problems.length === before) out.push(resolvePort(entry as unknown as SerialBridgeConfig));
   });
   return out;
+}
+
+/** A valid port's defaults, resolved once. */
+function resolvePort(e: SerialBridgeConfig): SerialPortSettings {
+  const D = serialBridgeDefaults;
+  const port: PortSettings = {
+    name: e.name,
+    path: e.path,
+    realm: e.realm,
+    baudRate: e.baudRate ?? D.baudRate,
+    dataBits: e.dataBits ?? D.dataBits,
+    parity: e.parity ?? D.parity,
+    stopBits: e.stopBits ?? D.stopBits,
+    reopen: { minMs: e.reopen?.minMs ?? D.reopenMinMs, maxMs: e.reopen?.maxMs ?? D.reopenMaxMs },
+  };
+  if (e.mode === 'frame') {
+    return {
+      ...port,
+      mode: 'frame',
+      authid: e.authid,
+      authrole: e.authrole,
+      maxFrameBytes: e.maxFrameBytes ?? D.maxFrameBytes,
+      leadingDelimiter: e.leadingDelimiter ?? D.leadingDelimiter,
+    };
+  }
+  return {
+    ...port,
+    mode: 'line',
+    authid: e.authid ?? `serial-bridge:${e.name}`,
+    authrole: e.authrole ?? D.lineAuthrole,
+    rules: e.rules,
+    maxLineBytes: e.maxLineBytes ?? D.maxLineBytes,
+    encoding: e.encoding ?? D.encoding,
+    unmatchedTopic: e.unmatchedTopic === undefined ? defaultUnmatchedTopic(e.name) : e.unmatchedTopic,
+    lineEnding: e.lineEnding ?? D.lineEnding,
+    ...(e.writeProcedure !== undefined ? { writeProcedure: e.writeProcedure } : {}),
+  };
+}
+
+/** One port's settings from its raw config (tests, embedding); throws ConfigError with every problem. */
+export function resolveSerialPort<M extends SerialBridgeConfig>(entry: M): M extends SerialFrameConfig ? SerialFrameSettings : SerialLineSettings {
+  const c = new Check();
+  const [settings] = readSerialBridges(c, [entry], 'serialPort');
+  if (!c.ok || !settings) throw new ConfigError(c.problems);
+  return settings as M extends SerialFrameConfig ? SerialFrameSettings : SerialLineSettings;
 }
 
 function checkFramePort(c: Check, entry: Obj, at: string): void {

@@ -6,7 +6,7 @@ import type { Peer } from '../../protocol/peer';
 import type { LocalIdentity } from '../../gateway-part';
 import { SerialLink, type SerialLinkCounters, type SerialLinkState } from '../../transports/serial/serial-link';
 import { quietLogger, type Logger } from '../../util/logger';
-import { serialBridgeDefaults as D, type SerialFrameConfig } from './config';
+import type { SerialFrameSettings } from './config';
 
 /** What FramePort needs of the router: attach a transport peer with a preset identity. */
 export interface FramePortDeps {
@@ -42,7 +42,7 @@ export class FramePort {
   private currentPeer: Peer | undefined;
 
   constructor(
-    private readonly config: SerialFrameConfig,
+    private readonly config: SerialFrameSettings,
     private readonly deps: FramePortDeps,
   ) {
     this.name = config.name;
@@ -51,14 +51,14 @@ export class FramePort {
     this.link = new SerialLink({
       path: config.path,
       name: `serial:${config.name}`,
-      baudRate: config.baudRate ?? D.baudRate,
-      dataBits: config.dataBits ?? D.dataBits,
-      parity: config.parity ?? D.parity,
-      stopBits: config.stopBits ?? D.stopBits,
-      maxPayload: config.maxFrameBytes ?? D.maxFrameBytes,
-      leadingDelimiter: config.leadingDelimiter ?? true,
-      reopenMinMs: config.reopen?.minMs ?? D.reopenMinMs,
-      reopenMaxMs: config.reopen?.maxMs ?? D.reopenMaxMs,
+      baudRate: config.baudRate,
+      dataBits: config.dataBits,
+      parity: config.parity,
+      stopBits: config.stopBits,
+      maxPayload: config.maxFrameBytes,
+      leadingDelimiter: config.leadingDelimiter,
+      reopenMinMs: config.reopen.minMs,
+      reopenMaxMs: config.reopen.maxMs,
       logger: this.log,
       onPeer: (peer) => {
         this.currentPeer = peer;

@@ -9,7 +9,7 @@ import { WampError } from '../../client/wamp-error';
 import type { Peer } from '../../protocol/peer';
 import { ReopeningPort, type ReopeningPortState } from '../../transports/serial/reopening-port';
 import { quietLogger, type Logger } from '../../util/logger';
-import { defaultUnmatchedTopic, serialBridgeDefaults as D, type SerialLineConfig } from './config';
+import type { SerialLineSettings } from './config';
 import { LineRules } from './line-rules';
 import { LineSplitter } from './line-splitter';
 import { ErrorUri } from '../../protocol/error-uris';
@@ -69,7 +69,7 @@ export class LineBridge {
   private nextOverLengthWarn = 1;
 
   constructor(
-    private readonly config: SerialLineConfig,
+    private readonly config: SerialLineSettings,
     deps: LineBridgeDeps,
   ) {
     this.name = config.name;
@@ -78,23 +78,23 @@ export class LineBridge {
     this.keeper = new SessionKeeper({
       name: `serial-bridge:${config.name}`,
       realm: config.realm,
-      identity: { authid: config.authid ?? `serial-bridge:${config.name}`, authrole: config.authrole ?? D.lineAuthrole },
+      identity: { authid: config.authid, authrole: config.authrole },
       router: deps.router,
       setup: async (wamp) => {
         if (config.writeProcedure !== undefined) await wamp.register(config.writeProcedure, (args) => this.write(args));
       },
       logger: this.log,
     });
-    this.splitter = new LineSplitter({ maxLineBytes: config.maxLineBytes ?? D.maxLineBytes, encoding: config.encoding ?? D.encoding });
-    this.unmatchedTopic = config.unmatchedTopic === undefined ? defaultUnmatchedTopic(config.name) : config.unmatchedTopic;
+    this.splitter = new LineSplitter({ maxLineBytes: config.maxLineBytes, encoding: config.encoding });
+    this.unmatchedTopic = config.unmatchedTopic;
     this.port = new ReopeningPort({
       path: config.path,
       baudRate: config.baudRate,
       dataBits: config.dataBits,
       parity: config.parity,
       stopBits: config.stopBits,
-      reopenMinMs: config.reopen?.minMs,
-      reopenMaxMs: config.reopen?.maxMs,
+      reopenMinMs: config.reopen.minMs,
+      reopenMaxMs: config.reopen.maxMs,
       logger: this.log,
       // A sensor may have been mid-line when the port opened; a fresh splitter state at least
       // never glues the old port's tail to the new port's first line.
@@ -152,7 +152,7 @@ export class LineBridge {
     const lines = this.splitter.push(chunk);
     const after = this.splitter.stats.overLength;
     if (after > before) {
-      const fields = { path: this.config.path, overLength: after, maxLineBytes: this.config.maxLineBytes ?? D.maxLineBytes };
+      const fields = { path: this.config.path, overLength: after, maxLineBytes: this.config.maxLineBytes };
       if (after >= this.nextOverLengthWarn) {
         this.log.warn('line over the length limit dropped', fields);
         while (this.nextOverLengthWarn <= after) this.nextOverLengthWarn *= 10;
@@ -191,7 +191,7 @@ export class LineBridge {
     if (typeof text !== 'string' || /[\r\n]/.test(text)) {
       throw new WampError(ErrorUri.invalidArgument, ['expects one argument: a line of text without CR or LF']);
     }
-    const data = Buffer.from(text + (this.config.lineEnding ?? D.lineEnding), this.config.encoding ?? D.encoding);
+    const data = Buffer.from(text + this.config.lineEnding, this.config.encoding);
     await new Promise<void>((resolve, reject) => {
       const accepted = this.port.write(data, (err) => {
         if (err) reject(new WampError(ErrorUri.serialWriteFailed, [err.message]));

@@ -1,14 +1,14 @@
 // The serial bridge as gateway parts: one part per entry of `bridges.serial`, a LineBridge or a
 // FramePort by mode. Owns start/stop plumbing and mapping the port's states into the parts' one
-// vocabulary; the config was validated before (validateSerialBridges) and what each mode does
-// lives in line-bridge.ts / frame-port.ts.
+// vocabulary; the port's settings come validated and resolved from the bridges section
+// (readSerialBridges) and what each mode does lives in line-bridge.ts / frame-port.ts.
 
 import { sectionOf } from '../../config/section';
 import type { GatewayPart, PartContext, PartFactory, PartState, PartStatus } from '../../gateway-part';
 import type { ReopeningPortState } from '../../transports/serial/reopening-port';
 import { fingerprint } from '../../util/fingerprint';
 import { bridgesSection } from '../config';
-import type { SerialBridgeConfig } from './config';
+import type { SerialPortSettings } from './config';
 import type { FramePort, FramePortStatus } from './frame-port';
 import type { LineBridge, LineBridgeStatus } from './line-bridge';
 
@@ -34,7 +34,7 @@ export class SerialPart implements GatewayPart {
 
   readonly configKey: string;
 
-  constructor(readonly config: SerialBridgeConfig) {
+  constructor(readonly config: SerialPortSettings) {
     this.name = `serial:${config.name}`;
     this.configKey = fingerprint(config);
   }

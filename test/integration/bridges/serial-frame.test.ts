@@ -13,7 +13,7 @@ import { cborSerializer } from '../../../src/serializers/cbor';
 import { encodeFrame } from '../../../src/transports/serial/frame-codec';
 import { serialPartFactory, type SerialPart } from '../../../src/bridges/serial/part';
 import type { FramePortStatus } from '../../../src/bridges/serial/frame-port';
-import type { SerialFrameConfig } from '../../../src/bridges/serial/config';
+import { resolveSerialPort, type SerialFrameConfig } from '../../../src/bridges/serial/config';
 import type { GatewayConfig } from '../../../src/config/types';
 import { ConfigSections } from '../../../src/config/section';
 import { bridgesSection } from '../../../src/bridges/config';
@@ -38,7 +38,7 @@ after(async () => {
 
 function bridgeSections(port: SerialFrameConfig): ConfigSections {
   const sections = new ConfigSections();
-  sections.set(bridgesSection, { mqtt: [], serial: [port] }, { serial: [port] });
+  sections.set(bridgesSection, { mqtt: [], serial: [resolveSerialPort(port)] }, { serial: [port] });
   return sections;
 }
 

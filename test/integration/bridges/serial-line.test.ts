@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LineBridge } from '../../../src/bridges/serial/line-bridge';
-import type { SerialLineConfig } from '../../../src/bridges/serial/config';
+import { resolveSerialPort, type SerialLineConfig } from '../../../src/bridges/serial/config';
 import { assertServesFreshSession, collectEvents, connectClient, startRouter } from '../../helpers/local-router';
 import { PtyPair, RawDevice, waitFor } from './serial-support';
 import { localSessions } from '../../../src/gateway-part';
@@ -47,7 +47,7 @@ async function setup(name: string, extra: Partial<SerialLineConfig> = {}) {
     ],
     ...extra,
   };
-  const bridge = new LineBridge(config, { router: localSessions(router), logger: router.logger });
+  const bridge = new LineBridge(resolveSerialPort(config), { router: localSessions(router), logger: router.logger });
   cleanups.push(() => bridge.stop());
   await bridge.start();
   await waitFor('the port open', () => bridge.status().state === 'open');
@@ -123,7 +123,7 @@ test('a port path that does not exist never crashes; the bridge keeps retrying a
   const { router } = await startRouter();
   cleanups.push(() => router.close());
   const bridge = new LineBridge(
-    { name: 'ghost', path: path.join(dir, 'nothing-here'), mode: 'line', realm: 'realm1', rules: [], reopen: { minMs: 50, maxMs: 200 } },
+    resolveSerialPort({ name: 'ghost', path: path.join(dir, 'nothing-here'), mode: 'line', realm: 'realm1', rules: [], reopen: { minMs: 50, maxMs: 200 } }),
     { router: localSessions(router) },
   );
   cleanups.push(() => bridge.stop());
