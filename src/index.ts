@@ -10,6 +10,7 @@ export { WampError } from './client/wamp-error';
 export { defaultConfig } from './config/defaults';
 export { validateConfig } from './config/schema';
 export { loadConfigFile } from './config/load';
+export { sectionOf, withSection, type ConfigSection } from './config/section';
 export { ConfigError, type ConfigProblem } from './config/problem';
 export type { GatewayConfig } from './config/types';
 export { attachLocal, createLocalPair } from './transports/local';

@@ -89,7 +89,7 @@ const ACTIONS = ['call', 'register', 'publish', 'subscribe'] as const;
 
 // ---- small checkers ---------------------------------------------------------------------------
 
-/** Auth's wording for an unknown key since it was written (docs and users quote it). */
+/** Auth's wording for an unknown key since it was written, kept so no message users see changes. */
 const UNKNOWN_SETTING = (allowed: readonly string[]): string => `unknown setting (expected one of: ${allowed.join(', ')})`;
 
 /** The config kit with auth's type-guard style: each check says whether the value is usable. */

@@ -1,7 +1,8 @@
 // The contract of a config section owned by a part (bridges, uplink, ops, …): one object that
 // validates the raw value with paths, resolves every default once and returns a typed value; and
-// the store the gateway hands each part its typed section from. schema.ts calls the sections;
-// what a value means is its owner's business.
+// the store the gateway hands each part its typed section from, which also keeps each section as
+// the file has it (configDocument: what config.get shows and reload compares). schema.ts calls
+// the sections; what a value means is its owner's business.
 
 import { resolve as resolvePath } from 'node:path';
 import { defaultLimits } from './defaults';

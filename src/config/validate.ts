@@ -26,7 +26,7 @@ interface Required {
 
 export interface ObjectOptions extends Required {
   /** The unknown-key message for the allowed keys; default "unknown key (allowed: …)". Sections
-   * that always said it differently keep their wording (users and docs quote it). */
+   * that always said it differently keep their wording, so no message users see changes. */
   unknown?: (allowed: readonly string[]) => string;
 }
 

@@ -161,7 +161,7 @@ const BRIDGE_KEYS = ['name', 'realm', 'authid', 'authrole', 'broker', 'topics', 
 const BROKER_KEYS = ['url', 'protocolVersion', 'clientId', 'username', 'password', 'tls', 'keepaliveSeconds', 'cleanStart', 'connectTimeoutMs', 'reconnect'];
 const QOS: readonly QoS[] = [0, 1, 2];
 const MAX = Number.MAX_SAFE_INTEGER;
-/** The MQTT bridge's wording for an unknown key since it was written (docs/mqtt-bridge.md quotes it). */
+/** The MQTT bridge's wording for an unknown key since it was written, kept so no message users see changes. */
 const UNKNOWN = (known: readonly string[]): string => `unknown option (expected one of ${known.join(', ')})`;
 /** Optional strings of this section: "" is a value, anything else not a string is a problem. */
 const STR = { message: 'must be a string', allowEmpty: true } as const;
