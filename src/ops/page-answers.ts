@@ -84,7 +84,9 @@ export function backlogTile(st: GatewayStatus, v: View): string {
   const u = st.uplink;
   if (!u || !u.buffer) return tile('backlog', 'Backlog', 'off', 'No uplink', `<p class="muted small">Nothing is buffered for a cloud router.</p>`);
   const depth = u.buffer.depth;
-  const slope = slopePerMinute(v, SeriesName.uplinkBacklog, 300_000);
+  // The last minute only: a backlog that grew during an outage and drains since the link came
+  // back is draining, whatever it did five minutes ago.
+  const slope = slopePerMinute(v, SeriesName.uplinkBacklog, 60_000);
   const replay =
     u.replay && u.replay.active && u.replay.backlogAtStart > 0
       ? `<p class="small">Replaying: ${esc(formatCount(u.replay.acked))} of ${esc(formatCount(u.replay.backlogAtStart))} sent</p>`

@@ -126,7 +126,7 @@ export function uplinkCard(u: UplinkStatus | undefined, v: View): string {
   html += `<p><span data-field="uplink-state">${badge(u.state)}</span> ${since(u.since, v.now)}</p>`;
   const changes: readonly StateChange[] = v.s?.states[StateKey.uplink] ?? [];
   const strip = stateStrip(changes, v.start, v.now);
-  if (strip) html += `${strip}<div class="axis"><span>link state, last hour</span><span>now</span></div>`;
+  if (strip) html += `${strip}<div class="axis"><span>link state, last ${Math.round((v.now - v.start) / 60_000)} min</span><span>now</span></div>`;
   html += `<dl class="kv">${u.url ? `<dt>Cloud</dt><dd>${esc(u.url)}</dd>` : ''}${u.realm ? `<dt>Realm</dt><dd>${esc(u.realm)}</dd>` : ''}</dl>`;
   if (u.lastError) html += `<p class="err">Last error: ${esc(u.lastError)}</p>`;
   const b = u.buffer;

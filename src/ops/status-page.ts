@@ -17,6 +17,19 @@ import type { GatewayStatus } from './status-types';
 export { STATUS_PAGE_SCRIPT_HASH } from './page-assets';
 export { formatBytes, formatCount, formatDuration } from './format';
 
+/** Chart spans shorter than the window, in minutes: steps an axis reads well. */
+const SHORT_SPANS_MIN = [5, 10, 15, 30];
+
+/** The charts' time span: the series window, or a shorter one while the gateway has not run that
+ * long (a fresh gateway's three minutes would be a sliver at the right edge of an hour). */
+function chartSpan(s: GatewayStatus['series'], now: number): number {
+  const window = s?.windowMs ?? 3_600_000;
+  const first = s?.t[0];
+  if (first === undefined) return window;
+  for (const m of SHORT_SPANS_MIN) if (m * 60_000 < window && now - first <= m * 60_000) return m * 60_000;
+  return window;
+}
+
 export interface RenderOptions {
   /** Polylines kept between renders of the same sample tick; one per series source (status-server.ts). */
   cache?: ChartCache;
@@ -26,7 +39,7 @@ export interface RenderOptions {
 export function renderStatusBody(status: GatewayStatus, title: string, options: RenderOptions = {}): string {
   const now = status.generatedAt ?? Date.now();
   const s = status.series;
-  const v: View = { s, now, start: now - (s?.windowMs ?? 3_600_000), cache: options.cache };
+  const v: View = { s, now, start: now - chartSpan(s, now), cache: options.cache };
   const ready = status.ready === undefined ? '' : badge(status.ready ? 'ready' : 'not ready', status.ready ? 'ok' : 'bad');
   const header = `<header id="hdr"><h1>${esc(title)}</h1>${ready}<span class="muted">${status.version ? `v${esc(status.version)}` : ''}</span><span id="stamp" class="muted small" data-at="${clock(now)}">updated ${clock(now)}</span></header>`;
   const main = `<main id="app"><div class="verdict">${flowingTile(status, v)}${healthTile(status, v)}${backlogTile(status, v)}</div><div class="cards">${trafficCard(status, v)}${bridgesCard(status, v)}${uplinkCard(status.uplink, v)}${partsCard(status, v)}${sessionsCard(status, v)}${boardCard(status, v)}${queuesCard(status)}</div></main>`;
