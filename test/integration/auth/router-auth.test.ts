@@ -8,6 +8,8 @@ import { createHmac, pbkdf2Sync } from 'node:crypto';
 import { RoleAuthorizer, type RoleConfig } from '../../../src/auth/authorizer';
 import { DynamicAuthorizer } from '../../../src/auth/dynamic-authorizer';
 import { buildListenerAuth, type ListenerAuth } from '../../../src/auth/listener-auth';
+import { KdfLimiter } from '../../../src/auth/kdf-limiter';
+import { pbkdf2Derive } from '../../../src/auth/principals';
 import { WampClient, type ConnectOptions } from '../../../src/client/wamp-client';
 import { WampError } from '../../../src/client/wamp-error';
 import { Router } from '../../../src/core/router';
@@ -39,7 +41,7 @@ const roles: RoleConfig[] = [
   },
 ];
 
-function setUp(): { router: Router; la: ListenerAuth } {
+function setUp(kdfLimiter?: KdfLimiter): { router: Router; la: ListenerAuth } {
   const la = buildListenerAuth(
     {
       ticket: {
@@ -57,7 +59,7 @@ function setUp(): { router: Router; la: ListenerAuth } {
       cryptosign: { principals: [{ authid: 'dev2', role: 'device', pubkeys: [devicePub] }] },
       rateLimit: { maxFailures: 3 },
     },
-    { listener: 'test', loopback: true },
+    { listener: 'test', loopback: true, ...(kdfLimiter ? { kdfLimiter } : {}) },
   );
   const router = new Router({
     realms: [
@@ -189,6 +191,24 @@ test('repeated failures from one address are rate-limited with a clear ABORT; ot
     assert.match(String(blocked.args[0]), /too many failed authentication attempts/);
     const other = await connect(router, ticket('realm1', 'dev1', 'ticket-1'), 'friend');
     await other.close();
+  } finally {
+    await router.close();
+  }
+});
+
+test('a full ticket-check queue answers ABORT wampgate.error.auth_busy, which does not count towards the address block', async () => {
+  // No slot and no queue: every ticket check is refused as busy.
+  const { router } = setUp(new KdfLimiter(pbkdf2Derive, { concurrency: 0, maxQueued: 0 }));
+  try {
+    for (const authid of ['dev1', 'dev1', 'nobody', 'dev1', 'dev1']) {
+      const abort = await expectAbort(connect(router, ticket('realm1', authid, 'ticket-1'), 'burst'), 'wampgate.error.auth_busy');
+      assert.match(String(abort.args[0]), /try again later/);
+    }
+    assert.equal(router.stats.authFailures, 0, 'busy refusals are not authentication failures');
+    // Five refusals, yet the address is not blocked (maxFailures 3): a real failure still says so.
+    await expectAbort(connect(router, cra('realm1', 'app', 'wrong'), 'burst'), 'wamp.error.authentication_failed');
+    const ok = await connect(router, cra('realm1', 'app', 'app-secret'), 'burst');
+    await ok.close();
   } finally {
     await router.close();
   }
