@@ -1,7 +1,8 @@
 // Payload benchmark (issue 9): router CPU per 100k delivered events (1→1, 1→50) and per 100k
 // calls, with small and large payloads, publisher/caller and subscriber/callee on the same
-// serializer or on different ones. Compares this build with a baseline build (--router DIR),
-// back to back per round, so a shared machine disturbs both alike. The router runs as its own
+// serializer or on different ones. Compares this build with a baseline build (--router DIR):
+// both routers run side by side and each case runs on one and then the other, so a shared
+// machine disturbs both halves of a pair alike; the change is the median of the per-round pairs. The router runs as its own
 // process (the real CLI); the clients run in one forked worker process (this file, "client").
 //
 //   node dist/bench/payload.js [--router DIR] [--rounds N] [--sizes 100,65536] [--quick]
@@ -213,21 +214,31 @@ async function main(argv: string[]): Promise<void> {
   const results = new Map<string, Map<string, number[]>>();
   try {
     for (let round = 0; round < rounds; round++) {
-      // Alternate which build goes first, so drift on the shared machine hits both.
-      const order = round % 2 === 0 ? builds : [...builds].reverse();
-      for (const [label, root] of order) {
-        const router = await startRouter(root, dir, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, label.replace(/\W+/g, '-'))}`] : []);
-        try {
-          for (const bytes of sizes) {
-            const big = bytes > 4096;
-            const allPhases: Array<{ id: string; name: string; mode: Job['mode']; subscribers: number; count: number; window: number }> = [
-              { id: 'events1', name: 'events 1→1', mode: 'pubsub', subscribers: 1, count: Math.round((big ? 4000 : 100_000) * scale), window: big ? 8 : 1000 },
-              { id: 'events50', name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 200 : 4000) * scale), window: big ? 4 : 100 },
-              { id: 'calls', name: 'calls', mode: 'rpc', subscribers: 0, count: Math.round((big ? 3000 : 50_000) * scale), window: big ? 8 : 100 },
-            ];
-            const phases = phaseFilter ? allPhases.filter((p) => phaseFilter.includes(p.id)) : allPhases;
-            for (const [from, to] of pairs) {
-              for (const ph of phases) {
+      // Both builds' routers run side by side (an idle router costs nothing) and every case
+      // runs on one and then the other, seconds apart, the order alternating per case: drift on
+      // the shared machine then hits both halves of a pair alike, not a whole build's block.
+      const routers = new Map<string, Router>();
+      try {
+        for (const [label, root] of builds) {
+          routers.set(
+            label,
+            await startRouter(root, dir, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir, label.replace(/\W+/g, '-'))}`] : []),
+          );
+        }
+        let caseIndex = round;
+        for (const bytes of sizes) {
+          const big = bytes > 4096;
+          const allPhases: Array<{ id: string; name: string; mode: Job['mode']; subscribers: number; count: number; window: number }> = [
+            { id: 'events1', name: 'events 1→1', mode: 'pubsub', subscribers: 1, count: Math.round((big ? 4000 : 100_000) * scale), window: big ? 8 : 1000 },
+            { id: 'events50', name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 200 : 4000) * scale), window: big ? 4 : 100 },
+            { id: 'calls', name: 'calls', mode: 'rpc', subscribers: 0, count: Math.round((big ? 3000 : 50_000) * scale), window: big ? 8 : 100 },
+          ];
+          const phases = phaseFilter ? allPhases.filter((p) => phaseFilter.includes(p.id)) : allPhases;
+          for (const [from, to] of pairs) {
+            for (const ph of phases) {
+              const order = caseIndex++ % 2 === 0 ? builds : [...builds].reverse();
+              for (const [label] of order) {
+                const router = routers.get(label) as Router;
                 const job: Job = { url: router.url, mode: ph.mode, from, to, subscribers: ph.subscribers, bytes, count: ph.count, window: ph.window };
                 await clientRun(client, { ...job, count: Math.max(1, Math.round(job.count / 10)) }); // warm-up
                 const cpu0 = processCpuMs(router.child.pid as number);
@@ -245,8 +256,10 @@ async function main(argv: string[]): Promise<void> {
               }
             }
           }
-        } finally {
-          // Wait for it to exit: its CPU profile is written then, and no two routers overlap.
+        }
+      } finally {
+        // Wait for each to exit: its CPU profile is written then.
+        for (const router of routers.values()) {
           const exited = new Promise((r) => router.child.once('exit', r));
           router.child.kill('SIGTERM');
           await exited;
@@ -263,15 +276,17 @@ async function main(argv: string[]): Promise<void> {
     const s = [...l].sort((a, b) => a - b);
     return `${Math.round(s[Math.floor(s.length / 2)] as number)} (${Math.round(s[0] as number)}–${Math.round(s[s.length - 1] as number)})`;
   };
-  process.stdout.write(`| payload | phase | serializers | ${builds.map(([l]) => l).join(' | ')} |${baseline ? ' change |' : ''}\n`);
+  process.stdout.write(`| payload | phase | serializers | ${builds.map(([l]) => l).join(' | ')} |${baseline ? ' change per round: median (range) |' : ''}\n`);
   for (const [key, perBuild] of results) {
     const cells = builds.map(([l]) => fmt(perBuild.get(l)));
     let change = '';
     if (baseline) {
-      const med = (l: number[] = []): number => [...l].sort((a, b) => a - b)[Math.floor(l.length / 2)] ?? NaN;
-      const a = med(perBuild.get('this build'));
-      const b = med(perBuild.get('baseline'));
-      change = ` ${(((a - b) / b) * 100).toFixed(0)}% |`;
+      // The change of each round's pair (measured seconds apart), median and range over rounds.
+      const a = perBuild.get('this build') ?? [];
+      const b = perBuild.get('baseline') ?? [];
+      const ratios = a.map((v, i) => ((v - (b[i] as number)) / (b[i] as number)) * 100).sort((x, y) => x - y);
+      const pct = (v: number | undefined): string => `${(v ?? NaN) >= 0 ? '+' : ''}${(v ?? NaN).toFixed(0)}%`;
+      change = ` ${pct(ratios[Math.floor(ratios.length / 2)])} (${pct(ratios[0])} to ${pct(ratios[ratios.length - 1])}) |`;
     }
     process.stdout.write(`| ${key.split(' | ').join(' | ')} | ${cells.join(' | ')} |${change}\n`);
   }
