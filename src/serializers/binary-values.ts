@@ -92,16 +92,27 @@ export function cborFloatToInt(b: Buffer, i: number): void {
 }
 
 /** True when a number at or beyond ±2^53 occurs in a decoded tree: where a decoder that reads
- * 8-byte integers as doubles may have rounded one (a float that large only costs a re-read). */
+ * 8-byte integers as doubles may have rounded one (a float that large only costs a re-read).
+ * Numbers are checked inline, only containers recurse (a 64 KiB payload has thousands). */
 export function hasHugeNumber(value: unknown, depth = 0): boolean {
   if (typeof value === 'number') return value >= TWO_53 || value <= -TWO_53;
   if (value === null || typeof value !== 'object' || depth > 512 || ArrayBuffer.isView(value)) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasHugeNumber(value[i], depth + 1)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as unknown;
+      if (typeof v === 'number') {
+        if (v >= TWO_53 || v <= -TWO_53) return true;
+      } else if (typeof v === 'object' && v !== null && hasHugeNumber(v, depth + 1)) return true;
+    }
     return false;
   }
   const obj = value as Record<string, unknown>;
-  for (const k in obj) if (hasHugeNumber(obj[k], depth + 1)) return true;
+  for (const k in obj) {
+    const v = obj[k];
+    if (typeof v === 'number') {
+      if (v >= TWO_53 || v <= -TWO_53) return true;
+    } else if (typeof v === 'object' && v !== null && hasHugeNumber(v, depth + 1)) return true;
+  }
   return false;
 }
 
