@@ -6,7 +6,7 @@ import { bridgesSection } from '../bridges/config';
 import { mqttPartFactory } from '../bridges/mqtt/part';
 import { serialPartFactory } from '../bridges/serial/part';
 import { uplinkPartFactory } from '../uplink/part';
-import { uplinkSection } from '../uplink/validate-uplink';
+import { uplinkSection } from '../uplink/uplink-section';
 import type { ConfigPlugins } from '../config/schema';
 import { healthSection, statusSection } from '../ops/ops-config';
 import { opsPartFactory } from '../ops/ops-part';

@@ -1,4 +1,4 @@
-// The uplink as a gateway part: turns the resolved `uplink` config section (validate-uplink.ts)
+// The uplink as a gateway part: turns the resolved `uplink` config section (uplink-section.ts)
 // into a running Uplink with its outbox (SQLite file under dataDir, or memory) and maps its status
 // into the parts' one vocabulary. Wiring into the CLI is cli/wiring.ts's job; what the uplink does
 // is uplink.ts's.
@@ -15,7 +15,7 @@ import type { Outbox } from './outbox';
 import type { UplinkState } from './remote-link';
 import type { UplinkStatus, Uplink } from './uplink';
 import type { ResolvedUplinkConfig } from './uplink-config';
-import { uplinkSection } from './validate-uplink';
+import { uplinkSection } from './uplink-section';
 
 /** SQLite's default page size; max_page_count counts these. */
 const PAGE_BYTES = 4096;

@@ -1,5 +1,5 @@
 // The `uplink` config section: its shape, defaults and `resolveUplinkConfig` (defaults filled in,
-// `{gatewayId}` expanded, paths made absolute). Checking it is validate-uplink.ts's job, what the
+// `{gatewayId}` expanded, paths made absolute). Checking it is uplink-section.ts's job, what the
 // values do is uplink.ts's, and secrets are read by client-auth.ts.
 
 import { isAbsolute, join } from 'node:path';

@@ -10,7 +10,7 @@ import { Gateway } from '../../../src/gateway';
 import type { Dict } from '../../../src/protocol/messages';
 import { quietLogger } from '../../../src/util/logger';
 import { uplinkPartFactory, type UplinkPart } from '../../../src/uplink/part';
-import { uplinkSection } from '../../../src/uplink/validate-uplink';
+import { uplinkSection } from '../../../src/uplink/uplink-section';
 import type { UplinkStatus } from '../../../src/uplink/uplink';
 import { connectClient } from '../../helpers/local-router';
 import { LinkGate, tempDir, waitFor } from '../../fixtures/uplink-harness';

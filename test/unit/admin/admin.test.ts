@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminSection, callerAllowed, resolveAdmin, validateAdmin } from '../../../src/admin/admin-config';
 import { withSection } from '../../../src/config/section';
-import { uplinkSection } from '../../../src/uplink/validate-uplink';
+import { uplinkSection } from '../../../src/uplink/uplink-section';
 import { CommitConfirmedStore } from '../../../src/admin/commit-confirmed';
 import { maskSecrets, redactConfig, secretValues } from '../../../src/admin/redact';
 import { defaultConfig } from '../../../src/config/defaults';

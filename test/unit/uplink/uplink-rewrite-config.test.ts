@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { resolveUplinkConfig, type UplinkConfig } from '../../../src/uplink/uplink-config';
 import { parseUplinkUrl } from '../../../src/uplink/uplink-url';
-import { validateUplink } from '../../../src/uplink/validate-uplink';
+import { validateUplink } from '../../../src/uplink/uplink-section';
 import { expandGatewayId, rewritable, rewriteUri } from '../../../src/uplink/uri-rewrite';
 
 test('prefix, exact and wildcard rewriting, and URIs outside the rule', () => {

@@ -1,5 +1,5 @@
-// Checks the `uplink` config section: every problem with its path (DESIGN §3), nothing resolved
-// or defaulted here (resolveUplinkConfig in uplink-config.ts does that once it is valid).
+// The `uplink` config section: checks it with every problem's path (DESIGN §3), then hands the
+// valid section to resolveUplinkConfig (uplink-config.ts), which applies the defaults once.
 
 import { hostname } from 'node:os';
 import { resolveSecret, type SecretSource } from '../config/secrets';
