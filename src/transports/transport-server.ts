@@ -1,7 +1,8 @@
-import type { Peer } from '../protocol/peer';
-import type { Logger } from '../util/logger';
 // What every network listener returns (address, stats, close) and how a remote end is described
 // in TransportInfo. Shared by the WebSocket and RawSocket servers; knows nothing of framing.
+
+import type { Peer } from '../protocol/peer';
+import type { Logger } from '../util/logger';
 
 export type ListenAddress = { host: string; port: number } | { path: string };
 

@@ -1,4 +1,4 @@
-// The `uplink` config section: its shape, defaults and `resolveUplinkConfig` (defaults filled in,
+// The uplink's settings: their shape as written, defaults and `resolveUplinkConfig` (defaults filled in,
 // `{gatewayId}` expanded, paths made absolute). Checking it is uplink-section.ts's job, what the
 // values do is uplink.ts's, and secrets are read by client-auth.ts.
 
