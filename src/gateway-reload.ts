@@ -55,7 +55,21 @@ const authKey = (c: GatewayConfig): string =>
     realms: c.realms.map((r) => [r.name, r.roles ?? null, r.authorizer ?? null]),
   });
 
-export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadPlan {
+/**
+ * A listener configured with port 0 took whatever port the system gave it. A new config that names
+ * that very port (as one written from `config.get` or the status page does) asks for the listener
+ * that is running, not a new one: compare it as bound, or every such reload would restart it.
+ */
+function asBound(listeners: readonly ListenerConfig[], next: readonly ListenerConfig[], boundPorts: ReadonlyMap<string, number>): ListenerConfig[] {
+  const wanted = byName(next);
+  return listeners.map((l) => {
+    const bound = boundPorts.get(l.name);
+    return (l.port ?? 0) === 0 && bound !== undefined && wanted.get(l.name)?.port === bound ? { ...l, port: bound } : l;
+  });
+}
+
+/** `boundPorts`: listener name -> the TCP port it is bound to now (see asBound). */
+export function planReload(current: GatewayConfig, next: GatewayConfig, boundPorts: ReadonlyMap<string, number> = new Map()): ReloadPlan {
   const liveLimits = SESSION_LIMIT_KEYS.filter((k) => current.limits[k] !== next.limits[k]);
   const restartRequired: string[] = [];
   for (const key of Object.keys({ ...current.limits, ...next.limits }) as Array<keyof GatewayConfig['limits']>) {
@@ -70,7 +84,7 @@ export function planReload(current: GatewayConfig, next: GatewayConfig): ReloadP
     fingerprint({ file: configDocument(c).history ?? null, realms: c.realms.map((r) => [r.name, r.history ?? null]) });
   if (historyKey(current) !== historyKey(next)) restartRequired.push('history');
   return {
-    listeners: compareNamed(current.listeners, next.listeners, listenerKey),
+    listeners: compareNamed(asBound(current.listeners, next.listeners, boundPorts), next.listeners, listenerKey),
     realms: compareNamed(current.realms, next.realms, realmKey),
     auth: authKey(current) !== authKey(next),
     liveLimits,

@@ -200,7 +200,8 @@ export class Gateway {
 
   private async applyReload(next: GatewayConfig): Promise<ReloadReport> {
     const log = this.logger.child('gateway');
-    const plan = planReload(this.config, next);
+    const boundPorts = new Map(this.listeners.flatMap((l) => ('port' in l.address ? [[l.config.name, l.address.port] as const] : [])));
+    const plan = planReload(this.config, next, boundPorts);
     // Both throw ConfigError before anything changed (a factory can see a cross-section problem).
     const wanted = this.factories.flatMap((f) => f(next));
     const auth = plan.auth ? new GatewayAuth(next, this.logger) : this.current.auth;

@@ -102,3 +102,17 @@ test('the reload plan: what restarts, what is live, what needs a restart', () =>
   assert.equal(plan.listeners.extra, 'added');
   for (const l of before.listeners) assert.equal(plan.listeners[l.name], 'kept', 'an auth change alone keeps a listener');
 });
+
+test('a listener on port 0 is kept by a reload that names the port it is bound to, restarted by one that names another', () => {
+  const before = defaultConfig();
+  before.listeners = [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 0, path: '/ws' }];
+  const same = defaultConfig();
+  same.listeners = [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 40123, path: '/ws' }];
+  const bound = new Map([['ws', 40123]]);
+  assert.equal(planReload(before, same, bound).listeners.ws, 'kept', 'the bound port is what port 0 meant');
+  assert.equal(planReload(before, before, bound).listeners.ws, 'kept', 'port 0 again: nothing changed');
+  const other = defaultConfig();
+  other.listeners = [{ name: 'ws', type: 'websocket', host: '127.0.0.1', port: 40124, path: '/ws' }];
+  assert.equal(planReload(before, other, bound).listeners.ws, 'restarted', 'another port is a change');
+  assert.equal(planReload(before, same).listeners.ws, 'restarted', 'without the bound port there is nothing to compare with');
+});
