@@ -4,17 +4,16 @@
 // integers are written as integers (integersAsIntegers).
 
 import { Packr } from 'msgpackr';
-import { checkMsgpack, msgpackFloatToInt } from './binary-values';
+import { checkMsgpack, hasHugeNumber, msgpackFloatToInt } from './binary-values';
 import type { Serializer } from './serializer';
 
 // 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
-const packr = new Packr({
-  useRecords: false,
-  mapsAsObjects: true,
-  variableMapSize: true,
-  encodeUndefinedAsNil: true,
-  int64AsType: 'auto' as 'bigint',
-});
+const options = { useRecords: false, mapsAsObjects: true, variableMapSize: true, encodeUndefinedAsNil: true };
+const packr = new Packr({ ...options, int64AsType: 'auto' as 'bigint' });
+/** Reads 64-bit integers as doubles: 'auto' makes a BigInt of every one (and two more to
+ * compare it), which a payload of millisecond timestamps pays thousands of times. Its result
+ * stands unless the frame has a 64-bit integer (0xcf, 0xd3) and the tree a number at 2^53. */
+const numberPackr = new Packr({ ...options, int64AsType: 'number' });
 
 /** Index after `items` items at `i` of a well-formed MessagePack buffer; with `rewrite`, each
  * integral float64 and non-negative int64 on the way is rewritten (see integersAsIntegers). */
@@ -141,6 +140,8 @@ export const msgpackSerializer: Serializer = {
     return integersAsIntegers(packr.pack(value));
   },
   decode(data) {
+    const fast: unknown = numberPackr.unpack(data);
+    if ((!data.includes(0xcf) && !data.includes(0xd3)) || !hasHugeNumber(fast)) return fast;
     return packr.unpack(data);
   },
   tail(frame, index) {
