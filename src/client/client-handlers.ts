@@ -6,6 +6,7 @@ import { ErrorUri } from '../protocol/error-uris';
 import type { RequestId } from '../protocol/ids';
 import { MessageType } from '../protocol/message-types';
 import type { Dict, Message } from '../protocol/messages';
+import type { PeerRefusal } from '../protocol/peer';
 import { Result, withPayload, type EventHandler, type InvocationHandler } from './client-api';
 import { WampError } from './wamp-error';
 
@@ -17,7 +18,8 @@ export class ClientHandlers {
   /** invocation request id -> abort controller: INTERRUPT aborts the running handler. */
   private readonly invocations = new Map<number, AbortController>();
 
-  constructor(private readonly send: (msg: Message) => unknown) {}
+  /** `send` answers as Peer.send does: true when written, otherwise why not. */
+  constructor(private readonly send: (msg: Message) => boolean | PeerRefusal) {}
 
   addEventHandler(subscription: number, handler: EventHandler): void {
     let handlers = this.subscriptions.get(subscription);
@@ -71,7 +73,13 @@ export class ClientHandlers {
     const progress =
       details.receive_progress === true
         ? (pargs?: unknown[], pkwargs?: Dict) => {
-            if (!controller.signal.aborted) this.send(withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs));
+            if (controller.signal.aborted) return;
+            // A progress chunk our own transport refuses ends the call with that error: the
+            // caller must not miss part of the result without knowing it.
+            if (!this.answer(request, withPayload({ type: MessageType.YIELD, request, options: { progress: true } }, pargs, pkwargs))) {
+              this.invocations.delete(request);
+              controller.abort(new WampError(ErrorUri.canceled));
+            }
           }
         : undefined;
     const fullDetails = { ...details, signal: controller.signal, ...(progress ? { progress } : {}) };
@@ -81,15 +89,38 @@ export class ClientHandlers {
         (value) => {
           if (controller.signal.aborted && this.invocations.get(request) !== controller) return;
           this.invocations.delete(request);
-          if (value instanceof Result) this.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value.args, value.kwargs));
-          else this.send(withPayload({ type: MessageType.YIELD, request, options: {} }, value === undefined ? [] : [value]));
+          if (value instanceof Result) this.answer(request, withPayload({ type: MessageType.YIELD, request, options: {} }, value.args, value.kwargs));
+          else this.answer(request, withPayload({ type: MessageType.YIELD, request, options: {} }, value === undefined ? [] : [value]));
         },
         (err: unknown) => {
           this.invocations.delete(request);
           const e = err instanceof WampError ? err : new WampError(ErrorUri.runtimeError, [err instanceof Error ? err.message : String(err)]);
-          this.send(withPayload({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: e.error }, e.args, e.kwargs));
+          this.answer(
+            request,
+            withPayload({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error: e.error }, e.args, e.kwargs),
+          );
         },
       );
+  }
+
+  /**
+   * Sends a YIELD or ERROR for `request`. One our own transport refuses (larger than the router
+   * announced it accepts, or not representable in this serializer) is replaced by an ERROR that
+   * fits and says why, so the caller is answered instead of waiting for its timeout. Returns
+   * whether the answer itself went out.
+   */
+  private answer(request: RequestId, msg: Message): boolean {
+    const sent = this.send(msg);
+    if (sent === true) return true;
+    const refusal: PeerRefusal | { reason: 'too-large' } = sent === false ? { reason: 'too-large' } : sent;
+    const error = refusal.reason === 'not-representable' ? ErrorUri.invalidPayload : ErrorUri.payloadSizeExceeded;
+    const message =
+      refusal.reason === 'not-representable'
+        ? `the callee's answer could not be serialized: ${refusal.message}`
+        : "the callee's answer is larger than the router accepts from it";
+    const kwargs = 'bytes' in refusal ? { message_bytes: refusal.bytes, limit_bytes: refusal.limit } : {};
+    this.send({ type: MessageType.ERROR, requestType: MessageType.INVOCATION, request, details: {}, error, args: [message], kwargs });
+    return false;
   }
 
   /** INTERRUPT: aborts the running handler's signal. */

@@ -37,3 +37,33 @@ test("a result over the RawSocket caller's announced max length → ERROR wamp.e
     await router.close();
   }
 });
+
+test("a callee's YIELD over the router's announced max length → the caller gets ERROR wamp.error.payload_size_exceeded with both sizes, not a timeout", async () => {
+  const anonymous = anonymousOnLoopback();
+  const router = new Router({ realms: [{ name: 'realm1' }], authenticatorFor: () => anonymous });
+  // The router announces 4 KiB in its handshake reply: a larger YIELD may not be sent to it.
+  const limits = { maxMessageBytes: 4096, hardMaxMessageBytes: 4096, preAuthMaxMessageBytes: 2048 };
+  const server = await startRawSocketServer({ name: 'rs', host: '127.0.0.1', port: 0, limits, onPeer: (peer) => router.attach(peer) });
+  const { port } = server.address() as { port: number };
+  const calleePeer = await connectRawSocket({ host: '127.0.0.1', port }, cborSerializer);
+  const callee = await WampClient.connect(calleePeer, { realm: 'realm1' });
+  await callee.register('com.blob', (args) => 'x'.repeat(args[0] as number));
+  const pair = createLocalPair('caller');
+  router.attach(pair.routerSide);
+  const caller = await WampClient.connect(pair.clientSide, { realm: 'realm1' });
+  try {
+    let refused: WampError | undefined;
+    await assert.rejects(caller.call('com.blob', [8192]), (err: unknown) => {
+      refused = err as WampError;
+      return err instanceof WampError && err.error === 'wamp.error.payload_size_exceeded';
+    });
+    assert.equal(refused?.kwargs.limit_bytes, 4096, 'the limit the router announced');
+    assert.ok((refused?.kwargs.message_bytes as number) > 8192, 'the size of the refused YIELD');
+    assert.equal(((await caller.call('com.blob', [100])).args[0] as string).length, 100, 'the callee goes on answering');
+  } finally {
+    await caller.close();
+    await callee.close();
+    await server.close();
+    await router.close();
+  }
+});
