@@ -190,7 +190,8 @@ export class EventHistoryService {
       }
       if (EXTRA_KEYS.has(key)) (extra ??= {})[key] = o[key] as never;
     }
-    const bytes = payloadBytes(p.payload);
+    const encoded = getEncoded(p.payload);
+    const bytes = encoded ? encoded.bytes.byteLength : payloadBytes(p.payload);
     if (this.queue.length >= this.settings.maxQueuedEvents || this.queuedBytes + bytes > this.settings.maxQueuedBytes) {
       this.dropped.queue_full++;
       this.dropLog.warn('queue_full', 'event history writer is behind: publication not recorded', {
@@ -205,7 +206,6 @@ export class EventHistoryService {
     // The row as stored, built here so the flush only writes it. It keeps the encoded payload (a
     // view of the received frame), never the decoded message; an in-process publisher's values
     // are encoded at flush time, outside the publish step.
-    const encoded = getEncoded(p.payload);
     const row: PendingRow = {
       realm,
       topic: p.topic,
@@ -382,10 +382,8 @@ function payloadElements(p: Payload): unknown[] {
   return [];
 }
 
-/** What a queued publication holds on to: its encoded bytes, or a rough size of its values. */
+/** What a queued publication of an in-process publisher holds on to: a rough size of its values. */
 function payloadBytes(p: Payload): number {
-  const encoded = getEncoded(p);
-  if (encoded) return encoded.bytes.byteLength;
   if (p.payload !== undefined) return typeof p.payload === 'string' ? p.payload.length : p.payload.byteLength;
   return 64; // decoded values of an in-process publisher: counted by the event cap instead
 }

@@ -139,19 +139,29 @@ export class HistoryStore {
     const firstSeq = this.nextSeq;
     try {
       this.db.transaction(() => {
-        const groups = new Map<TopicState, { rule: HistoryRule; events: NewHistoryEvent[]; seqs: number[] }>();
+        type Group = { rule: HistoryRule; events: NewHistoryEvent[]; seqs: number[] };
+        const groups = new Map<TopicState, Group>();
         let seq = firstSeq;
+        // Consecutive events mostly share a topic: look it up only when it changes.
+        let last: NewHistoryEvent | undefined;
+        let g: Group | undefined;
         for (const e of batch) {
-          const key = `${e.realm}\0${e.topic}`;
-          let t = this.byName.get(e.realm)?.get(e.topic) ?? created.get(key);
-          if (!t) {
-            const id = Number(this.stmt.insertTopic.run(e.realm, e.topic, e.rule.maxAgeMs).lastInsertRowid);
-            t = { id, realm: e.realm, topic: e.topic, maxAgeMs: e.rule.maxAgeMs, rows: 0, bytes: 0 };
-            created.set(key, t);
-            createdById.set(id, t);
+          if (!g || !last || e.topic !== last.topic || e.realm !== last.realm) {
+            let t = this.byName.get(e.realm)?.get(e.topic);
+            if (!t) {
+              const key = `${e.realm}\0${e.topic}`;
+              t = created.get(key);
+              if (!t) {
+                const id = Number(this.stmt.insertTopic.run(e.realm, e.topic, e.rule.maxAgeMs).lastInsertRowid);
+                t = { id, realm: e.realm, topic: e.topic, maxAgeMs: e.rule.maxAgeMs, rows: 0, bytes: 0 };
+                created.set(key, t);
+                createdById.set(id, t);
+              }
+            }
+            g = groups.get(t);
+            if (!g) groups.set(t, (g = { rule: e.rule, events: [], seqs: [] }));
           }
-          let g = groups.get(t);
-          if (!g) groups.set(t, (g = { rule: e.rule, events: [], seqs: [] }));
+          last = e;
           g.events.push(e);
           g.seqs.push(seq++);
         }
