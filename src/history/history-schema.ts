@@ -1,7 +1,8 @@
-// The event history file's schema: opening it (WAL, one owner), creating the tables, and
-// migrating files of earlier versions in place (users have them), so the store always sees the
-// current schema. Nothing here reads or writes events for routing.
+// The event history file's schema: opening it (WAL, one owner), creating the tables, migrating
+// files of earlier versions in place (users have them), and moving a corrupt file aside, so the
+// store always sees a file of the current schema. Nothing here reads or writes events.
 
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
 import { encodeBlock, type BlockEvent } from './event-block';
@@ -120,4 +121,25 @@ function migrateFromEvents(db: Database.Database, path: string, log: Logger): vo
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
     log.info('event history file converted to schema 2 (blocks)', { path, events, blocks });
   })();
+}
+
+function sqliteCode(err: unknown): string | null {
+  return err instanceof Database.SqliteError ? err.code : null;
+}
+
+/** Whether opening failed because the file is not a database or is damaged (not, say, EACCES). */
+export function isCorrupt(err: unknown): boolean {
+  const code = sqliteCode(err);
+  return code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT') === true;
+}
+
+/** Renames a corrupt file (and its WAL) to `<path>.corrupt-<time>`, so an empty history can start. */
+export function moveAside(path: string, err: unknown, log: Logger): void {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  let moved = `${path}.corrupt-${stamp}`;
+  for (let i = 1; fs.existsSync(moved); i++) moved = `${path}.corrupt-${stamp}-${i}`;
+  fs.renameSync(path, moved);
+  if (fs.existsSync(`${path}-wal`)) fs.renameSync(`${path}-wal`, `${moved}-wal`);
+  fs.rmSync(`${path}-shm`, { force: true });
+  log.error('event history file is corrupt: moved aside, starting an empty history', { path, movedTo: moved, code: sqliteCode(err) ?? undefined });
 }

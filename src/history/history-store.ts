@@ -4,11 +4,11 @@
 // event-block.ts. It does not decide what is recorded nor when a batch is written (event-history.ts).
 
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
 import type { HistoryRule } from './history-config';
 import { accountedBytes, decodeBlock, encodeBlock, type BlockEvent, type NewHistoryEvent } from './event-block';
-import { openHistoryFile } from './history-schema';
+import { isCorrupt, moveAside, openHistoryFile } from './history-schema';
 import { prepareBlockStatements, type BlockRow, type BlockStatements } from './block-statements';
 
 export { ROW_OVERHEAD_BYTES, type NewHistoryEvent } from './event-block';
@@ -59,10 +59,6 @@ class Delta {
 /** When eviction stops: after `events` events, or once `bytes` bytes are freed. */
 type Want = { events: number } | { bytes: number };
 
-function sqliteCode(err: unknown): string | null {
-  return err instanceof Database.SqliteError ? err.code : null;
-}
-
 export class HistoryStore {
   readonly path: string;
   private readonly maxBytes: number;
@@ -89,9 +85,8 @@ export class HistoryStore {
     try {
       this.open(options.ruleFor);
     } catch (err) {
-      const code = sqliteCode(err);
-      if (code !== 'SQLITE_NOTADB' && !code?.startsWith('SQLITE_CORRUPT')) throw err;
-      this.moveAside(err);
+      if (!isCorrupt(err)) throw err;
+      moveAside(this.path, err, this.log);
       this.open(options.ruleFor);
     }
     this.log.info('event history open', { path: this.path, rows: this.rows, bytes: this.bytes, topics: this.topics.size });
@@ -390,20 +385,6 @@ export class HistoryStore {
     const trim = new Delta();
     this.db.transaction(() => this.trimToBytes(trim, this.topics))();
     this.applyDelta(trim);
-  }
-
-  private moveAside(err: unknown): void {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    let moved = `${this.path}.corrupt-${stamp}`;
-    for (let i = 1; fs.existsSync(moved); i++) moved = `${this.path}.corrupt-${stamp}-${i}`;
-    fs.renameSync(this.path, moved);
-    if (fs.existsSync(`${this.path}-wal`)) fs.renameSync(`${this.path}-wal`, `${moved}-wal`);
-    fs.rmSync(`${this.path}-shm`, { force: true });
-    this.log.error('event history file is corrupt: moved aside, starting an empty history', {
-      path: this.path,
-      movedTo: moved,
-      code: sqliteCode(err) ?? undefined,
-    });
   }
 
   private assertOpen(): void {
