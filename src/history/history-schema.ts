@@ -2,9 +2,9 @@
 // files of earlier versions in place (users have them), and moving a corrupt file aside, so the
 // store always sees a file of the current schema. Nothing here reads or writes events.
 
-import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
+import { isCorruption, moveCorruptFileAside, sqliteCode } from '../util/sqlite-errors';
 import { encodeBlock, type BlockEvent } from './event-block';
 
 /** 1: one row per event (`events`). 2: one row per topic per flush (`blocks`, event-block.ts). */
@@ -123,23 +123,13 @@ function migrateFromEvents(db: Database.Database, path: string, log: Logger): vo
   })();
 }
 
-function sqliteCode(err: unknown): string | null {
-  return err instanceof Database.SqliteError ? err.code : null;
-}
-
 /** Whether opening failed because the file is not a database or is damaged (not, say, EACCES). */
 export function isCorrupt(err: unknown): boolean {
-  const code = sqliteCode(err);
-  return code === 'SQLITE_NOTADB' || code?.startsWith('SQLITE_CORRUPT') === true;
+  return isCorruption(sqliteCode(err));
 }
 
-/** Renames a corrupt file (and its WAL) to `<path>.corrupt-<time>`, so an empty history can start. */
+/** Moves a corrupt file (and its WAL) aside, loudly, so an empty history can start. */
 export function moveAside(path: string, err: unknown, log: Logger): void {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  let moved = `${path}.corrupt-${stamp}`;
-  for (let i = 1; fs.existsSync(moved); i++) moved = `${path}.corrupt-${stamp}-${i}`;
-  fs.renameSync(path, moved);
-  if (fs.existsSync(`${path}-wal`)) fs.renameSync(`${path}-wal`, `${moved}-wal`);
-  fs.rmSync(`${path}-shm`, { force: true });
+  const moved = moveCorruptFileAside(path);
   log.error('event history file is corrupt: moved aside, starting an empty history', { path, movedTo: moved, code: sqliteCode(err) ?? undefined });
 }

@@ -1,10 +1,10 @@
 // The outbox's SQLite file as a file: opened with its pragmas (exclusive lock, WAL, durability,
-// cache and size caps) and migrated, storage errors classified, and a corrupt file moved aside
-// with its WAL. What the tables hold and how they are queried is elsewhere.
+// cache and size caps) and migrated, and a corrupt file moved aside (util/sqlite-errors.ts
+// classifies storage errors). What the tables hold and how they are queried is elsewhere.
 
-import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
+import { moveCorruptFileAside, sqliteCode } from '../util/sqlite-errors';
 import { migrate } from './sqlite-schema';
 import { CACHE_SIZE_KIB, JOURNAL_SIZE_LIMIT_BYTES, type SqliteDurability } from './sqlite-settings';
 
@@ -41,28 +41,9 @@ export function openOutboxFile(path: string, options: OpenOptions): Database.Dat
   }
 }
 
-export function sqliteCode(err: unknown): string | null {
-  return err instanceof Database.SqliteError ? err.code : null;
-}
-
-export function isCorruption(code: string | null): boolean {
-  return code !== null && (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT'));
-}
-
-/** SQLite maps ENOSPC (and max_page_count) to SQLITE_FULL; IOERR_* is a failing card, not a full one. */
-export function isDiskFull(code: string | null): boolean {
-  return code === 'SQLITE_FULL';
-}
-
 /** Renames the file (and its WAL) with a timestamp suffix, loudly, so a fresh one can start. */
 export function moveAside(path: string, err: unknown, lostEntries: number, log: Logger): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  let moved = `${path}.corrupt-${stamp}`;
-  for (let i = 1; fs.existsSync(moved); i++) moved = `${path}.corrupt-${stamp}-${i}`;
-  fs.renameSync(path, moved);
-  // Keep the WAL next to the moved file under SQLite's naming, so the pair can still be inspected.
-  if (fs.existsSync(`${path}-wal`)) fs.renameSync(`${path}-wal`, `${moved}-wal`);
-  fs.rmSync(`${path}-shm`, { force: true });
+  const moved = moveCorruptFileAside(path);
   log.error('outbox database is corrupt: moved aside, starting a fresh one (buffered events in it are not replayed)', {
     path,
     movedTo: moved,

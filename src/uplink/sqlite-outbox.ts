@@ -28,7 +28,8 @@ import {
   type PriorityTotals,
 } from './outbox';
 import { SqliteDeadLetters, type Removed } from './sqlite-dead-letters';
-import { isCorruption, isDiskFull, moveAside, openOutboxFile, sqliteCode } from './sqlite-file';
+import { moveAside, openOutboxFile } from './sqlite-file';
+import { isCorruption, isDiskFull, sqliteCode } from '../util/sqlite-errors';
 import { SqliteDurabilities, type SqliteDurability } from './sqlite-settings';
 import { appendInTransaction, prepareEntry, startWork, type Prepared, type Work } from './sqlite-append';
 import { entryFromRow, OutboxStatements, type Row } from './sqlite-statements';
