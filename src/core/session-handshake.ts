@@ -132,7 +132,8 @@ export class Handshake {
     if (result.kind === 'deny') {
       // A router too busy to check is not a failed attempt: it must not count towards blocking
       // the address (a reconnect burst behind one NAT would block itself).
-      if (result.reason !== ErrorUri.authBusy) owner.host.authFailed(owner.peer.transport, details.authid);
+      if (result.reason === ErrorUri.authBusy) owner.host.stats.authBusy++;
+      else owner.host.authFailed(owner.peer.transport, details.authid);
       // A blocked address was logged once when its block began, not on every attempt.
       if (!result.logged)
         owner.host.floodLog.warn('authentication_denied', 'authentication denied', {

@@ -15,6 +15,8 @@ export class RouterStats {
   sessionsOpened = 0;
   sessionsClosed = 0;
   authFailures = 0;
+  /** HELLOs refused because the ticket checks' queue was full (ABORT wampgate.error.auth_busy): not failures. */
+  authBusy = 0;
   /** EVENTs not sent to one subscriber: over the maximum message length its transport announced. */
   eventsTooLarge = 0;
   /** Any other message not sent for that reason (INVOCATION, RESULT, ERROR…); a caller got

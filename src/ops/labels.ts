@@ -61,6 +61,7 @@ const DROP_LABELS: Record<string, string> = {
   slow_consumer_disconnect: 'Slow subscriber disconnected',
   protocol_violation: 'Protocol violation',
   auth_failure: 'Authentication failed',
+  auth_busy: 'Login refused: too busy to check',
   internal_error: 'Internal error',
   unrepresentable_event: 'Event not representable for a subscriber',
   unrepresentable_call: 'Call not representable for the callee',

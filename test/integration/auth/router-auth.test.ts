@@ -13,6 +13,7 @@ import { pbkdf2Derive } from '../../../src/auth/principals';
 import { WampClient, type ConnectOptions } from '../../../src/client/wamp-client';
 import { WampError } from '../../../src/client/wamp-error';
 import { Router } from '../../../src/core/router';
+import { routerView } from '../../../src/core/router-view';
 import type { Dict } from '../../../src/protocol/messages';
 import { attachLocal, createLocalPair } from '../../../src/transports/local';
 import { startMetaApi } from '../../../src/meta/meta-api';
@@ -205,6 +206,7 @@ test('a full ticket-check queue answers ABORT wampgate.error.auth_busy, which do
       assert.match(String(abort.args[0]), /try again later/);
     }
     assert.equal(router.stats.authFailures, 0, 'busy refusals are not authentication failures');
+    assert.equal(routerView(router).counters().drops.auth_busy, 5, 'each busy refusal is counted (wampgate_messages_dropped_total{reason="auth_busy"})');
     // Five refusals, yet the address is not blocked (maxFailures 3): a real failure still says so.
     await expectAbort(connect(router, cra('realm1', 'app', 'wrong'), 'burst'), 'wamp.error.authentication_failed');
     const ok = await connect(router, cra('realm1', 'app', 'app-secret'), 'burst');

@@ -51,6 +51,7 @@ test('drops name every reason, zeros included, and follow the router counters', 
   router.stats.slowConsumersDisconnected += 1;
   router.stats.protocolViolations += 2;
   router.stats.authFailures += 3;
+  router.stats.authBusy += 11;
   router.stats.internalErrors += 4;
   router.stats.eventsDroppedUnrepresentable += 6;
   router.stats.callMessagesUnrepresentable += 7;
@@ -62,6 +63,7 @@ test('drops name every reason, zeros included, and follow the router counters', 
     slow_consumer_disconnect: 1,
     protocol_violation: 2,
     auth_failure: 3,
+    auth_busy: 11,
     internal_error: 4,
     unrepresentable_event: 6,
     unrepresentable_call: 7,
