@@ -9,11 +9,8 @@ export const ROW_OVERHEAD_BYTES = 64;
 
 import type { HistoryRule } from './history-config';
 
-/** One publication as the writer hands it over, payload already in bytes. */
-export interface NewHistoryEvent {
-  realm: string;
-  topic: string;
-  rule: HistoryRule;
+/** What every stored event carries, in the writer's queue and inside a block alike. */
+export interface EventFields {
   timeUs: number;
   publication: number;
   session: number | null;
@@ -26,18 +23,16 @@ export interface NewHistoryEvent {
   extra: string | null;
 }
 
+/** One publication as the writer hands it over, payload already in bytes. */
+export interface NewHistoryEvent extends EventFields {
+  realm: string;
+  topic: string;
+  rule: HistoryRule;
+}
+
 /** One event inside a block; seq is its place in the broker's publish order (all topics). */
-export interface BlockEvent {
+export interface BlockEvent extends EventFields {
   seq: number;
-  timeUs: number;
-  publication: number;
-  session: number | null;
-  authid: string | null;
-  authrole: string | null;
-  serializer: string;
-  count: number;
-  payload: Buffer;
-  extra: string | null;
 }
 
 /** What a block's row says about its events, besides the packed bytes. */
@@ -51,8 +46,6 @@ export interface BlockSummary {
   bytes: number;
   data: Buffer;
 }
-
-type EventFields = Omit<BlockEvent, 'seq'>;
 
 /** The bytes an event is accounted with (the same formula as history files of schema 1). */
 export function accountedBytes(e: EventFields): number {

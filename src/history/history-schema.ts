@@ -74,19 +74,6 @@ export function openHistoryFile(path: string, log: Logger): Database.Database {
   }
 }
 
-interface EventRow {
-  seq: number;
-  time_us: number;
-  publication: number;
-  session: number | null;
-  authid: string | null;
-  authrole: string | null;
-  serializer: string;
-  count: number;
-  payload: Buffer;
-  extra: string | null;
-}
-
 /** Schema 1 -> 2 in one transaction: each topic's events, in seq order, become blocks of up to
  * MIGRATED_BLOCK_EVENTS events with the same seq, time and accounted bytes; `events` is dropped.
  * A failure rolls back and leaves the file at version 1. */
@@ -94,8 +81,8 @@ function migrateFromEvents(db: Database.Database, path: string, log: Logger): vo
   db.transaction(() => {
     db.exec(BLOCKS);
     const topics = db.prepare<[], { id: number; max_age_ms: number | null }>('SELECT id, max_age_ms FROM topics').all();
-    const page = db.prepare<[number, number, number], EventRow>(
-      'SELECT seq, time_us, publication, session, authid, authrole, serializer, count, payload, extra FROM events WHERE topic_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    const page = db.prepare<[number, number, number], BlockEvent>(
+      'SELECT seq, time_us AS timeUs, publication, session, authid, authrole, serializer, count, payload, extra FROM events WHERE topic_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     );
     const insert = db.prepare(INSERT_BLOCK);
     let events = 0;
@@ -104,9 +91,8 @@ function migrateFromEvents(db: Database.Database, path: string, log: Logger): vo
       for (let after = -1; ;) {
         const rows = page.all(t.id, after, MIGRATED_BLOCK_EVENTS);
         if (rows.length === 0) break;
-        const list: Array<Omit<BlockEvent, 'seq'>> = rows.map((r) => ({ ...r, timeUs: r.time_us }));
         const b = encodeBlock(
-          list,
+          rows,
           rows.map((r) => r.seq),
         );
         const expires = t.max_age_ms === null ? null : b.timeMinUs + t.max_age_ms * 1000;
