@@ -42,37 +42,41 @@ function mayNeedBigInt(data: Buffer): boolean {
   return false;
 }
 
+/** The argument of the CBOR head at `i` whose additional info is `ai` (0-27; RFC 8949 §3). */
+function headArg(b: Buffer, i: number, ai: number): number {
+  if (ai < 24) return ai;
+  if (ai === 24) return b[i + 1] as number;
+  if (ai === 25) return b.readUInt16BE(i + 1);
+  if (ai === 26) return b.readUInt32BE(i + 1);
+  return b.readUInt32BE(i + 1) * 0x100000000 + b.readUInt32BE(i + 5);
+}
+
+/** Bytes of a head whose additional info is `ai` (0-27): 1, plus 1, 2, 4 or 8 for 24-27. */
+function headBytes(ai: number): number {
+  return ai < 24 ? 1 : 1 + (1 << (ai - 24));
+}
+
 /** Index after the data item at `i` of a well-formed CBOR buffer (RFC 8949 §3); with
  * `rewrite`, each integral float64 on the way becomes an integer (see integersAsIntegers). */
 function skipItem(b: Buffer, i: number, rewrite = false): number {
   const c = b[i] as number;
   const major = c >> 5;
   const ai = c & 0x1f;
-  let arg = ai;
-  let next = i + 1;
-  if (ai === 24) {
-    arg = b.readUInt8(i + 1);
-    next = i + 2;
-  } else if (ai === 25) {
-    arg = b.readUInt16BE(i + 1);
-    next = i + 3;
-  } else if (ai === 26) {
-    arg = b.readUInt32BE(i + 1);
-    next = i + 5;
-  } else if (ai === 27) {
-    if (major === 7) {
-      if (rewrite) cborFloatToInt(b, i);
-      return i + 9;
-    }
-    arg = b.readUInt32BE(i + 1) * 0x100000000 + b.readUInt32BE(i + 5);
-    next = i + 9;
-  } else if (ai === 31) {
+  if (ai === 31) {
     // Indefinite length (major 2-5): items until the break byte.
-    if (major === 7) return next;
+    if (major === 7) return i + 1;
     // A map's keys and values are items too, so one loop serves lists, maps and chunked strings.
+    let next = i + 1;
     while (b[next] !== 0xff) next = skipItem(b, next, rewrite);
     return next + 1;
-  } else if (ai > 24) throw new Error(`unexpected CBOR byte 0x${c.toString(16)}`);
+  }
+  if (ai > 27) throw new Error(`unexpected CBOR byte 0x${c.toString(16)}`);
+  if (major === 7 && ai === 27) {
+    if (rewrite) cborFloatToInt(b, i);
+    return i + 9;
+  }
+  const arg = headArg(b, i, ai);
+  let next = i + headBytes(ai);
   switch (major) {
     case 0:
     case 1:
@@ -111,24 +115,12 @@ function integersAsIntegers(b: Buffer): Buffer {
       i += 9;
       continue;
     }
-    let arg = ai;
-    let next = i + 1;
-    if (ai === 24) {
-      arg = b[i + 1] as number;
-      next = i + 2;
-    } else if (ai === 25) {
-      arg = b.readUInt16BE(i + 1);
-      next = i + 3;
-    } else if (ai === 26) {
-      arg = b.readUInt32BE(i + 1);
-      next = i + 5;
-    } else if (ai === 27) {
-      arg = b.readUInt32BE(i + 1) * 0x100000000 + b.readUInt32BE(i + 5);
-      next = i + 9;
-    } else if (ai > 24) {
+    if (ai > 27) {
       i = skipItem(b, i, true);
       continue;
     }
+    const arg = headArg(b, i, ai);
+    let next = i + headBytes(ai);
     if (major === 2 || major === 3) next += arg;
     else if (major === 4) items += arg;
     else if (major === 5) items += 2 * arg;
@@ -155,7 +147,7 @@ export const cborSerializer: Serializer = {
   },
   tail(frame, index) {
     const first = frame[0] as number;
-    let i = (first & 0x1f) < 24 || first === 0x9f ? 1 : 1 + (1 << ((first & 0x1f) - 24));
+    let i = first === 0x9f ? 1 : headBytes(first & 0x1f);
     for (let n = 0; n < index; n++) i = skipItem(frame, i);
     // An indefinite-length list ends with a break byte that is not part of its elements.
     return frame.subarray(i, first === 0x9f ? frame.length - 1 : frame.length);
