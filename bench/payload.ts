@@ -70,7 +70,6 @@ async function runJob(job: Job): Promise<{ delivered: number; ms: number }> {
   const from = serializerByName(job.from) as Serializer;
   const to = serializerByName(job.to) as Serializer;
   const args = makeArgs(job.bytes);
-  const t0 = Date.now();
   if (job.mode === 'pubsub') {
     const subs: WebSocket[] = [];
     const counts: number[] = [];
@@ -130,7 +129,6 @@ async function runJob(job: Job): Promise<{ delivered: number; ms: number }> {
   const ms = Date.now() - start;
   callee.terminate();
   caller.terminate();
-  void t0;
   return { delivered: job.count, ms };
 }
 
