@@ -12,6 +12,7 @@ import { startRawSocketServer } from '../../../src/transports/rawsocket/server';
 import { connectRawSocket } from '../../../src/transports/rawsocket/client';
 import { cborSerializer } from '../../../src/serializers/cbor';
 import { anonymousOnLoopback } from '../../../src/auth/anonymous';
+import { within } from './support';
 
 test("a result over the RawSocket caller's announced max length → ERROR wamp.error.payload_size_exceeded; smaller results still arrive", async () => {
   const anonymous = anonymousOnLoopback();
@@ -26,8 +27,11 @@ test("a result over the RawSocket caller's announced max length → ERROR wamp.e
   const peer = await connectRawSocket({ host: '127.0.0.1', port }, cborSerializer, { maxMessageBytes: 1024 });
   const caller = await WampClient.connect(peer, { realm: 'realm1' });
   try {
-    await assert.rejects(caller.call('com.blob', [4096]), (err: unknown) => err instanceof WampError && err.error === 'wamp.error.payload_size_exceeded');
-    const small = await caller.call('com.blob', [100]);
+    await assert.rejects(
+      within(caller.call('com.blob', [4096]), "the ERROR for a result over the caller's limit"),
+      (err: unknown) => err instanceof WampError && err.error === 'wamp.error.payload_size_exceeded',
+    );
+    const small = await within(caller.call('com.blob', [100]), 'a small result');
     assert.equal((small.args[0] as string).length, 100);
     assert.equal(router.stats.messagesTooLarge, 1);
   } finally {
@@ -53,13 +57,13 @@ test("a callee's YIELD over the router's announced max length → the caller get
   const caller = await WampClient.connect(pair.clientSide, { realm: 'realm1' });
   try {
     let refused: WampError | undefined;
-    await assert.rejects(caller.call('com.blob', [8192]), (err: unknown) => {
+    await assert.rejects(within(caller.call('com.blob', [8192]), "the ERROR for a YIELD over the router's limit"), (err: unknown) => {
       refused = err as WampError;
       return err instanceof WampError && err.error === 'wamp.error.payload_size_exceeded';
     });
     assert.equal(refused?.kwargs.limit_bytes, 4096, 'the limit the router announced');
     assert.ok((refused?.kwargs.message_bytes as number) > 8192, 'the size of the refused YIELD');
-    assert.equal(((await caller.call('com.blob', [100])).args[0] as string).length, 100, 'the callee goes on answering');
+    assert.equal(((await within(caller.call('com.blob', [100]), 'a small result')).args[0] as string).length, 100, 'the callee goes on answering');
   } finally {
     await caller.close();
     await callee.close();
