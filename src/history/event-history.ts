@@ -7,12 +7,13 @@
 import { join } from 'node:path';
 import { UriIndex } from '../core/uri-index';
 import type { AcceptedPublication, EventHistory } from '../core/ports';
-import { getEncoded, type Dict, type Payload } from '../protocol/messages';
+import { getEncoded, type Dict, type EncodedPayload, type Payload } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import { serializerByName } from '../serializers';
 import { RateLimitedLog, type Logger } from '../util/logger';
 import type { HistoryRule, HistorySettings } from './history-config';
-import { HistoryStore, type EvictionReason, type NewHistoryEvent, type StoredHistoryEvent } from './history-store';
+import { BlockBuilder } from './event-block';
+import { HistoryStore, type EvictionReason, type NewBlockOf, type StoredHistoryEvent } from './history-store';
 
 export const HISTORY_FILE = 'history.sqlite';
 /** How often events past their rule's age are removed (reads never show them anyway): as often
@@ -29,6 +30,8 @@ function sweepInterval(rules: ReadonlyMap<string, readonly HistoryRule[]>): numb
 const RULE_CACHE_SIZE = 4096;
 /** A flush starts at once (next turn) when this many publications wait. */
 const BATCH_EVENTS = 2000;
+/** Builders kept for reuse after a flush (each holds a buffer of its last block's size). */
+const SPARE_BUILDERS = 8;
 
 // Publish options `exclude` and `eligible` address sessions by ID: the spec ("Event History",
 // Security Aspects) says such events are not stored at all, as session IDs mean nothing after a
@@ -68,10 +71,8 @@ export interface HistoryReader {
   trusted: boolean;
 }
 
-/** A queued row; `local` holds the values of an in-process publisher until the flush encodes them. */
-interface PendingRow extends NewHistoryEvent {
-  local?: Payload | undefined;
-}
+/** One topic's publications queued since the last flush, already packed as its block. */
+type PendingBlock = NewBlockOf<BlockBuilder>;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -95,6 +96,9 @@ class RealmHistory implements EventHistory {
   private readonly rules = new UriIndex<HistoryRule>();
   /** topic -> its rule, or null for none: most publications repeat a few topics. */
   private readonly cache = new Map<string, HistoryRule | null>();
+  /** topic -> its block being filled; the last one used is asked first (bursts repeat a topic). */
+  private readonly pending = new Map<string, PendingBlock>();
+  private lastPending: PendingBlock | undefined;
 
   constructor(
     readonly realm: string,
@@ -105,6 +109,7 @@ class RealmHistory implements EventHistory {
   }
 
   ruleFor(topic: string): HistoryRule | undefined {
+    if (this.lastPending?.topic === topic) return this.lastPending.rule;
     const hit = this.cache.get(topic);
     if (hit !== undefined) return hit ?? undefined;
     const rule = this.rules.matchBest(topic)?.value;
@@ -124,7 +129,22 @@ class RealmHistory implements EventHistory {
 
   record(p: AcceptedPublication): void {
     const rule = this.ruleFor(p.topic);
-    if (rule) this.service.enqueue(this.realm, rule, p);
+    if (rule) this.service.enqueue(this, rule, p);
+  }
+
+  /** The block a topic's publications go into until the next flush. */
+  pendingFor(topic: string, rule: HistoryRule): PendingBlock {
+    if (this.lastPending?.topic === topic) return this.lastPending;
+    let pb = this.pending.get(topic);
+    if (!pb) this.pending.set(topic, (pb = this.service.openBlock(this.realm, topic, rule)));
+    this.lastPending = pb;
+    return pb;
+  }
+
+  /** After a flush: every topic starts a new block. */
+  clearPending(): void {
+    this.pending.clear();
+    this.lastPending = undefined;
   }
 }
 
@@ -142,8 +162,11 @@ export class EventHistoryService {
   private readonly settings: HistorySettings;
   private readonly log: Logger;
   private readonly dropLog: RateLimitedLog;
-  private queue: PendingRow[] = [];
+  /** The blocks being filled, in the order their topics were first queued since the last flush. */
+  private queue: PendingBlock[] = [];
+  private queuedEvents = 0;
   private queuedBytes = 0;
+  private readonly spare: BlockBuilder[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushSoon: NodeJS.Immediate | undefined;
   private readonly sweepTimer: NodeJS.Timeout;
@@ -173,8 +196,9 @@ export class EventHistoryService {
     return this.ports.get(realm);
   }
 
-  /** Called from the publish step (through the port): only queues. */
-  enqueue(realm: string, rule: HistoryRule, p: AcceptedPublication): void {
+  /** Called from the publish step (through the port): packs the publication into its topic's
+   * block and numbers it; SQLite is only written by the flush. */
+  enqueue(port: RealmHistory, rule: HistoryRule, p: AcceptedPublication): void {
     if (this.closed) {
       this.dropped.stopped++;
       return;
@@ -192,39 +216,44 @@ export class EventHistoryService {
     }
     const encoded = getEncoded(p.payload);
     const bytes = encoded ? encoded.bytes.byteLength : payloadBytes(p.payload);
-    if (this.queue.length >= this.settings.maxQueuedEvents || this.queuedBytes + bytes > this.settings.maxQueuedBytes) {
+    if (this.queuedEvents >= this.settings.maxQueuedEvents || this.queuedBytes + bytes > this.settings.maxQueuedBytes) {
       this.dropped.queue_full++;
       this.dropLog.warn('queue_full', 'event history writer is behind: publication not recorded', {
-        realm,
+        realm: port.realm,
         topic: p.topic,
-        queued: this.queue.length,
+        queued: this.queuedEvents,
         queuedBytes: this.queuedBytes,
       });
       return;
     }
+    // The bytes the publisher sent are stored as they are (a view of the received frame, copied
+    // into the block); an in-process publisher's values have none and are encoded as CBOR here.
+    const stored = encoded ?? this.encodeLocal(p);
+    if (!stored) return;
     if (p.payload.payload !== undefined) (extra ??= {}).t = 1;
-    // The row as stored, built here so the flush only writes it. It keeps the encoded payload (a
-    // view of the received frame), never the decoded message; an in-process publisher's values
-    // are encoded at flush time, outside the publish step.
-    const row: PendingRow = {
-      realm,
-      topic: p.topic,
-      rule,
+    const publisher = p.publisher;
+    port.pendingFor(p.topic, rule).block.add(this.store.takeSeq(), {
       timeUs: Date.now() * 1000,
       publication: p.publication,
-      session: p.publisher?.session ?? null,
-      authid: p.publisher?.authid ?? null,
-      authrole: p.publisher?.authrole ?? null,
-      serializer: encoded ? encoded.serializer : 'cbor',
-      count: encoded ? encoded.count : 0,
-      payload: encoded ? asBuffer(encoded.bytes) : EMPTY,
+      session: publisher ? publisher.session : null,
+      authid: publisher ? publisher.authid : null,
+      authrole: publisher ? publisher.authrole : null,
+      serializer: stored.serializer,
+      count: stored.count,
+      payload: asBuffer(stored.bytes),
       extra: extra ? JSON.stringify(extra) : null,
-    };
-    if (!encoded) row.local = p.payload;
-    this.queue.push(row);
+    });
+    this.queuedEvents++;
     this.queuedBytes += bytes;
-    if (this.queue.length >= BATCH_EVENTS) this.flushSoon ??= setImmediate(() => this.flush());
+    if (this.queuedEvents >= BATCH_EVENTS) this.flushSoon ??= setImmediate(() => this.flush());
     else this.flushTimer ??= setTimeout(() => this.flush(), this.settings.flushIntervalMs);
+  }
+
+  /** A new pending block for a topic (the port keeps it until the flush). */
+  openBlock(realm: string, topic: string, rule: HistoryRule): PendingBlock {
+    const pb: PendingBlock = { realm, topic, rule, block: this.spare.pop() ?? new BlockBuilder() };
+    this.queue.push(pb);
+    return pb;
   }
 
   /** Commits everything queued in one transaction. Runs outside routing (timer, or before a read). */
@@ -235,38 +264,41 @@ export class EventHistoryService {
     this.flushSoon = undefined;
     if (this.queue.length === 0) return;
     const batch = this.queue;
+    const events = this.queuedEvents;
     this.queue = [];
+    this.queuedEvents = 0;
     this.queuedBytes = 0;
-    const rows = batch.some((r) => r.local) ? batch.filter((r) => this.encodeLocal(r)) : batch;
+    for (const port of this.ports.values()) port.clearPending();
     try {
-      this.store.append(rows);
-      this.written += rows.length;
+      this.store.appendBlocks(batch.map((pb) => ({ realm: pb.realm, topic: pb.topic, rule: pb.rule, block: pb.block.peek() })));
+      this.written += events;
       this.lastError = null;
     } catch (err) {
-      this.dropped.storage_error += rows.length;
-      this.lastError = `writing ${rows.length} events failed: ${String(err)}`;
+      this.dropped.storage_error += events;
+      this.lastError = `writing ${events} events failed: ${String(err)}`;
       this.dropLog.error('storage_error', 'event history could not write a batch: those publications are not recorded', {
-        events: rows.length,
+        events,
         error: String(err),
       });
+    } finally {
+      for (const pb of batch) {
+        pb.block.reset();
+        if (this.spare.length < SPARE_BUILDERS) this.spare.push(pb.block);
+      }
     }
   }
 
-  /** Encodes an in-process publisher's values (never encoded by a transport) as CBOR. */
-  private encodeLocal(row: PendingRow): boolean {
-    const local = row.local;
-    if (!local) return true;
-    row.local = undefined;
-    const elements = payloadElements(local);
-    row.count = elements.length;
+  /** An in-process publisher's values (never encoded by a transport) as CBOR list elements. */
+  private encodeLocal(p: AcceptedPublication): EncodedPayload | undefined {
+    const elements = payloadElements(p.payload);
     try {
       const cbor = serializerByName('cbor');
-      row.payload = elements.length === 0 || !cbor ? EMPTY : cbor.tail(cbor.encode(elements), 0);
-      return true;
+      const payload = elements.length === 0 || !cbor ? EMPTY : cbor.tail(cbor.encode(elements), 0);
+      return { serializer: 'cbor', count: elements.length, bytes: payload };
     } catch (err) {
       this.dropped.not_encodable++;
-      this.dropLog.warn('not_encodable', 'event history cannot store this payload: publication not recorded', { topic: row.topic, error: String(err) });
-      return false;
+      this.dropLog.warn('not_encodable', 'event history cannot store this payload: publication not recorded', { topic: p.topic, error: String(err) });
+      return undefined;
     }
   }
 
@@ -355,7 +387,7 @@ export class EventHistoryService {
       maxBytes: this.settings.maxBytes,
       fileBytes: this.store.fileBytes(),
       topics: this.store.topicCount,
-      queued: this.queue.length,
+      queued: this.queuedEvents,
       queuedBytes: this.queuedBytes,
       written: this.written,
       evicted: { ...this.store.evicted },

@@ -5,15 +5,19 @@
 import Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
 import { isCorruption, moveCorruptFileAside, sqliteCode } from '../util/sqlite-errors';
+import { decodeBlockV2 } from './block-v2';
 import { encodeBlock, type BlockEvent } from './event-block';
 
-/** 1: one row per event (`events`). 2: one row per topic per flush (`blocks`, event-block.ts). */
-export const SCHEMA_VERSION = 2;
+/** 1: one row per event (`events`). 2: one row per topic per flush (`blocks`), fixed-width
+ * fields (block-v2.ts). 3: the same rows, blocks in the compact layout of event-block.ts. */
+export const SCHEMA_VERSION = 3;
 /** SQLite page cache (KiB): appends touch the right edge, reads one topic's recent blocks. */
 const CACHE_SIZE_KIB = 2048;
 const JOURNAL_SIZE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** Events per block when a schema 1 file is converted. */
 const MIGRATED_BLOCK_EVENTS = 1000;
+/** Blocks read at once when a schema 2 file is converted (a block is at most a flush's events). */
+const MIGRATED_PAGE_BLOCKS = 16;
 
 // seq is the order the broker accepted publications in (never wall clock: a Pi has no real-time
 // clock); a block holds one topic's events first_seq..last_seq. blocks_by_topic serves reads (a
@@ -65,6 +69,7 @@ export function openHistoryFile(path: string, log: Logger): Database.Database {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`event history: ${path} has schema version ${version}, newer than this wampgate (${SCHEMA_VERSION})`);
     if (version === 1) migrateFromEvents(db, path, log);
+    else if (version === 2) migrateBlocks(db, path, log);
     db.exec(TOPICS + BLOCKS);
     if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
     return db;
@@ -74,7 +79,7 @@ export function openHistoryFile(path: string, log: Logger): Database.Database {
   }
 }
 
-/** Schema 1 -> 2 in one transaction: each topic's events, in seq order, become blocks of up to
+/** Schema 1 -> 3 in one transaction: each topic's events, in seq order, become blocks of up to
  * MIGRATED_BLOCK_EVENTS events with the same seq, time and accounted bytes; `events` is dropped.
  * A failure rolls back and leaves the file at version 1. */
 function migrateFromEvents(db: Database.Database, path: string, log: Logger): void {
@@ -105,7 +110,39 @@ function migrateFromEvents(db: Database.Database, path: string, log: Logger): vo
     // Rows of topics that no longer exist cannot be read: they go with the table.
     db.exec('DROP TABLE events');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    log.info('event history file converted to schema 2 (blocks)', { path, events, blocks });
+    log.info(`event history file converted to schema ${SCHEMA_VERSION} (blocks)`, { path, events, blocks });
+  })();
+}
+
+/** Schema 2 -> 3 in one transaction: each block's events are re-packed in the compact layout;
+ * seqs, times and accounted bytes stay, so the blocks' other columns stay as they are. A failure
+ * rolls back and leaves the file at version 2. */
+function migrateBlocks(db: Database.Database, path: string, log: Logger): void {
+  db.transaction(() => {
+    const rewrite = db.prepare<[Buffer, number]>('UPDATE blocks SET data = ? WHERE id = ?');
+    let blocks = 0;
+    let before = 0;
+    let after = 0;
+    // A page at a time: a full file (maxBytes) must not be held in memory at once.
+    const page = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM blocks WHERE id > ? ORDER BY id LIMIT ?');
+    for (let last = 0; ;) {
+      const rows = page.all(last, MIGRATED_PAGE_BLOCKS);
+      if (rows.length === 0) break;
+      for (const b of rows) {
+        const events = decodeBlockV2(b.data);
+        const packed = encodeBlock(
+          events,
+          events.map((e) => e.seq),
+        );
+        rewrite.run(packed.data, b.id);
+        blocks++;
+        before += b.data.length;
+        after += packed.data.length;
+        last = b.id;
+      }
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    log.info(`event history file converted to schema ${SCHEMA_VERSION} (compact blocks)`, { path, blocks, bytesBefore: before, bytesAfter: after });
   })();
 }
 

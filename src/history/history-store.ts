@@ -7,11 +7,20 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { Logger } from '../util/logger';
 import type { HistoryRule } from './history-config';
-import { accountedBytes, decodeBlock, encodeBlock, type BlockEvent, type NewHistoryEvent } from './event-block';
+import { accountedBytes, BlockBuilder, decodeBlock, encodeBlock, type BlockEvent, type BlockSummary, type NewHistoryEvent } from './event-block';
 import { isCorrupt, moveAside, openHistoryFile } from './history-schema';
 import { prepareBlockStatements, type BlockRow, type BlockStatements } from './block-statements';
 
 export { ROW_OVERHEAD_BYTES, type NewHistoryEvent } from './event-block';
+
+/** One topic's events of one batch, packed, with the rule they were recorded under. */
+export interface NewBlockOf<B> {
+  realm: string;
+  topic: string;
+  rule: HistoryRule;
+  block: B;
+}
+export type NewBlock = NewBlockOf<BlockSummary>;
 
 /** One stored event, as read back. */
 export interface StoredHistoryEvent extends BlockEvent {
@@ -122,70 +131,78 @@ export class HistoryStore {
     return this.byName.get(realm)?.get(topic)?.id;
   }
 
-  /** Appends a batch in one transaction (one block per topic, events in batch order), then applies
-   * each touched topic's count limit and the byte cap. Throws SqliteError on storage trouble (the
-   * writer counts the batch as dropped); the mirror is then left as it was. */
+  /** The seq of the next event recorded: the writer numbers events as the broker accepts them,
+   * so seq is the publish order across topics. A batch that fails to write leaves a gap. */
+  takeSeq(): number {
+    return this.nextSeq++;
+  }
+
+  /** Appends events (numbered here, in batch order) as one block per topic: what tests and
+   * tools use; the writer builds its blocks while it queues (appendBlocks). */
   append(batch: readonly NewHistoryEvent[]): void {
+    const byTopic = new Map<string, NewBlockOf<BlockBuilder>>();
+    for (const e of batch) {
+      const key = `${e.realm}\0${e.topic}`;
+      let b = byTopic.get(key);
+      if (!b) byTopic.set(key, (b = { realm: e.realm, topic: e.topic, rule: e.rule, block: new BlockBuilder() }));
+      b.block.add(this.takeSeq(), e);
+    }
+    this.appendBlocks([...byTopic.values()].map((b) => ({ ...b, block: b.block.take() })));
+  }
+
+  /** Appends blocks in one transaction, then applies each touched topic's count limit and the
+   * byte cap. Throws SqliteError on storage trouble (the writer counts the events as dropped);
+   * the mirror is then left as it was. */
+  appendBlocks(blocks: readonly NewBlock[]): void {
     this.assertOpen();
-    if (batch.length === 0) return;
+    if (blocks.length === 0) return;
     const created = new Map<string, TopicState>();
     const createdById = new Map<number, TopicState>();
     const delta = new Delta();
-    const firstSeq = this.nextSeq;
-    try {
-      this.db.transaction(() => {
-        type Group = { rule: HistoryRule; events: NewHistoryEvent[]; seqs: number[] };
-        const groups = new Map<TopicState, Group>();
-        let seq = firstSeq;
-        // Consecutive events mostly share a topic: look it up only when it changes.
-        let last: NewHistoryEvent | undefined;
-        let g: Group | undefined;
-        for (const e of batch) {
-          if (!g || !last || e.topic !== last.topic || e.realm !== last.realm) {
-            let t = this.byName.get(e.realm)?.get(e.topic);
-            if (!t) {
-              const key = `${e.realm}\0${e.topic}`;
-              t = created.get(key);
-              if (!t) {
-                const id = Number(this.stmt.insertTopic.run(e.realm, e.topic, e.rule.maxAgeMs).lastInsertRowid);
-                t = { id, realm: e.realm, topic: e.topic, maxAgeMs: e.rule.maxAgeMs, rows: 0, bytes: 0 };
-                created.set(key, t);
-                createdById.set(id, t);
-              }
-            }
-            g = groups.get(t);
-            if (!g) groups.set(t, (g = { rule: e.rule, events: [], seqs: [] }));
-          }
-          last = e;
-          g.events.push(e);
-          g.seqs.push(seq++);
+    this.db.transaction(() => {
+      const touched = new Map<TopicState, HistoryRule>();
+      for (const nb of blocks) {
+        const t = this.topicState(nb, created, createdById);
+        let b = nb.block;
+        // Events of this batch beyond the topic's count are evicted before they are written.
+        const over = b.events - nb.rule.maxEvents;
+        if (over > 0) {
+          const keep = decodeBlock(b.data).slice(over);
+          delta.evicted.count += over;
+          if (keep.length === 0) continue;
+          b = encodeBlock(
+            keep,
+            keep.map((e) => e.seq),
+          );
         }
-        this.nextSeq = seq;
-        for (const [t, g] of groups) {
-          // Events of this batch beyond the topic's count are evicted before they are written.
-          const over = g.events.length - g.rule.maxEvents;
-          if (over > 0) {
-            g.events.splice(0, over);
-            g.seqs.splice(0, over);
-            delta.evicted.count += over;
-          }
-          const b = encodeBlock(g.events, g.seqs);
-          const expires = t.maxAgeMs === null ? null : b.timeMinUs + t.maxAgeMs * 1000;
-          this.stmt.insertBlock.run(t.id, b.firstSeq, b.lastSeq, b.events, b.timeMinUs, b.timeMaxUs, expires, b.bytes, b.data);
-          delta.add(t, b.events, b.bytes);
-        }
-        for (const [t, g] of groups) {
-          const excess = delta.rowsOf(t) - g.rule.maxEvents;
-          if (excess > 0) delta.evicted.count += this.evict(() => this.stmt.oldestOfTopic.get(t.id), { events: excess }, delta, createdById).events;
-        }
-        this.trimToBytes(delta, createdById);
-      })();
-    } catch (err) {
-      this.nextSeq = firstSeq;
-      throw err;
-    }
+        const expires = t.maxAgeMs === null ? null : b.timeMinUs + t.maxAgeMs * 1000;
+        this.stmt.insertBlock.run(t.id, b.firstSeq, b.lastSeq, b.events, b.timeMinUs, b.timeMaxUs, expires, b.bytes, b.data);
+        delta.add(t, b.events, b.bytes);
+        touched.set(t, nb.rule);
+      }
+      for (const [t, rule] of touched) {
+        const excess = delta.rowsOf(t) - rule.maxEvents;
+        if (excess > 0) delta.evicted.count += this.evict(() => this.stmt.oldestOfTopic.get(t.id), { events: excess }, delta, createdById).events;
+      }
+      this.trimToBytes(delta, createdById);
+    })();
     for (const t of created.values()) this.track(t);
     this.applyDelta(delta);
+  }
+
+  /** A topic's state, inserting its row when it is new (tracked once the transaction commits). */
+  private topicState(nb: NewBlock, created: Map<string, TopicState>, createdById: Map<number, TopicState>): TopicState {
+    const known = this.byName.get(nb.realm)?.get(nb.topic);
+    if (known) return known;
+    const key = `${nb.realm}\0${nb.topic}`;
+    let t = created.get(key);
+    if (!t) {
+      const id = Number(this.stmt.insertTopic.run(nb.realm, nb.topic, nb.rule.maxAgeMs).lastInsertRowid);
+      t = { id, realm: nb.realm, topic: nb.topic, maxAgeMs: nb.rule.maxAgeMs, rows: 0, bytes: 0 };
+      created.set(key, t);
+      createdById.set(id, t);
+    }
+    return t;
   }
 
   /** Removes events past their rule's age. Returns how many. */

@@ -1,14 +1,16 @@
 // The event history's SQLite store on a real file: count, byte and age limits evict the oldest
 // and count it; the mirror (rows, bytes) matches the file after a reopen; a changed or removed
-// rule takes effect at open; a corrupt file is moved aside.
+// rule takes effect at open; a corrupt file is moved aside; files of schema 1 and 2 are converted.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HistoryRule } from '../../../src/history/history-config';
-import { decodeBlock } from '../../../src/history/event-block';
+import { decodeBlockV2 } from '../../../src/history/block-v2';
+import { decodeBlock, encodeBlock } from '../../../src/history/event-block';
+import { SCHEMA_VERSION } from '../../../src/history/history-schema';
 import { HistoryStore, ROW_OVERHEAD_BYTES, type NewHistoryEvent } from '../../../src/history/history-store';
 import { quietLogger } from '../../../src/util/logger';
 import { tempDir } from '../../integration/support/gateway';
@@ -232,7 +234,7 @@ test('a schema 1 file (one row per event) is converted at open: same events, ord
     store.close();
 
     const db = new Database(path, { readonly: true });
-    assert.equal(db.pragma('user_version', { simple: true }), 2);
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'events'").get() as { n: number }).n, 0, 'the events table is gone');
     db.close();
     const again = new HistoryStore({ path, maxBytes: 1 << 30, ruleFor: (_realm, topic) => rules[topic], logger: quietLogger });
@@ -282,4 +284,116 @@ test('events of several topics written in one batch read back newest first acros
   } finally {
     dir.remove();
   }
+});
+
+test('a schema 2 file (fixed-width blocks, written by wampgate 1025943) is converted at open: same events, seqs, bytes', () => {
+  const dir = tempDir('wampgate-hs-');
+  try {
+    const path = join(dir.path, 'h.sqlite');
+    // test/fixtures/history/schema2.sqlite: made by make-schema2.js beside it (1200 events, two topics).
+    copyFileSync(resolve(__dirname, '../../../../test/fixtures/history/schema2.sqlite'), path);
+    const raw = new Database(path, { readonly: true });
+    assert.equal(raw.pragma('user_version', { simple: true }), 2);
+    const expected = (raw.prepare('SELECT data FROM blocks').all() as Array<{ data: Buffer }>)
+      .flatMap((b) => decodeBlockV2(b.data))
+      .sort((x, y) => y.seq - x.seq);
+    raw.close();
+    assert.equal(expected.length, 1200);
+
+    const r = rule({ maxEvents: 10_000 });
+    const store = open(path, r);
+    assert.equal(store.rowCount, 1200);
+    const ids = [store.topicId('realm1', 't.a'), store.topicId('realm1', 't.b')] as number[];
+    const all = store.newest(ids, 10_000);
+    assert.deepEqual(
+      all.map(({ realm: _r, topic: _t, ...e }) => ({ ...e, payload: e.payload.toString('hex') })),
+      expected.map((e) => ({ ...e, payload: e.payload.toString('hex') })),
+      'every field of every event survives the conversion',
+    );
+    // Values the fixture's maker wrote, so the old reader cannot agree with a wrong file.
+    const seven = all.find((e) => e.publication === 4_503_599_627_370_007);
+    assert.deepEqual(
+      [seven?.authid, seven?.authrole, seven?.session, seven?.extra, seven?.payload.toString()],
+      ['dev-ü', 'role', 5, '{"ppt_scheme":"x"}', '["v",7]'],
+    );
+    const six = all.find((e) => e.publication === 4_503_599_627_370_006);
+    assert.deepEqual([six?.session, six?.authid, six?.serializer, six?.timeUs], [null, null, 'cbor', 1_790_000_000_000_000 + 6 * 1500]);
+    const bytes = store.byteCount;
+    store.close();
+
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+    const packed = (db.prepare('SELECT SUM(LENGTH(data)) AS n FROM blocks').get() as { n: number }).n;
+    db.close();
+    assert.ok(packed < 110_000 * 0.6, `compact blocks take ${packed} bytes`);
+    const again = open(path, r);
+    assert.equal(again.rowCount, 1200, 'a converted file reopens as it is');
+    assert.equal(again.byteCount, bytes);
+    again.close();
+  } finally {
+    dir.remove();
+  }
+});
+
+test('a block keeps every field exactly: seqs with gaps, times that step back, 53-bit numbers, unicode, empty payloads', () => {
+  const events = [
+    {
+      seq: 1,
+      timeUs: 1_790_000_000_000_000,
+      publication: 2 ** 53,
+      session: 2 ** 53 - 1,
+      authid: 'ü-ä',
+      authrole: 'r',
+      serializer: 'json',
+      count: 2,
+      payload: Buffer.from('[1],{}'),
+      extra: null,
+    },
+    {
+      seq: 2,
+      timeUs: 1_790_000_000_000_000,
+      publication: 1,
+      session: 2 ** 53 - 1,
+      authid: 'ü-ä',
+      authrole: 'r',
+      serializer: 'json',
+      count: 1,
+      payload: Buffer.alloc(0),
+      extra: '{"t":1}',
+    },
+    {
+      seq: 900_000_000_000,
+      timeUs: 1_789_999_999_000_000,
+      publication: 0,
+      session: null,
+      authid: null,
+      authrole: 'r',
+      serializer: 'cbor',
+      count: 0,
+      payload: Buffer.alloc(0),
+      extra: null,
+    },
+    {
+      seq: 900_000_000_001,
+      timeUs: 1_790_000_000_000_001,
+      publication: 77,
+      session: 3,
+      authid: 'x'.repeat(300),
+      authrole: null,
+      serializer: 'msgpack',
+      count: 1,
+      payload: Buffer.alloc(70_000, 7),
+      extra: 'é'.repeat(50),
+    },
+  ];
+  const b = encodeBlock(
+    events,
+    events.map((e) => e.seq),
+  );
+  assert.deepEqual(
+    decodeBlock(b.data).map((e) => ({ ...e, payload: e.payload.toString('hex') })),
+    events.map((e) => ({ ...e, payload: e.payload.toString('hex') })),
+  );
+  assert.deepEqual([b.firstSeq, b.lastSeq, b.events, b.timeMinUs, b.timeMaxUs], [1, 900_000_000_001, 4, 1_789_999_999_000_000, 1_790_000_000_000_001]);
+  assert.throws(() => decodeBlock(b.data.subarray(0, b.data.length - 1)), /truncated/);
 });
