@@ -57,10 +57,11 @@ export function accountedBytes(e: EventFields): number {
 // of a small event's bytes in the file, and SQLite's write cost is per byte — so numbers are
 // varints (7 bits per byte, low first) and what repeats the event before is a flag:
 //   u8 flags | varint seq - previous seq (the first: seq) | varint signed time_us delta
-//   | varint publication | [varint session] | varint count | varint payload length
+//   | f64 publication | [varint session] | varint count | varint payload length
 //   | [varint length, UTF-8] for serializer, authid, authrole, extra as flagged | payload
 // A block's events mostly share publisher and serializer, and seq and time grow in small steps,
-// so a typical event takes 14 bytes besides its payload.
+// so a typical event takes 14 bytes besides its payload. Publication IDs are random 53-bit
+// numbers, which a varint would also need 8 bytes for, so they are a double (faster to write).
 const SESSION = 0b11; // bits 0-1: session
 const SERIALIZER_SAME = 1 << 2;
 const AUTHID_SHIFT = 3; // bits 3-4: authid
@@ -127,7 +128,8 @@ export class BlockBuilder {
     data[o++] = flags;
     o = putVarint(data, o, seq - (this.events === 0 ? 0 : this.lastSeq));
     o = putVarint(data, o, signed(e.timeUs - this.lastTime));
-    o = putVarint(data, o, e.publication);
+    data.writeDoubleLE(e.publication, o);
+    o += 8;
     if (sessionState === VALUE) o = putVarint(data, o, e.session as number);
     o = putVarint(data, o, e.count);
     o = putVarint(data, o, e.payload.length);
@@ -239,6 +241,12 @@ class Reader {
       if (scale > 2 ** 56) throw new Error(`event history block has an over-long number at byte ${this.o}`);
     }
   }
+  double(): number {
+    if (this.o + 8 > this.data.length) throw new Error(`event history block truncated at byte ${this.o} of ${this.data.length}`);
+    const v = this.data.readDoubleLE(this.o);
+    this.o += 8;
+    return v;
+  }
   signed(): number {
     const v = this.varint();
     return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
@@ -274,7 +282,7 @@ export function decodeBlock(data: Buffer): BlockEvent[] {
     const flags = data[r.o++] as number;
     seq += r.varint();
     timeUs += r.signed();
-    const publication = r.varint();
+    const publication = r.double();
     session = field(flags & SESSION, () => r.varint(), session);
     const count = r.varint();
     const payloadLength = r.varint();
