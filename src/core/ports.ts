@@ -107,6 +107,26 @@ export interface AcceptedPublication {
   payload: Payload;
 }
 
+/** A read of the event history (wamp.subscription.get_events): meta/ parses a call into it,
+ * history/ answers it. All bounds are inclusive; times are µs since the epoch. */
+export interface HistoryQuery {
+  /** At most this many events. */
+  limit: number;
+  /** Newest first (Crossbar.io's get_events(subscription_id, limit)), or in publish order (the
+   * WAMP spec draft's default, `reverse` turns it). */
+  newestFirst: boolean;
+  /** For a pattern subscription: only this topic's events. */
+  topic?: string;
+  fromTimeUs?: number;
+  untilTimeUs?: number;
+  /** Bounds by a stored event's publication ID (the spec draft's *_publication). */
+  publications: Array<{ publication: number; side: 'from' | 'after' | 'before' | 'until' }>;
+}
+
+/** The events a HistoryQuery found, or why there are none: no history for that subscription
+ * (wamp.error.history_unavailable), or a bound that names no stored event (invalid_argument). */
+export type HistoryAnswer = { events: Dict[] } | { error: 'unavailable' | 'invalid_argument'; message: string };
+
 /** The event history of one realm (history/ implements it). Called synchronously inside the
  * publish step, so the order of `record` calls is the order the broker accepted publications;
  * an implementation only queues (it never awaits, never does I/O here, never throws on purpose). */

@@ -18,7 +18,10 @@ export interface BlockRow {
 /** A block as a read sees it. */
 export interface ReadBlock {
   topic_id: number;
+  first_seq: number;
   last_seq: number;
+  time_min_us: number;
+  time_max_us: number;
   data: Buffer;
 }
 
@@ -40,6 +43,8 @@ function oldestBlock<P extends unknown[]>(db: Database.Database, scope: Eviction
   return db.prepare<P, BlockRow>(`SELECT id, topic_id, events, bytes, time_max_us, data FROM blocks ${where} ORDER BY ${order} LIMIT 1`);
 }
 
+const READ = 'topic_id, first_seq, last_seq, time_min_us, time_max_us, data';
+
 type Insert = [number, number, number, number, number, number, number | null, number, Buffer];
 type Rewrite = [number, number, number, number, number, number | null, number, Buffer, number];
 
@@ -55,6 +60,9 @@ export interface BlockStatements {
   /** Newest first by last_seq: blocks of several topics overlap in seq, so a reader merges them. */
   newestOfTopic: Database.Statement<[number, number], ReadBlock>;
   newestOfTopics: Database.Statement<[string, number], ReadBlock>;
+  /** In publish order, blocks holding events from a seq on (one topic's blocks never overlap). */
+  oldestOfTopicFrom: Database.Statement<[number, number], ReadBlock>;
+  oldestOfTopicsFrom: Database.Statement<[string, number], ReadBlock>;
   lastSeq: Database.Statement<[], { s: number | null }>;
 }
 
@@ -69,10 +77,10 @@ export function prepareBlockStatements(db: Database.Database): BlockStatements {
     rewriteBlock: db.prepare(
       'UPDATE blocks SET first_seq = ?, last_seq = ?, events = ?, time_min_us = ?, time_max_us = ?, expires_us = ?, bytes = ?, data = ? WHERE id = ?',
     ),
-    newestOfTopic: db.prepare('SELECT topic_id, last_seq, data FROM blocks WHERE topic_id = ? AND first_seq < ? ORDER BY last_seq DESC'),
-    newestOfTopics: db.prepare(
-      'SELECT topic_id, last_seq, data FROM blocks WHERE topic_id IN (SELECT value FROM json_each(?)) AND first_seq < ? ORDER BY last_seq DESC',
-    ),
+    newestOfTopic: db.prepare(`SELECT ${READ} FROM blocks WHERE topic_id = ? AND first_seq < ? ORDER BY last_seq DESC`),
+    newestOfTopics: db.prepare(`SELECT ${READ} FROM blocks WHERE topic_id IN (SELECT value FROM json_each(?)) AND first_seq < ? ORDER BY last_seq DESC`),
+    oldestOfTopicFrom: db.prepare(`SELECT ${READ} FROM blocks WHERE topic_id = ? AND last_seq >= ? ORDER BY last_seq`),
+    oldestOfTopicsFrom: db.prepare(`SELECT ${READ} FROM blocks WHERE topic_id IN (SELECT value FROM json_each(?)) AND last_seq >= ? ORDER BY first_seq`),
     lastSeq: db.prepare('SELECT MAX(last_seq) AS s FROM blocks'),
   };
 }

@@ -1,19 +1,23 @@
 // The event history above core: one EventHistory port per realm with rules (which topic is kept
-// under which rule), one bounded in-memory queue the ports fill during publish steps, a writer
-// that commits the queue to the SQLite store in one transaction per flush interval (never inside
-// a routing step), and the read side of wamp.subscription.get_events. Routing never waits for
-// SQLite: a full queue drops the publication from the history, counted and logged.
+// under which rule), the writer's queue that the ports fill during publish steps (each topic's
+// publications packed into its next block as they come), and the flush that commits the queue
+// to the SQLite store in one transaction per flush interval (never inside a routing step).
+// Routing never waits for SQLite: a full queue drops the publication from the history, counted
+// and logged. Reads are answered by history-answer.ts.
 
 import { join } from 'node:path';
 import { UriIndex } from '../core/uri-index';
-import type { AcceptedPublication, EventHistory } from '../core/ports';
-import { getEncoded, type Dict, type EncodedPayload, type Payload } from '../protocol/messages';
+import type { AcceptedPublication, EventHistory, HistoryAnswer, HistoryQuery } from '../core/ports';
+import { getEncoded, type EncodedPayload, type Payload } from '../protocol/messages';
 import type { MatchPolicy } from '../protocol/uri';
 import { serializerByName } from '../serializers';
 import { RateLimitedLog, type Logger } from '../util/logger';
 import type { HistoryRule, HistorySettings } from './history-config';
 import { BlockBuilder } from './event-block';
-import { HistoryStore, type EvictionReason, type NewBlockOf, type StoredHistoryEvent } from './history-store';
+import { answerQuery, EXTRA_KEYS, type Extra, type HistoryReader } from './history-answer';
+import { HistoryStore, type EvictionReason, type NewBlockOf } from './history-store';
+
+export type { HistoryReader } from './history-answer';
 
 export const HISTORY_FILE = 'history.sqlite';
 /** How often events past their rule's age are removed (reads never show them anyway): as often
@@ -32,14 +36,6 @@ const RULE_CACHE_SIZE = 4096;
 const BATCH_EVENTS = 2000;
 /** Builders kept for reuse after a flush (each holds a buffer of its last block's size). */
 const SPARE_BUILDERS = 8;
-
-// Publish options `exclude` and `eligible` address sessions by ID: the spec ("Event History",
-// Security Aspects) says such events are not stored at all, as session IDs mean nothing after a
-// restart (see enqueue). Filters by authid/authrole are stored and applied to each reader.
-const AUDIENCE_FILTERS = ['eligible_authid', 'eligible_authrole', 'exclude_authid', 'exclude_authrole'] as const;
-const PASSTHRU = ['ppt_scheme', 'ppt_serializer', 'ppt_cipher', 'ppt_keyid', 'enc_algo', 'enc_key', 'enc_serializer'] as const;
-/** Options kept with a stored event (audience filters and passthru details). */
-const EXTRA_KEYS: ReadonlySet<string> = new Set([...AUDIENCE_FILTERS, ...PASSTHRU]);
 
 export type HistoryDropReason = 'queue_full' | 'storage_error' | 'not_encodable' | 'stopped';
 
@@ -63,14 +59,6 @@ export interface HistoryStatus {
   lastError: string | null;
 }
 
-/** Who reads the history: the audience filters are applied to it. */
-export interface HistoryReader {
-  authid: string;
-  authrole: string;
-  /** The router's own sessions see everything. */
-  trusted: boolean;
-}
-
 /** One topic's publications queued since the last flush, already packed as its block. */
 type PendingBlock = NewBlockOf<BlockBuilder>;
 
@@ -78,16 +66,6 @@ const EMPTY = Buffer.alloc(0);
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-interface Extra {
-  /** A transparent payload (Payload Passthru Mode) in place of args/kwargs. */
-  t?: 1;
-  eligible_authid?: string[];
-  eligible_authrole?: string[];
-  exclude_authid?: string[];
-  exclude_authrole?: string[];
-  [passthru: string]: unknown;
 }
 
 /** One realm's port: the broker asks `records(topic)` per publication and hands over the ones
@@ -308,66 +286,13 @@ export class EventHistoryService {
     return this.ports.get(realm)?.covers(uri, match) === true;
   }
 
-  /** wamp.subscription.get_events: the newest `limit` events of the topics the subscription
-   * matches, newest first, in Crossbar.io's shape (router/realmstore.py, memory store): time_ns,
-   * realm, session_id, authid, authrole, publication, topic, args, kwargs — plus the spec's
-   * draft fields timestamp (RFC 3339) and subscription. Undefined when unavailable. */
-  getEvents(realm: string, subscription: { id: number; uri: string; match: MatchPolicy }, limit: number, reader: HistoryReader): Dict[] | undefined {
-    if (!this.available(realm, subscription.uri, subscription.match)) return undefined;
+  /** wamp.subscription.get_events: the events a query selects among the topics the
+   * subscription matches (history-answer.ts), or why there are none. */
+  getEvents(realm: string, subscription: { id: number; uri: string; match: MatchPolicy }, query: HistoryQuery, reader: HistoryReader): HistoryAnswer {
+    if (!this.available(realm, subscription.uri, subscription.match))
+      return { error: 'unavailable', message: `no event history is kept for "${subscription.uri}" (${subscription.match})` };
     this.flush(); // what was accepted before this call is in the answer
-    const ids: number[] = [];
-    if (subscription.match === 'exact') {
-      const id = this.store.topicId(realm, subscription.uri);
-      if (id !== undefined) ids.push(id);
-    } else {
-      const probe = new UriIndex<true>();
-      probe.set(subscription.uri, subscription.match, true);
-      for (const t of this.store.topicsOf(realm)) if (probe.matchAll(t.topic).length > 0) ids.push(t.id);
-    }
-    const out: Dict[] = [];
-    let before = Number.MAX_SAFE_INTEGER;
-    while (out.length < limit) {
-      const page = this.store.newest(ids, limit - out.length, before);
-      for (const e of page) {
-        before = e.seq;
-        const extra = e.extra ? (JSON.parse(e.extra) as Extra) : undefined;
-        if (extra && !reader.trusted && !inAudience(extra, reader)) continue;
-        const event = this.toEvent(e, extra, subscription.id);
-        if (event) out.push(event);
-      }
-      if (page.length === 0) break;
-    }
-    return out;
-  }
-
-  private toEvent(e: StoredHistoryEvent, extra: Extra | undefined, subscription: number): Dict | undefined {
-    let elements: unknown[];
-    try {
-      const s = serializerByName(e.serializer);
-      if (!s) throw new Error(`unknown serializer ${e.serializer}`);
-      // The stored bytes are list elements without their list: put them behind a one-element head.
-      elements = e.count === 0 ? [] : (s.decode(s.encodeWithTail([0], e.payload, e.count)) as unknown[]).slice(1);
-    } catch (err) {
-      this.dropLog.error('unreadable', 'event history row cannot be decoded: left out of the answer', { topic: e.topic, error: String(err) });
-      return undefined;
-    }
-    const transparent = extra?.t === 1;
-    const event: Dict = {
-      time_ns: BigInt(e.timeUs) * 1000n,
-      realm: e.realm,
-      session_id: e.session,
-      authid: e.authid,
-      authrole: e.authrole,
-      publication: e.publication,
-      topic: e.topic,
-      args: transparent ? null : (elements[0] ?? null),
-      kwargs: transparent ? null : (elements[1] ?? null),
-      timestamp: new Date(Math.floor(e.timeUs / 1000)).toISOString(),
-      subscription,
-    };
-    if (transparent) event.payload = elements[0];
-    if (extra) for (const k of PASSTHRU) if (extra[k] !== undefined) event[k] = extra[k];
-    return event;
+    return answerQuery(this.store, this.dropLog, realm, subscription, query, reader);
   }
 
   private sweep(): void {
@@ -418,11 +343,4 @@ function payloadElements(p: Payload): unknown[] {
 function payloadBytes(p: Payload): number {
   if (p.payload !== undefined) return typeof p.payload === 'string' ? p.payload.length : p.payload.byteLength;
   return 64; // decoded values of an in-process publisher: counted by the event cap instead
-}
-
-function inAudience(e: Extra, r: HistoryReader): boolean {
-  if (e.exclude_authid?.includes(r.authid) || e.exclude_authrole?.includes(r.authrole)) return false;
-  if (e.eligible_authid && !e.eligible_authid.includes(r.authid)) return false;
-  if (e.eligible_authrole && !e.eligible_authrole.includes(r.authrole)) return false;
-  return true;
 }

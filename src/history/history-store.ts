@@ -10,6 +10,9 @@ import type { HistoryRule } from './history-config';
 import { accountedBytes, BlockBuilder, decodeBlock, encodeBlock, type BlockEvent, type BlockSummary, type NewHistoryEvent } from './event-block';
 import { isCorrupt, moveAside, openHistoryFile } from './history-schema';
 import { prepareBlockStatements, type BlockRow, type BlockStatements } from './block-statements';
+import { readEvents, seqOfPublication, type ReadQuery, type StoredHistoryEvent } from './history-read';
+
+export type { ReadQuery, StoredHistoryEvent } from './history-read';
 
 export { ROW_OVERHEAD_BYTES, type NewHistoryEvent } from './event-block';
 
@@ -21,12 +24,6 @@ export interface NewBlockOf<B> {
   block: B;
 }
 export type NewBlock = NewBlockOf<BlockSummary>;
-
-/** One stored event, as read back. */
-export interface StoredHistoryEvent extends BlockEvent {
-  realm: string;
-  topic: string;
-}
 
 export type EvictionReason = 'count' | 'age' | 'bytes' | 'unconfigured';
 
@@ -231,31 +228,21 @@ export class HistoryStore {
     return delta.evicted.age;
   }
 
-  /** The newest events of the given topics (one realm), newest first, at most `limit`, older than
-   * `beforeSeq` (paging for callers that filter rows out). Expired events never show. */
-  newest(topicIds: readonly number[], limit: number, beforeSeq = Number.MAX_SAFE_INTEGER): StoredHistoryEvent[] {
+  /** The events of the given topics (one realm) a query selects; expired events never show. */
+  read(topicIds: readonly number[], query: ReadQuery): StoredHistoryEvent[] {
     this.assertOpen();
-    if (topicIds.length === 0 || limit <= 0) return [];
-    const nowUs = this.now() * 1000;
-    const blocks =
-      topicIds.length === 1
-        ? this.stmt.newestOfTopic.iterate(topicIds[0] as number, beforeSeq)
-        : this.stmt.newestOfTopics.iterate(JSON.stringify(topicIds), beforeSeq);
-    let found: StoredHistoryEvent[] = [];
-    for (const b of blocks) {
-      // Blocks come newest last_seq first: once `limit` events are newer than anything this
-      // block holds, no later block can add one.
-      if (found.length >= limit && b.last_seq < (found[limit - 1] as StoredHistoryEvent).seq) break;
-      const t = this.topics.get(b.topic_id);
-      const age = t?.maxAgeMs ?? null;
-      for (const e of decodeBlock(b.data)) {
-        if (e.seq >= beforeSeq || (age !== null && e.timeUs + age * 1000 <= nowUs)) continue;
-        found.push({ ...e, realm: t?.realm ?? '', topic: t?.topic ?? '' });
-      }
-      found.sort((x, y) => y.seq - x.seq);
-      if (found.length > limit) found = found.slice(0, limit);
-    }
-    return found;
+    return readEvents(this.stmt, (id) => this.topics.get(id), this.now() * 1000, topicIds, query);
+  }
+
+  /** The newest events of the given topics, newest first, at most `limit`, older than `beforeSeq`. */
+  newest(topicIds: readonly number[], limit: number, beforeSeq = Number.MAX_SAFE_INTEGER): StoredHistoryEvent[] {
+    return this.read(topicIds, { limit, newestFirst: true, maxSeq: beforeSeq - 1 });
+  }
+
+  /** The seq of a stored publication among these topics (for the spec's *_publication bounds). */
+  seqOf(topicIds: readonly number[], publication: number): number | undefined {
+    this.assertOpen();
+    return seqOfPublication(this.stmt, topicIds, publication);
   }
 
   close(): void {

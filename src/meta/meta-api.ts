@@ -16,27 +16,22 @@ import { attachLocal } from '../transports/local';
 import type { Logger } from '../util/logger';
 import type { Subscription } from '../core/broker';
 import type { Registration } from '../core/dealer';
-import type { Action, LocalIdentity } from '../core/ports';
+import type { Action, HistoryAnswer, HistoryQuery, LocalIdentity } from '../core/ports';
+import { readGetEventsArgs } from './get-events-args';
 import type { Realm, RealmListener } from '../core/realm';
 import type { Router } from '../core/router';
 import type { Session } from '../core/session';
 
 const identity: LocalIdentity = { authid: 'wampgate.meta', authrole: 'wampgate.meta', trusted: true, hidden: true };
 
-/** Crossbar.io's default for wamp.subscription.get_events(subscription_id, limit=10). */
-export const DEFAULT_GET_EVENTS_LIMIT = 10;
-/** The most events one get_events answers with (a null limit asks for this many): bounds the RESULT. */
-export const MAX_GET_EVENTS = 1000;
-
-/** The read side of the event history (history/event-history.ts implements it). Undefined from
- * getEvents: no history for that subscription (wamp.error.history_unavailable). */
+/** The read side of the event history (history/event-history.ts implements it). */
 export interface HistoryLookup {
   getEvents(
     realm: string,
     subscription: { id: number; uri: string; match: 'exact' | 'prefix' | 'wildcard' },
-    limit: number,
+    query: HistoryQuery,
     reader: { authid: string; authrole: string; trusted: boolean },
-  ): Dict[] | undefined;
+  ): HistoryAnswer;
 }
 
 export interface MetaApiOptions {
@@ -237,14 +232,7 @@ export class MetaApi implements RealmListener {
   }
 
   private async getEvents(args: unknown[], kwargs: Dict, details: Dict): Promise<Dict[]> {
-    const named = (i: number, name: string): unknown => (args.length > i ? args[i] : kwargs[name]);
-    const id = named(0, 'subscription_id');
-    if (typeof id !== 'number' || !Number.isInteger(id)) throw new WampError(ErrorUri.invalidArgument, ['argument subscription_id must be an integer']);
-    const rawLimit = named(1, 'limit') ?? DEFAULT_GET_EVENTS_LIMIT;
-    const asked = rawLimit === null ? MAX_GET_EVENTS : rawLimit;
-    if (typeof asked !== 'number' || !Number.isInteger(asked) || asked < 0)
-      throw new WampError(ErrorUri.invalidArgument, ['argument limit must be an integer ≥ 0']);
-    const limit = Math.min(asked, MAX_GET_EVENTS);
+    const { subscription: id, query } = readGetEventsArgs(args, kwargs);
     const history = this.options.history;
     if (!history || !this.realm.history) throw new WampError(ErrorUri.historyUnavailable, ['event history is not enabled on this realm']);
     const sub = this.subscription(id);
@@ -255,13 +243,13 @@ export class MetaApi implements RealmListener {
     // or reading the history would sidestep the subscribe permission. Holding it is not required.
     if (!(await this.mayDo(s, 'subscribe', sub.uri, { match: sub.match })))
       throw new WampError(ErrorUri.notAuthorized, [`session is not authorized to subscribe to "${sub.uri}" (${sub.match}), so not to read its history`]);
-    const events = history.getEvents(this.realm.name, { id: Number(sub.id), uri: sub.uri, match: sub.match }, limit, {
+    const answer = history.getEvents(this.realm.name, { id: Number(sub.id), uri: sub.uri, match: sub.match }, query, {
       authid: s.authid,
       authrole: s.authrole,
       trusted: s.trusted,
     });
-    if (!events) throw new WampError(ErrorUri.historyUnavailable, [`no event history is kept for "${sub.uri}" (${sub.match})`]);
-    return events;
+    if ('events' in answer) return answer.events;
+    throw new WampError(answer.error === 'unavailable' ? ErrorUri.historyUnavailable : ErrorUri.invalidArgument, [answer.message]);
   }
 
   private mayPublish(s: Session, topic: string, options: Dict): Promise<boolean> {
