@@ -23,6 +23,8 @@ export interface ReloadPlan {
   auth: boolean;
   /** Session limits applied to every session at once. */
   liveLimits: Array<keyof SessionLimits>;
+  /** Event history rules or settings changed: applied live (Gateway.reloadHistory). */
+  history: boolean;
   /** Settings that changed but take effect only after a restart (said in the log and the answer). */
   restartRequired: string[];
 }
@@ -79,11 +81,10 @@ export function planReload(current: GatewayConfig, next: GatewayConfig, boundPor
   }
   if (current.log.level !== next.log.level) restartRequired.push('log.level');
   if ((current.dataDir ?? null) !== (next.dataDir ?? null)) restartRequired.push('dataDir');
-  // The event history's store and rules are opened with the router (history/open.ts).
   const historyKey = (c: GatewayConfig): string =>
     fingerprint({ file: configDocument(c).history ?? null, realms: c.realms.map((r) => [r.name, r.history ?? null]) });
-  if (historyKey(current) !== historyKey(next)) restartRequired.push('history');
   return {
+    history: historyKey(current) !== historyKey(next),
     listeners: compareNamed(asBound(current.listeners, next.listeners, boundPorts), next.listeners, listenerKey),
     realms: compareNamed(current.realms, next.realms, realmKey),
     auth: authKey(current) !== authKey(next),

@@ -9,7 +9,7 @@ import { configDocument } from './config/section';
 import type { GatewayConfig, ListenerConfig } from './config/types';
 import { Router } from './core/router';
 import { routerView } from './core/router-view';
-import { startMetaApi, type MetaApis } from './meta/meta-api';
+import { startMetaApi, type MetaApiOptions, type MetaApis } from './meta/meta-api';
 import type { Peer, TransportInfo } from './protocol/peer';
 import { serializerByName, serializers as allSerializers, type Serializer } from './serializers';
 import type { ListenAddress, TransportServer } from './transports/transport-server';
@@ -18,7 +18,7 @@ import { startWebSocketServer } from './transports/websocket/server';
 import type { TransportLimits } from './transports/limits';
 import { ConnectionGuard } from './transports/connection-guard';
 import { createLogger, type Logger } from './util/logger';
-import { openEventHistory } from './history/open';
+import { historyRules, historySettings, openEventHistory } from './history/open';
 import type { EventHistoryService } from './history/event-history';
 import { HistoryPart } from './history/part';
 import { fingerprint, planReload, sessionLimitsOf, type Change, type ReloadPlan } from './gateway-reload';
@@ -54,7 +54,6 @@ export interface ReloadReport extends ReloadPlan {
 
 function realmOptions(r: GatewayConfig['realms'][number], auth: GatewayAuth, history: EventHistoryService | undefined): RealmOptions {
   const realm: RealmOptions = { name: r.name };
-  // History rules are read at start: a realm a reload adds has none until the next restart.
   const port = history?.portFor(r.name);
   if (port) realm.history = port;
   if (r.uriCheck) realm.uriCheck = r.uriCheck;
@@ -72,7 +71,10 @@ function partKey(part: GatewayPart, config: GatewayConfig): string {
 
 export class Gateway {
   readonly listeners: RunningListener[] = [];
+  /** The parts the factories made, in start order (reload restarts them by their config). */
   readonly parts: GatewayPart[] = [];
+  /** The event history's status part: opened by the gateway itself, never restarted by a reload. */
+  private historyPart: HistoryPart | undefined;
   private stopping: Promise<void> | undefined;
   private reloading: Promise<ReloadReport> | undefined;
   /** part -> the config it was started with (for partKey). */
@@ -90,8 +92,9 @@ export class Gateway {
     readonly router: Router,
     readonly logger: Logger,
     private readonly metaApi: MetaApis,
-    /** The event history, when a realm has history rules. */
-    readonly history: EventHistoryService | undefined,
+    /** What the meta API reads live: the history a reload opens is set here. */
+    private readonly metaOptions: MetaApiOptions,
+    private eventHistory: EventHistoryService | undefined,
     /** Its `auth` is replaced by reload() when principals or permissions change; the router asks
      * through this holder. */
     private readonly current: { auth: GatewayAuth },
@@ -115,11 +118,12 @@ export class Gateway {
       onAuthFailure: (t: TransportInfo) => current.auth.onAuthFailure(t),
     });
     auth.attach(router);
-    const gateway = new Gateway(config, router, logger, startMetaApi(router, history ? { history } : {}), history, current);
+    const metaOptions: MetaApiOptions = history ? { history } : {};
+    const gateway = new Gateway(config, router, logger, startMetaApi(router, metaOptions), metaOptions, history, current);
     gateway.factories = options.parts ?? [];
     try {
       await gateway.metaApi.ready;
-      if (history) gateway.parts.push(new HistoryPart(history));
+      if (history) gateway.historyPart = new HistoryPart(history);
       for (const l of config.listeners) await gateway.listen(l);
       const ctx = gateway.partContext(config);
       for (const factory of gateway.factories) {
@@ -135,6 +139,11 @@ export class Gateway {
       throw err;
     }
     return gateway;
+  }
+
+  /** The event history, when a realm has history rules (a reload may open it). */
+  get history(): EventHistoryService | undefined {
+    return this.eventHistory;
   }
 
   private async listen(l: ListenerConfig): Promise<void> {
@@ -211,13 +220,16 @@ export class Gateway {
       this.current.auth = auth;
     }
     Object.assign(this.router.limits, sessionLimitsOf(next));
+    if (plan.history) this.reloadHistory(next);
     const nextRealms = new Map(next.realms.map((r) => [r.name, r]));
     for (const [name, change] of Object.entries(plan.realms)) {
       if (change === 'removed' || change === 'restarted') this.router.removeRealm(name, ErrorUri.closeRealm);
       const r = nextRealms.get(name);
       if (!r) continue;
-      if (change === 'added' || change === 'restarted') this.router.addRealm(realmOptions(r, auth, this.history));
-      else {
+      if (change === 'added' || change === 'restarted') {
+        // A new realm object has no meta API yet (the old one's left with its sessions).
+        await this.metaApi.add(this.router.addRealm(realmOptions(r, auth, this.history)));
+      } else {
         const realm = this.router.findRealm(name);
         if (realm) realm.authorizer = realmOptions(r, auth, this.history).authorizer ?? realm.authorizer;
       }
@@ -245,6 +257,21 @@ export class Gateway {
     if (plan.restartRequired.length > 0) log.warn('reload: these settings take effect after a restart', { settings: plan.restartRequired.join(',') });
     log.info('config reloaded', summarize(report));
     return report;
+  }
+
+  /** History rules or settings changed: the open history is reconfigured (history/event-history.ts
+   * says what that does to stored events), or opened when a realm gets its first rules; then
+   * every realm gets its port, or none (not announced in later WELCOMEs, history_unavailable).
+   * The file stays where it was opened (a dataDir change needs a restart). */
+  private reloadHistory(next: GatewayConfig): void {
+    const rules = historyRules(next);
+    if (this.eventHistory) this.eventHistory.reconfigure(historySettings(next), rules);
+    else if (rules.size > 0) {
+      this.eventHistory = openEventHistory(next, this.logger);
+      this.metaOptions.history = this.eventHistory;
+      if (this.eventHistory) this.historyPart = new HistoryPart(this.eventHistory);
+    }
+    for (const realm of this.router.realms.values()) realm.history = this.eventHistory?.portFor(realm.name);
   }
 
   /** Parts: kept when their config key is the same, else stopped (newest first) and started again
@@ -296,6 +323,7 @@ export class Gateway {
   /** part name -> its status, in start order. */
   partStatus(): Record<string, PartStatus> {
     const out: Record<string, PartStatus> = {};
+    if (this.historyPart) out[this.historyPart.name] = this.historyPart.status();
     for (const p of this.parts) out[p.name] = p.status();
     return out;
   }

@@ -46,7 +46,8 @@ export class Realm {
   readonly dealer: Dealer;
   readonly listeners = new Set<RealmListener>();
   authorizer: Authorizer;
-  readonly history: EventHistory | undefined;
+  /** Replaced by live reload like the authorizer: sessions that join later see the new one. */
+  history: EventHistory | undefined;
   private readonly log: Logger;
   /** A client can repeat a denied action at will; its log lines are rate-limited. */
   private readonly deniedLog: RateLimitedLog;

@@ -71,7 +71,7 @@ function asBuffer(bytes: Uint8Array): Buffer {
 /** One realm's port: the broker asks `records(topic)` per publication and hands over the ones
  * a rule names. The most specific rule wins (exact, longest prefix, then wildcard). */
 class RealmHistory implements EventHistory {
-  private readonly rules = new UriIndex<HistoryRule>();
+  private rules = new UriIndex<HistoryRule>();
   /** topic -> its rule, or null for none: most publications repeat a few topics. */
   private readonly cache = new Map<string, HistoryRule | null>();
   /** topic -> its block being filled; the last one used is asked first (bursts repeat a topic). */
@@ -83,7 +83,15 @@ class RealmHistory implements EventHistory {
     rules: readonly HistoryRule[],
     private readonly service: EventHistoryService,
   ) {
+    this.setRules(rules);
+  }
+
+  /** New rules (live reload, after a flush): remembered answers are forgotten. */
+  setRules(rules: readonly HistoryRule[]): void {
+    this.rules = new UriIndex<HistoryRule>();
     for (const r of rules) this.rules.set(r.uri, r.match, r);
+    this.cache.clear();
+    this.clearPending();
   }
 
   ruleFor(topic: string): HistoryRule | undefined {
@@ -135,9 +143,10 @@ export interface EventHistoryOptions {
 }
 
 export class EventHistoryService {
-  readonly store: HistoryStore;
+  private current: HistoryStore;
   private readonly ports = new Map<string, RealmHistory>();
-  private readonly settings: HistorySettings;
+  private settings: HistorySettings;
+  private readonly path: string;
   private readonly log: Logger;
   private readonly dropLog: RateLimitedLog;
   /** The blocks being filled, in the order their topics were first queued since the last flush. */
@@ -147,26 +156,66 @@ export class EventHistoryService {
   private readonly spare: BlockBuilder[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   private flushSoon: NodeJS.Immediate | undefined;
-  private readonly sweepTimer: NodeJS.Timeout;
+  private sweepTimer: NodeJS.Timeout;
   private written = 0;
   private lastError: string | null = null;
   private closed = false;
   private readonly dropped: Record<HistoryDropReason, number> = { queue_full: 0, storage_error: 0, not_encodable: 0, stopped: 0 };
   private readonly skipped = { session_filter: 0 };
+  /** Evictions counted by stores a reconfigure replaced. */
+  private readonly evictedBefore: Record<EvictionReason, number> = { count: 0, age: 0, bytes: 0, unconfigured: 0 };
 
   constructor(options: EventHistoryOptions) {
     this.settings = options.settings;
     this.log = options.logger.child('history');
     this.dropLog = new RateLimitedLog(this.log);
+    this.path = join(options.dataDir, HISTORY_FILE);
     for (const [realm, rules] of options.rules) if (rules.length > 0) this.ports.set(realm, new RealmHistory(realm, rules, this));
-    this.store = new HistoryStore({
-      path: join(options.dataDir, HISTORY_FILE),
+    this.current = this.openStore();
+    this.sweepTimer = this.startSweep(options.rules);
+  }
+
+  /** The SQLite store now (reconfigure replaces it). */
+  get store(): HistoryStore {
+    return this.current;
+  }
+
+  /** Live reload: new settings and rules. What is queued is written under the old rules, then
+   * the file is reopened under the new ones, which applies them as a restart would (topics no
+   * rule covers lose their events, a lower count trims, a changed age restamps). Realms keep
+   * their port objects; a realm without rules now has none (`portFor` is undefined). */
+  reconfigure(settings: HistorySettings, rules: ReadonlyMap<string, readonly HistoryRule[]>): void {
+    if (this.closed) throw new Error('event history is closed');
+    this.flush();
+    // Eviction counts are the service's, not one store's: metrics stay monotonic across reloads.
+    for (const [reason, n] of Object.entries(this.current.evicted)) this.evictedBefore[reason as EvictionReason] += n;
+    this.current.close();
+    this.settings = settings;
+    for (const realm of [...this.ports.keys()]) if ((rules.get(realm) ?? []).length === 0) this.ports.delete(realm);
+    for (const [realm, list] of rules) {
+      if (list.length === 0) continue;
+      const port = this.ports.get(realm);
+      if (port) port.setRules(list);
+      else this.ports.set(realm, new RealmHistory(realm, list, this));
+    }
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = this.startSweep(rules);
+    this.current = this.openStore();
+  }
+
+  private openStore(): HistoryStore {
+    return new HistoryStore({
+      path: this.path,
       maxBytes: this.settings.maxBytes,
       ruleFor: (realm, topic) => this.ports.get(realm)?.ruleFor(topic),
       logger: this.log,
     });
-    this.sweepTimer = setInterval(() => this.sweep(), sweepInterval(options.rules));
-    this.sweepTimer.unref();
+  }
+
+  private startSweep(rules: ReadonlyMap<string, readonly HistoryRule[]>): NodeJS.Timeout {
+    const timer = setInterval(() => this.sweep(), sweepInterval(rules));
+    timer.unref();
+    return timer;
   }
 
   /** The port for a realm's broker; undefined when the realm has no history rules. */
@@ -315,7 +364,7 @@ export class EventHistoryService {
       queued: this.queuedEvents,
       queuedBytes: this.queuedBytes,
       written: this.written,
-      evicted: { ...this.store.evicted },
+      evicted: sumCounts(this.evictedBefore, this.store.evicted),
       dropped: { ...this.dropped },
       skipped: { ...this.skipped },
       lastError: this.lastError,
@@ -343,4 +392,10 @@ function payloadElements(p: Payload): unknown[] {
 function payloadBytes(p: Payload): number {
   if (p.payload !== undefined) return typeof p.payload === 'string' ? p.payload.length : p.payload.byteLength;
   return 64; // decoded values of an in-process publisher: counted by the event cap instead
+}
+
+function sumCounts<K extends string>(a: Record<K, number>, b: Record<K, number>): Record<K, number> {
+  const out = { ...a };
+  for (const k of Object.keys(b) as K[]) out[k] += b[k];
+  return out;
 }

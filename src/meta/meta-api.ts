@@ -324,19 +324,28 @@ function matchOption(options: unknown): 'exact' | 'prefix' | 'wildcard' {
   return 'exact';
 }
 
-/** The meta API of every realm of a router, started together. */
+/** The meta API of every realm of a router: started together, and per realm as live reload
+ * adds or replaces realms. */
 export interface MetaApis {
   /** Resolves once every realm's meta API has registered its procedures. */
   readonly ready: Promise<void>;
+  /** Starts the meta API on a realm added after the start; resolves once it is registered. */
+  add(realm: Realm): Promise<void>;
   /** Stops publishing meta events (before the router closes, so shutdown sends none). */
   stop(): void;
 }
 
-/** Starts the meta API on every realm `router` has now (the composition root, tests, embedding). */
+/** Starts the meta API on every realm `router` has now (the composition root, tests, embedding).
+ * `options` is read live: the history a reload opens is seen by every realm's meta API. */
 export function startMetaApi(router: Router, options: MetaApiOptions = {}): MetaApis {
-  const apis = [...router.realms.values()].map((realm) => new MetaApi(router, realm, options));
+  const apis = new Set([...router.realms.values()].map((realm) => new MetaApi(router, realm, options)));
   return {
-    ready: Promise.all(apis.map((m) => m.ready)).then(() => undefined),
+    ready: Promise.all([...apis].map((m) => m.ready)).then(() => undefined),
+    add: (realm) => {
+      const m = new MetaApi(router, realm, options);
+      apis.add(m);
+      return m.ready;
+    },
     stop: () => {
       for (const m of apis) m.stop();
     },

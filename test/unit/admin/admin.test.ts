@@ -97,7 +97,9 @@ test('the reload plan: what restarts, what is live, what needs a restart', () =>
   assert.deepEqual(plan.restartRequired, ['limits.maxMessageBytes']);
   const withHistory = defaultConfig();
   withHistory.realms = withHistory.realms.map((r) => ({ ...r, history: [{ uri: 'sensors.', match: 'prefix' }] }));
-  assert.deepEqual(planReload(before, withHistory).restartRequired, ['history'], 'history rules take effect at the next start');
+  assert.deepEqual(planReload(before, withHistory).restartRequired, [], 'history rules are applied live');
+  assert.equal(planReload(before, withHistory).history, true);
+  assert.equal(plan.history, false);
   assert.equal(plan.auth, true);
   assert.equal(plan.listeners.extra, 'added');
   for (const l of before.listeners) assert.equal(plan.listeners[l.name], 'kept', 'an auth change alone keeps a listener');
