@@ -364,6 +364,7 @@ function summarize(report: ReloadReport): Record<string, string> {
     realms: changed(report.realms),
     parts: changed(report.parts),
     auth: report.auth ? 'rebuilt' : 'unchanged',
+    history: report.history ? 'reconfigured' : 'unchanged',
     liveLimits: report.liveLimits.join(',') || 'none',
   };
 }
