@@ -61,6 +61,7 @@ main { padding: .8rem 1rem 1.5rem; }
 .counters div { display: flex; justify-content: space-between; gap: .5rem; border-bottom: 1px dotted var(--line); min-width: 0; }
 .counters span { color: var(--muted); overflow-wrap: anywhere; } .counters b { font-weight: 600; }
 .counters .zero b { color: var(--muted); font-weight: 400; } .counters .trouble b { color: var(--bad); }
+details.zeros { margin: .1rem 0 .4rem; font-size: .85rem; } details.zeros summary { color: var(--muted); cursor: pointer; }
 table { border-collapse: collapse; width: 100%; table-layout: fixed; margin-top: .3rem; font-size: .9rem; }
 th, td { text-align: left; padding: .25rem .5rem .25rem 0; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
 th { color: var(--muted); font-weight: 500; } td.n, th.n { text-align: right; }

@@ -30,14 +30,18 @@ export function partHeading(p: { name: string; kind: string; state: string; sinc
 export function counterGrid(counters: Record<string, number> | undefined): string {
   const entries = Object.entries(counters ?? {});
   if (entries.length === 0) return '';
-  // Non-zero first, so what happened is on top; zeros stay visible but dim.
-  entries.sort((a, b) => Number(b[1] !== 0) - Number(a[1] !== 0));
-  return `<div class="counters">${entries
-    .map(([k, n]) => {
-      const cls = n === 0 ? 'zero' : isTroubleCounter(k) ? 'trouble' : '';
-      return `<div class="${cls}" data-counter="${esc(k)}"><span>${esc(counterLabel(k))}</span><b>${esc(formatCount(n))}</b></div>`;
-    })
-    .join('')}</div>`;
+  const cell = ([k, n]: [string, number]): string => {
+    const cls = n === 0 ? 'zero' : isTroubleCounter(k) ? 'trouble' : '';
+    return `<div class="${cls}" data-counter="${esc(k)}"><span>${esc(counterLabel(k))}</span><b>${esc(formatCount(n))}</b></div>`;
+  };
+  // What happened is shown; counters still at 0 (most of a bridge's, on a good day) fold away
+  // under one line, so a card reads at a glance and nothing is hidden for good.
+  const happened = entries.filter(([, n]) => n !== 0);
+  const zeros = entries.filter(([, n]) => n === 0);
+  let html = happened.length > 0 ? `<div class="counters">${happened.map(cell).join('')}</div>` : '';
+  if (zeros.length > 0)
+    html += `<details class="zeros"><summary>${happened.length > 0 ? `${zeros.length} more at 0` : `all ${zeros.length} counters at 0`}</summary><div class="counters">${zeros.map(cell).join('')}</div></details>`;
+  return html;
 }
 
 /** A part's current values (the event history's rows and bytes…); names ending in "bytes" as sizes. */

@@ -56,6 +56,12 @@ test('history rows, bytes, evictions and drops are in /metrics and on the status
     assert.match(page, /<dt>Events stored<\/dt><dd data-gauge="rows">3<\/dd>/);
     assert.match(page, /data-gauge="bytes">[^<]*B<\/dd>/);
     assert.match(page, /data-counter="evicted_count"><span>Evicted \(per-topic count\)<\/span><b>2<\/b>/);
+    // Counters still at 0 fold under one line; the ones that moved stay in view.
+    const folded = /<div class="sub" data-part="history">.*?<details class="zeros"><summary>(\d+) more at 0<\/summary>(.*?)<\/details>/s.exec(page);
+    assert.ok(folded, 'the zero counters of the history are folded');
+    assert.match(folded[2] ?? '', /data-counter="dropped_queue_full"><span>[^<]+<\/span><b>0<\/b>/);
+    assert.doesNotMatch(folded[2] ?? '', /evicted_count/, 'a counter that moved is not folded');
+    assert.equal(Number(folded[1]), (folded[2]?.match(/data-counter=/g) ?? []).length, 'the summary counts what it folds');
   } finally {
     await c.close();
     await gateway.stop();
