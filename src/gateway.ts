@@ -220,7 +220,7 @@ export class Gateway {
       this.current.auth = auth;
     }
     Object.assign(this.router.limits, sessionLimitsOf(next));
-    if (plan.history) this.reloadHistory(next);
+    const historyFailure = plan.history ? this.reloadHistory(next) : undefined;
     const nextRealms = new Map(next.realms.map((r) => [r.name, r]));
     for (const [name, change] of Object.entries(plan.realms)) {
       if (change === 'removed' || change === 'restarted') this.router.removeRealm(name, ErrorUri.closeRealm);
@@ -253,6 +253,7 @@ export class Gateway {
       }
     }
     const { parts, failedParts } = await this.reloadParts(next, wanted);
+    if (historyFailure !== undefined) failedParts.history = historyFailure;
     const report: ReloadReport = { ...plan, parts, failedParts };
     if (plan.restartRequired.length > 0) log.warn('reload: these settings take effect after a restart', { settings: plan.restartRequired.join(',') });
     log.info('config reloaded', summarize(report));
@@ -263,15 +264,24 @@ export class Gateway {
    * says what that does to stored events), or opened when a realm gets its first rules; then
    * every realm gets its port, or none (not announced in later WELCOMEs, history_unavailable).
    * The file stays where it was opened (a dataDir change needs a restart). */
-  private reloadHistory(next: GatewayConfig): void {
+  private reloadHistory(next: GatewayConfig): string | undefined {
     const rules = historyRules(next);
-    if (this.eventHistory) this.eventHistory.reconfigure(historySettings(next), rules);
-    else if (rules.size > 0) {
-      this.eventHistory = openEventHistory(next, this.logger);
-      this.metaOptions.history = this.eventHistory;
-      if (this.eventHistory) this.historyPart = new HistoryPart(this.eventHistory);
+    let failure: string | undefined;
+    try {
+      if (this.eventHistory) this.eventHistory.reconfigure(historySettings(next), rules);
+      else if (rules.size > 0) {
+        this.eventHistory = openEventHistory(next, this.logger);
+        this.metaOptions.history = this.eventHistory;
+        if (this.eventHistory) this.historyPart = new HistoryPart(this.eventHistory);
+      }
+    } catch (err) {
+      // As for a part that fails to start: said, and the rest of the reload holds. Publications
+      // meanwhile are counted as not recorded (storage_error) until a reload or restart opens it.
+      failure = (err as Error).message;
+      this.logger.child('gateway').error('reload: the event history could not be reopened', { error: failure });
     }
     for (const realm of this.router.realms.values()) realm.history = this.eventHistory?.portFor(realm.name);
+    return failure;
   }
 
   /** Parts: kept when their config key is the same, else stopped (newest first) and started again

@@ -6,6 +6,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateConfig } from '../../../src/config/schema';
 import type { GatewayConfig } from '../../../src/config/types';
@@ -108,6 +109,44 @@ test('history rules change with a live reload: opened, trimmed, a new realm, sta
     assert.equal(history()?.status().rows, 0, 'a topic no rule covers loses its events, as at a start');
   } finally {
     for (const c of clients) await c.close();
+    await gateway.stop();
+  }
+});
+
+test('a reload whose history file cannot be reopened says so, keeps the rest, counts what is not recorded, and recovers', async () => {
+  const port = await freePort();
+  const url = `ws://127.0.0.1:${port}/ws`;
+  const rules = (maxEvents: number): unknown[] => [{ name: 'realm1', history: [{ uri: 'plant.', match: 'prefix', maxEvents }] }];
+  const gateway = await Gateway.start(config(port, rules(5)), { logger: quietLogger });
+  const history = (): Gateway['history'] => gateway.history;
+  let ab: AbClient | undefined;
+  try {
+    ab = await openAutobahn({ url, serializer: 'json' }, 'realm1');
+    await ab.session.publish('plant.a', [1], {}, { acknowledge: true });
+    // The open file is unlinked and a directory takes its name: reopening it must fail.
+    const file = join(dir.path, 'data', 'history.sqlite');
+    rmSync(file);
+    mkdirSync(file);
+    const report = await gateway.reload(config(port, rules(4), { limits: { maxPendingCalls: 40 } }));
+    assert.match(report.failedParts.history ?? '', /./, 'the failure is in the report');
+    assert.deepEqual(report.liveLimits, ['maxPendingCalls'], 'the rest of the reload holds');
+    await ab.session.publish('plant.a', [2], {}, { acknowledge: true });
+    const sub = await ab.session.subscribe('plant.a', () => undefined);
+    const failed = await errorOf(ab.session.call('wamp.subscription.get_events', [sub.id]));
+    assert.match(failed.error, /^wamp\.error\./, 'a read answers with an error, the session stays');
+    assert.equal(history()?.status().dropped.storage_error, 1, 'the publication meanwhile is counted as not recorded');
+
+    rmSync(file, { recursive: true });
+    const again = await gateway.reload(config(port, rules(3)));
+    assert.deepEqual(again.failedParts, {}, 'the next reload opens it again');
+    await ab.session.publish('plant.a', [3], {}, { acknowledge: true });
+    const events = (await ab.session.call('wamp.subscription.get_events', [sub.id])) as Array<{ args: unknown[] }>;
+    assert.deepEqual(
+      events.map((e) => e.args[0]),
+      [3],
+    );
+  } finally {
+    await ab?.close();
     await gateway.stop();
   }
 });
