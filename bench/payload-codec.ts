@@ -1,14 +1,16 @@
 // Payload codec micro-bench (issue 9, a diagnostic beside bench/payload.ts): the router's own
 // per-message serializer work on the relay path — SerializedPeer.receiveFrame of the sender's
 // frame, then SerializedPeer.send of the EVENT / INVOCATION / RESULT to the receiver — with no
-// sockets, so a change of a few percent is visible above the VM's noise. Each build runs in its
-// own forked process (cbor-x keeps tag decoders process-wide), the order alternating per round.
+// sockets. Both builds are loaded into one process (each resolves its own msgpackr and cbor-x,
+// so cbor-x's process-wide tag decoders do not mix) and run in interleaved slices of ~10 ms,
+// the order alternating per slice: a burst of load from the other jobs on a shared machine hits
+// both builds alike. Each round is a fresh process (fresh JIT).
 //
-//   node dist/bench/payload-codec.js --router DIR [--rounds 7] [--ms 400] [--sizes 100,65536]
+//   node dist/bench/payload-codec.js --router DIR [--rounds 5] [--slices 40] [--sizes 100,65536]
 //     [--pairs json-msgpack,msgpack-json] [--cases event,call]
 //
-// Figures are CPU microseconds (process.cpuUsage) per message relayed; the change is the median
-// and range of the per-round ratios (this build against the baseline).
+// Figures are CPU microseconds (process.cpuUsage) per message relayed; the change is the
+// median and range over rounds of each round's ratio (this build's CPU sum over the baseline's).
 
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
@@ -16,11 +18,11 @@ import * as path from 'node:path';
 type Name = 'json' | 'msgpack' | 'cbor';
 
 interface Task {
-  root: string;
+  roots: [string, string];
   pairs: Array<[Name, Name]>;
   sizes: number[];
   cases: string[];
-  ms: number;
+  slices: number;
 }
 
 /** The same records as bench/payload.ts (an ID, a millisecond timestamp, a reading, a string). */
@@ -41,27 +43,25 @@ interface PeerLike {
   send(msg: unknown): unknown;
 }
 type Msg = Record<string, unknown> & { args?: unknown[]; kwargs?: unknown };
+type Relays = Record<string, () => void>;
 
-/** Runs in the forked worker: loads one build's SerializedPeer and serializers by path. */
-function runTask(task: Task): Record<string, number> {
-  const load = (p: string): Record<string, unknown> => require(path.join(task.root, 'dist', 'src', p)) as Record<string, unknown>;
+/** One build's relay functions for a pair and size: its own SerializedPeer and serializers. */
+export function relays(root: string, from: Name, to: Name, args: unknown[]): Relays {
+  const load = (p: string): Record<string, unknown> => require(path.join(root, 'dist', 'src', p)) as Record<string, unknown>;
   const { SerializedPeer } = load('transports/serialized-peer') as { SerializedPeer: new (t: unknown, s: unknown, c: unknown) => PeerLike };
   const { serializerByName } = load('serializers/index') as { serializerByName: (n: string) => { encode(v: unknown): Buffer } };
   let passthru: { copyPayload?: (a: unknown, b: unknown) => void } = {};
   try {
     passthru = load('core/payload-passthru') as typeof passthru;
   } catch {
-    // The baseline build copies args/kwargs by hand (no encoded form to carry).
+    // The baseline build copies args/kwargs by hand (it has no encoded form to carry).
   }
-  const copy = (from: Msg, to: Msg): void => {
-    if (passthru.copyPayload) passthru.copyPayload(from, to);
-    else {
-      if (from.args !== undefined) to.args = from.args;
-      if (from.kwargs !== undefined) to.kwargs = from.kwargs;
-    }
+  const copy = (a: Msg, b: Msg): void => {
+    if (passthru.copyPayload) return passthru.copyPayload(a, b);
+    if (a.args !== undefined) b.args = a.args;
+    if (a.kwargs !== undefined) b.kwargs = a.kwargs;
   };
-  let sink = 0;
-  const channel = { writeFrame: (f: Buffer) => void (sink += f.length), close: () => undefined, bufferedBytes: () => 0 };
+  const channel = { writeFrame: () => true, close: () => undefined, bufferedBytes: () => 0 };
   const peer = (name: Name): { p: PeerLike; last: () => Msg } => {
     let last: Msg = {};
     const p = new SerializedPeer({ type: 'websocket', serializer: name, peer: 'bench', loopback: true }, serializerByName(name), channel);
@@ -74,52 +74,61 @@ function runTask(task: Task): Record<string, number> {
     });
     return { p, last: () => last };
   };
-  const out: Record<string, number> = {};
+  const a = peer(from);
+  const b = peer(to);
+  const publish = serializerByName(from).encode([16, 1, {}, 'bench.payload', args]);
+  const call = serializerByName(from).encode([48, 1, {}, 'bench.payload.echo', args]);
+  const yieldFrame = serializerByName(to).encode([70, 1, {}, args]);
+  return {
+    event: () => {
+      a.p.receiveFrame(publish);
+      const ev: Msg = { type: 36, subscription: 1234567, publication: 7654321, details: {} };
+      copy(a.last(), ev);
+      b.p.send(ev);
+    },
+    // One call is two relays: CALL → INVOCATION, then YIELD → RESULT.
+    call: () => {
+      a.p.receiveFrame(call);
+      const inv: Msg = { type: 68, request: 1, registration: 1234567, details: {} };
+      copy(a.last(), inv);
+      b.p.send(inv);
+      b.p.receiveFrame(yieldFrame);
+      const res: Msg = { type: 50, request: 1, details: {} };
+      copy(b.last(), res);
+      a.p.send(res);
+    },
+  };
+}
+
+function cpuUs(fn: () => void, n: number): number {
+  const t0 = process.cpuUsage();
+  for (let i = 0; i < n; i++) fn();
+  const d = process.cpuUsage(t0);
+  return d.user + d.system;
+}
+
+/** Runs in the forked worker: per case, µs per relay of each build, measured interleaved. */
+export function runTask(task: Task): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
   for (const bytes of task.sizes) {
     const args = makeArgs(bytes);
     for (const [from, to] of task.pairs) {
-      const a = peer(from);
-      const b = peer(to);
-      const fromS = serializerByName(from);
-      const toS = serializerByName(to);
-      const publish = fromS.encode([16, 1, {}, 'bench.payload', args]);
-      const call = fromS.encode([48, 1, {}, 'bench.payload.echo', args]);
-      const yieldFrame = toS.encode([70, 1, {}, args]);
-      const relay: Record<string, () => void> = {
-        event: () => {
-          a.p.receiveFrame(publish);
-          const ev: Msg = { type: 36, subscription: 1234567, publication: 7654321, details: {} };
-          copy(a.last(), ev);
-          b.p.send(ev);
-        },
-        // One call is two relays: CALL → INVOCATION and YIELD → RESULT.
-        call: () => {
-          a.p.receiveFrame(call);
-          const inv: Msg = { type: 68, request: 1, registration: 1234567, details: {} };
-          copy(a.last(), inv);
-          b.p.send(inv);
-          b.p.receiveFrame(yieldFrame);
-          const res: Msg = { type: 50, request: 1, details: {} };
-          copy(b.last(), res);
-          a.p.send(res);
-        },
-      };
+      const builds = task.roots.map((root) => relays(root, from, to, args));
       for (const c of task.cases) {
-        const fn = relay[c] as () => void;
-        for (let i = 0; i < 200; i++) fn(); // warm-up: let V8 optimise
-        let n = 0;
-        const t0 = process.cpuUsage();
-        const wall = Date.now();
-        while (Date.now() - wall < task.ms) {
-          for (let i = 0; i < 20; i++) fn();
-          n += 20;
+        const fns = builds.map((r) => r[c] as () => void);
+        for (const fn of fns) cpuUs(fn, 300); // warm-up: let V8 optimise both
+        // About 10 ms per slice on the baseline.
+        let n = 1;
+        while (cpuUs(fns[1] as () => void, n) < 10_000) n *= 2;
+        const sums = [0, 0];
+        for (let slice = 0; slice < task.slices; slice++) {
+          const order = slice % 2 === 0 ? [0, 1] : [1, 0];
+          for (const k of order) sums[k]! += cpuUs(fns[k] as () => void, n);
         }
-        const d = process.cpuUsage(t0);
-        out[`${bytes} B | ${c} | ${from}→${to}`] = (d.user + d.system) / n;
+        out[`${bytes} B | ${c} | ${from}→${to}`] = [sums[0]! / (n * task.slices), sums[1]! / (n * task.slices)];
       }
     }
   }
-  if (sink < 0) out.sink = sink;
   return out;
 }
 
@@ -129,10 +138,10 @@ if (process.argv[2] === 'worker') {
   });
 }
 
-function inWorker(task: Task): Promise<Record<string, number>> {
+function inWorker(task: Task): Promise<Record<string, [number, number]>> {
   return new Promise((resolve, reject) => {
     const child = fork(__filename, ['worker'], { stdio: 'inherit' });
-    child.once('message', (m) => resolve(m as Record<string, number>));
+    child.once('message', (m) => resolve(m as Record<string, [number, number]>));
     child.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
     child.send(task);
   });
@@ -145,43 +154,36 @@ async function main(argv: string[]): Promise<void> {
   };
   const baseline = opt('--router');
   if (!baseline) throw new Error('--router DIR (a built baseline worktree) is required');
-  const rounds = Number(opt('--rounds') ?? 7);
+  const rounds = Number(opt('--rounds') ?? 5);
   const names: Name[] = ['json', 'msgpack', 'cbor'];
   const all: Array<[Name, Name]> = names.flatMap((a) => names.map((b): [Name, Name] => [a, b]));
   const filter = opt('--pairs')?.split(',');
-  const task = {
+  const task: Task = {
+    roots: [path.resolve(__dirname, '..', '..'), path.resolve(baseline)],
     pairs: filter ? all.filter(([a, b]) => filter.includes(`${a}-${b}`)) : all,
     sizes: (opt('--sizes') ?? '100,65536').split(',').map(Number),
     cases: (opt('--cases') ?? 'event,call').split(','),
-    ms: Number(opt('--ms') ?? 400),
+    slices: Number(opt('--slices') ?? 40),
   };
-  const builds: Array<[string, string]> = [
-    ['this build', path.resolve(__dirname, '..', '..')],
-    ['baseline', path.resolve(baseline)],
-  ];
-  const results = new Map<string, Map<string, number[]>>();
+  const results = new Map<string, Array<[number, number]>>();
   for (let round = 0; round < rounds; round++) {
-    for (const [label, root] of round % 2 === 0 ? builds : [...builds].reverse()) {
-      const r = await inWorker({ ...task, root });
-      for (const [key, us] of Object.entries(r)) {
-        if (key === 'sink') continue;
-        const per = results.get(key) ?? new Map<string, number[]>();
-        results.set(key, per);
-        per.set(label, [...(per.get(label) ?? []), us]);
-      }
-      process.stdout.write(`  round ${round + 1} ${label} done\n`);
-    }
+    const r = await inWorker(task);
+    for (const [key, pair] of Object.entries(r)) results.set(key, [...(results.get(key) ?? []), pair]);
+    process.stdout.write(`  round ${round + 1} of ${rounds} done\n`);
   }
   const median = (l: number[]): number => [...l].sort((x, y) => x - y)[Math.floor(l.length / 2)] as number;
   const pct = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(1)}%`;
-  process.stdout.write(`\nrouter codec CPU µs per relayed message (call = CALL→INVOCATION + YIELD→RESULT): median over ${rounds} rounds\n`);
-  process.stdout.write('| payload | case | serializers | this build | baseline | change per round: median (range) |\n| --- | --- | --- | --- | --- | --- |\n');
-  for (const [key, per] of results) {
-    const a = per.get('this build') ?? [];
-    const b = per.get('baseline') ?? [];
-    const ratios = a.map((v, i) => ((v - (b[i] as number)) / (b[i] as number)) * 100).sort((x, y) => x - y);
+  process.stdout.write(
+    `\nrouter codec CPU µs per relayed message (call = CALL→INVOCATION + YIELD→RESULT), ${rounds} rounds of ${task.slices} interleaved slice pairs\n`,
+  );
+  process.stdout.write(
+    '| payload | case | serializers | this build | baseline | change: median (range) over rounds |\n| --- | --- | --- | --- | --- | --- |\n',
+  );
+  for (const [key, pairs] of results) {
+    const ratios = pairs.map(([a, b]) => (a / b - 1) * 100).sort((x, y) => x - y);
+    const cells = [median(pairs.map((p) => p[0])).toFixed(2), median(pairs.map((p) => p[1])).toFixed(2)];
     process.stdout.write(
-      `| ${key.split(' | ').join(' | ')} | ${median(a).toFixed(2)} | ${median(b).toFixed(2)} | ${pct(median(ratios))} (${pct(ratios[0] as number)} to ${pct(ratios[ratios.length - 1] as number)}) |\n`,
+      `| ${key.split(' | ').join(' | ')} | ${cells.join(' | ')} | ${pct(median(ratios))} (${pct(ratios[0] as number)} to ${pct(ratios[ratios.length - 1] as number)}) |\n`,
     );
   }
 }

@@ -17,6 +17,9 @@ export interface EncodedPayload {
   readonly bytes: Uint8Array;
   /** How many elements the bytes hold: 1 (args, or a transparent payload) or 2 (args, kwargs). */
   readonly count: number;
+  /** True when the decoder found the decoded args/kwargs plain (serializers/serializer.ts
+   * DecodeFacts): an encoder of another serializer need not check them value by value. */
+  readonly plain?: boolean;
 }
 
 /** The key of the encoded form on a message: a symbol, so it is transport metadata that JSON,

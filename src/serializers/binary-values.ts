@@ -116,6 +116,68 @@ export function hasHugeNumber(value: unknown, depth = 0): boolean {
   return false;
 }
 
+/** classify: a number at or beyond ±2^53 occurs (a decoder reading 8-byte integers as doubles
+ * may have rounded it; a float that large only costs an exact re-read). */
+export const HUGE = 1;
+/** classify: something other than null, undefined, booleans, finite numbers, strings, lists
+ * and plain objects occurs (a byte string, a BigInt, a tag, a Date…), or nesting beyond 512. */
+export const NOT_PLAIN = 2;
+
+/** One walk of a freshly decoded tree answering both questions a decoder has: must it re-read
+ * exactly (HUGE), and may other serializers' encoders skip their per-value checks (no
+ * NOT_PLAIN, see DecodeFacts)? Stops at the first HUGE. As hasHugeNumber, leaves are checked
+ * inline and only containers recurse. */
+export function classify(value: unknown): number {
+  if (typeof value === 'number') return value < TWO_53 && value > -TWO_53 ? 0 : value === value ? HUGE | NOT_PLAIN : NOT_PLAIN;
+  if (value === null || value === undefined || typeof value === 'string' || typeof value === 'boolean') return 0;
+  return typeof value === 'object' ? classifyContainer(value, 0) : NOT_PLAIN;
+}
+
+function classifyContainer(value: object, depth: number): number {
+  if (depth > 512 || ArrayBuffer.isView(value)) return NOT_PLAIN;
+  let flags = 0;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as unknown;
+      const t = typeof v;
+      if (t === 'number') {
+        if (!((v as number) < TWO_53 && (v as number) > -TWO_53)) {
+          if (v !== v)
+            flags |= NOT_PLAIN; // NaN
+          else return HUGE | NOT_PLAIN;
+        }
+      } else if (t === 'object') {
+        if (v !== null) {
+          const f = classifyContainer(v as object, depth + 1);
+          if (f & HUGE) return f;
+          flags |= f;
+        }
+      } else if (t !== 'string' && t !== 'boolean' && t !== 'undefined') flags |= NOT_PLAIN;
+    }
+    return flags;
+  }
+  // Anything else (a cbor-x Tag, a Date) is walked too: a tag's content may hold a huge number.
+  if (!isPlainObject(value)) flags = NOT_PLAIN;
+  const obj = value as Record<string, unknown>;
+  for (const k in obj) {
+    const v = obj[k];
+    const t = typeof v;
+    if (t === 'number') {
+      if (!((v as number) < TWO_53 && (v as number) > -TWO_53)) {
+        if (v !== v) flags |= NOT_PLAIN;
+        else return HUGE | NOT_PLAIN;
+      }
+    } else if (t === 'object') {
+      if (v !== null) {
+        const f = classifyContainer(v as object, depth + 1);
+        if (f & HUGE) return f;
+        flags |= f;
+      }
+    } else if (t !== 'string' && t !== 'boolean' && t !== 'undefined') flags |= NOT_PLAIN;
+  }
+  return flags;
+}
+
 const maxExact = 2n ** 53n;
 
 /** A CBOR bignum (tags 2/3) or 8-byte integer read as BigInt, as a number when a double holds

@@ -4,7 +4,7 @@
 // which encode back to the same tag. Integers are written as integers (integersAsIntegers).
 
 import type { Encoder as EncoderClass, addExtension as addExtensionFn } from 'cbor-x' with { 'resolution-mode': 'import' };
-import { cborFloatToInt, exactOrNumber, hasHugeNumber, smallBigIntsAsNumbers } from './binary-values';
+import { cborFloatToInt, classify, exactOrNumber, HUGE, NOT_PLAIN, smallBigIntsAsNumbers } from './binary-values';
 import type { Serializer } from './serializer';
 
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
@@ -27,7 +27,7 @@ const options = { useRecords: false, mapsAsObjects: true, variableMapSize: true,
 const encoder = new Encoder(options as ConstructorParameters<typeof Encoder>[0]);
 /** Decodes 8-byte integers as numbers: exact up to 2^53, and no BigInt to allocate and convert
  * back (a payload of millisecond timestamps is full of them). Its result stands when
- * `mayNeedBigInt` or, after it, `hasHugeNumber` proves no integer in the data reached 2^53. */
+ * `mayNeedBigInt` or, after it, `classify` proves no integer in the data reached 2^53. */
 const numberDecoder = new Encoder({ ...options, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
 
 /** False when no 8-byte integer (0x1b, 0x3b) in `data` can hold 2^53 or more. Such a byte
@@ -138,9 +138,16 @@ export const cborSerializer: Serializer = {
   encode(value) {
     return integersAsIntegers(encoder.encode(value));
   },
-  decode(data) {
+  decode(data, facts) {
     const fast: unknown = numberDecoder.decode(data);
-    if (!mayNeedBigInt(data) || !hasHugeNumber(fast)) return fast;
+    if (!mayNeedBigInt(data)) {
+      // No walk here: a receiver of another serializer checks the values as it encodes them.
+      if (facts) facts.plain = false;
+      return fast;
+    }
+    const flags = classify(fast);
+    if (facts) facts.plain = (flags & NOT_PLAIN) === 0;
+    if (!(flags & HUGE)) return fast;
     // 8-byte integers (0x1b, 0x3b) decode as BigInt here; those a double holds exactly become
     // numbers again.
     return smallBigIntsAsNumbers(encoder.decode(data));

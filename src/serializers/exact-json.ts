@@ -5,18 +5,24 @@
 
 import { hasHugeNumber } from './binary-values';
 import { describeValue, NotRepresentable } from './not-representable';
+import type { DecodeFacts } from './serializer';
 
 const maxExact = 2n ** 53n;
 
-export function parseJson(text: string): unknown {
+/** With `facts`, says whether the result is plain (see DecodeFacts): JSON.parse makes nothing
+ * else, so it is unless big integers or byte strings were read. */
+export function parseJson(text: string, facts?: DecodeFacts): unknown {
   const value: unknown = JSON.parse(text);
+  if (facts) facts.plain = false;
   // Only a number at or beyond ±2^53 can be a rounded integer literal (or a float in exponent
   // form: a false positive costs only the exact parse). Walking the parsed tree for one is
   // ~4x cheaper than scanning the text for 16-digit literals with a regular expression, which
   // took ~40% of JSON.parse's own time on a 64 KiB payload.
   if (hasHugeNumber(value)) return new ExactParser(text).parseDocument();
   // "\0" is escaped as \u0000 in JSON text, so its absence proves there is nothing to revive.
-  return text.includes('\\u0000') ? reviveBytes(value, 0) : value;
+  if (text.includes('\\u0000')) return reviveBytes(value, 0);
+  if (facts) facts.plain = true;
+  return value;
 }
 
 function reviveBytes(value: unknown, depth: number): unknown {
@@ -225,9 +231,16 @@ function isNativeContainer(value: object, depth: number): boolean {
   return true;
 }
 
-export function stringifyJson(value: unknown): string {
-  if (isNativeJson(value, 0)) return JSON.stringify(value);
+/** With `plainFrom` (value a list), its elements from that index on are known plain
+ * (DecodeFacts), so only those before it are checked. */
+export function stringifyJson(value: unknown, plainFrom?: number): string {
+  if (plainFrom === undefined ? isNativeJson(value, 0) : isNativeHead(value as unknown[], plainFrom)) return JSON.stringify(value);
   return write(value, 0);
+}
+
+function isNativeHead(list: unknown[], plainFrom: number): boolean {
+  for (let i = 0; i < plainFrom && i < list.length; i++) if (!isNativeJson(list[i], 1)) return false;
+  return true;
 }
 
 function write(value: unknown, depth: number): string {

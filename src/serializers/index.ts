@@ -5,7 +5,7 @@ import { jsonSerializer } from './json';
 import { msgpackSerializer } from './msgpack';
 import type { Serializer, SerializerName } from './serializer';
 
-export type { Serializer, SerializerName } from './serializer';
+export type { DecodeFacts, Serializer, SerializerName } from './serializer';
 
 export const serializers: readonly Serializer[] = [jsonSerializer, msgpackSerializer, cborSerializer];
 

@@ -58,11 +58,11 @@ export const jsonSerializer: Serializer = {
   subprotocol: 'wamp.2.json',
   rawSocketId: 1,
   binary: false,
-  encode(value) {
-    return Buffer.from(stringifyJson(value), 'utf8');
+  encode(value, plainFrom) {
+    return Buffer.from(stringifyJson(value, plainFrom), 'utf8');
   },
-  decode(data) {
-    return parseJson(data.toString('utf8'));
+  decode(data, facts) {
+    return parseJson(data.toString('utf8'), facts);
   },
   tail(frame, index) {
     let i = skipSpace(frame, 0) + 1; // past "["

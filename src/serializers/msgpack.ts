@@ -4,7 +4,7 @@
 // integers are written as integers (integersAsIntegers).
 
 import { Packr } from 'msgpackr';
-import { checkMsgpack, hasHugeNumber, msgpackFloatToInt } from './binary-values';
+import { checkMsgpack, classify, HUGE, msgpackFloatToInt, NOT_PLAIN } from './binary-values';
 import type { Serializer } from './serializer';
 
 // 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
@@ -135,14 +135,21 @@ export const msgpackSerializer: Serializer = {
   subprotocol: 'wamp.2.msgpack',
   rawSocketId: 2,
   binary: true,
-  encode(value) {
-    checkMsgpack(value);
+  encode(value, plainFrom) {
+    if (plainFrom === undefined) checkMsgpack(value);
+    else for (let i = 0; i < plainFrom && i < value.length; i++) checkMsgpack(value[i], 1);
     return integersAsIntegers(packr.pack(value));
   },
-  decode(data) {
+  decode(data, facts) {
     const fast: unknown = numberPackr.unpack(data);
-    if ((!data.includes(0xcf) && !data.includes(0xd3)) || !hasHugeNumber(fast)) return fast;
-    return packr.unpack(data);
+    if (!data.includes(0xcf) && !data.includes(0xd3)) {
+      // No walk here: a receiver of another serializer checks the values as it encodes them.
+      if (facts) facts.plain = false;
+      return fast;
+    }
+    const flags = classify(fast);
+    if (facts) facts.plain = (flags & NOT_PLAIN) === 0;
+    return flags & HUGE ? packr.unpack(data) : fast;
   },
   tail(frame, index) {
     return frame.subarray(skipItems(frame, arrayHeaderLength(frame[0] as number), index));

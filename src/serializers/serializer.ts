@@ -5,6 +5,15 @@
 
 export type SerializerName = 'json' | 'msgpack' | 'cbor';
 
+/** What a decoder learned about a frame while reading it, for the encoders of the other
+ * serializers that write the same values again (a cross-serializer receiver). */
+export interface DecodeFacts {
+  /** True when the decoded list holds only null, undefined, booleans, finite numbers, strings,
+   * lists and plain objects, none nested deeper than 512: values every serializer writes
+   * exactly as they are, so its encoder need not check them again. False when unknown. */
+  plain: boolean;
+}
+
 export interface Serializer {
   readonly name: SerializerName;
   /** WebSocket subprotocol, e.g. wamp.2.json. */
@@ -13,11 +22,12 @@ export interface Serializer {
   readonly rawSocketId: number;
   /** WebSocket frames: binary for msgpack/cbor, text for JSON. */
   readonly binary: boolean;
-  /** Throws NotRepresentable when a value has no exact form in this format. */
-  encode(value: unknown[]): Buffer;
+  /** Throws NotRepresentable when a value has no exact form in this format. With `plainFrom`,
+   * the elements from that index on are known plain (DecodeFacts) and are not checked again. */
+  encode(value: unknown[], plainFrom?: number): Buffer;
   /** Throws on malformed input; callers turn that into a protocol violation. Integers beyond
-   * ±2^53 come back as BigInt, never as a rounded double. */
-  decode(data: Buffer): unknown;
+   * ±2^53 come back as BigInt, never as a rounded double. Fills in `facts` when given. */
+  decode(data: Buffer, facts?: DecodeFacts): unknown;
   /** The encoded top-level elements from `index` to the end of `frame`, a frame `decode` has
    * accepted (so it is well-formed and a list of more than `index` elements). */
   tail(frame: Buffer, index: number): Buffer;

@@ -7,7 +7,7 @@ import { getEncoded, setEncoded, type EncodedPayload, type Message, type Payload
 import type { Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
 import { NotRepresentable } from '../serializers/not-representable';
 import { MessageType } from '../protocol/message-types';
-import type { Serializer } from '../serializers/serializer';
+import type { DecodeFacts, Serializer } from '../serializers/serializer';
 
 /** What a transport provides underneath: send one frame, close, report unflushed bytes. */
 export interface FrameChannel {
@@ -42,13 +42,13 @@ export function encodeCached(msg: Message, serializer: Serializer): Buffer {
 }
 
 /** A payload encoded by a peer of this same serializer is written back byte for byte behind
- * the new head: no re-encoding (faster), and nothing the decoded form could lose on the way. */
+ * the new head: no re-encoding (faster), and nothing the decoded form could lose on the way.
+ * One another serializer's decoder found plain is not checked value by value again. */
 function encode(msg: Message, serializer: Serializer): Buffer {
   const encoded = getEncoded(msg as Payload);
-  if (encoded !== undefined && encoded.serializer === serializer.name) {
-    return serializer.encodeWithTail(toWireHead(msg), encoded.bytes as Buffer, encoded.count);
-  }
-  return serializer.encode(toWire(msg));
+  if (encoded === undefined) return serializer.encode(toWire(msg));
+  if (encoded.serializer === serializer.name) return serializer.encodeWithTail(toWireHead(msg), encoded.bytes as Buffer, encoded.count);
+  return serializer.encode(toWire(msg), encoded.plain === true ? payloadIndex(msg.type) : undefined);
 }
 
 /** The payload's own bytes, cut out of the frame only when a receiver of the same serializer
@@ -60,6 +60,7 @@ class FramePayload implements EncodedPayload {
     private readonly frame: Buffer,
     private readonly index: number,
     readonly count: number,
+    readonly plain: boolean,
   ) {}
   get serializer(): string {
     return this.s.name;
@@ -73,6 +74,7 @@ export class SerializedPeer implements Peer {
   private listener: PeerListener | undefined;
   private pending: Array<(l: PeerListener) => void> = [];
   private isClosed = false;
+  private readonly facts: DecodeFacts = { plain: false };
 
   constructor(
     readonly transport: TransportInfo,
@@ -130,7 +132,7 @@ export class SerializedPeer implements Peer {
     if (this.isClosed) return;
     let msg: Message;
     try {
-      const wire = this.serializer.decode(frame);
+      const wire = this.serializer.decode(frame, this.facts);
       msg = fromWire(wire);
       // Keep the payload's own bytes beside the decoded form (see encode above). The frame is
       // the transport's own buffer for this message only, so a view of it is safe to keep.
@@ -143,7 +145,7 @@ export class SerializedPeer implements Peer {
       }
       const index = payloadIndex(msg.type);
       if (index !== undefined && (wire as unknown[]).length > index) {
-        setEncoded(msg as Payload, new FramePayload(this.serializer, frame, index, (wire as unknown[]).length - index));
+        setEncoded(msg as Payload, new FramePayload(this.serializer, frame, index, (wire as unknown[]).length - index, this.facts.plain));
       }
     } catch (err) {
       const reason = `malformed ${this.serializer.name} message: ${(err as Error).message}`;
