@@ -1,15 +1,19 @@
 // Payload benchmark (issue 9): router CPU per 100k delivered events (1→1, 1→50) and per 100k
 // calls, with small and large payloads, publisher/caller and subscriber/callee on the same
 // serializer or on different ones. Compares this build with a baseline build (--router DIR):
-// both routers run side by side and each case runs on one and then the other, so a shared
-// machine disturbs both halves of a pair alike; the change is the median of the per-round pairs. The router runs as its own
-// process (the real CLI); the clients run in one forked worker process (this file, "client").
+// both routers run side by side, each case's sessions are set up on both, and then the case
+// runs in --slices alternating slices (this build, baseline, baseline, this build, …), so load
+// from other jobs on a shared machine hits both alike; only the slices are measured (router
+// utime+stime from /proc), not connecting. The change is the median of the per-round ratios.
+// The router runs as its own process (the real CLI); the clients run in one forked worker.
 //
-//   node dist/bench/payload.js [--router DIR] [--rounds N] [--sizes 100,65536] [--quick]
-//     [--pairs json-json,cbor-json] [--phases events1,events50,calls] [--cpu-prof DIR]
+//   node dist/bench/payload.js [--router DIR] [--rounds N] [--slices 4] [--sizes 100,65536]
+//     [--scale 1 | --quick] [--pairs json-json,cbor-json] [--phases events1,events50,calls]
+//     [--cpu-prof DIR]
 //
-// --pairs / --phases pick a subset of the cases; --cpu-prof writes V8 CPU profiles of the
-// routers (node --cpu-prof) into DIR/this-build and DIR/baseline, one file per router process.
+// --pairs / --phases pick a subset of the cases; --scale multiplies every count (--quick: 0.1);
+// --cpu-prof writes V8 CPU profiles of the routers (node --cpu-prof) into DIR/this-build and
+// DIR/baseline, one file per router process.
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,15 +41,21 @@ function makeArgs(bytes: number): unknown[] {
 
 // ---- client worker ------------------------------------------------------------------------
 
-interface Job {
+/** The sessions of one case on one router: set up once, then run in slices. */
+interface Setup {
+  id: string;
   url: string;
   mode: 'pubsub' | 'rpc';
   from: SerializerName;
   to: SerializerName;
   subscribers: number;
   bytes: number;
-  count: number;
-  window: number;
+}
+type ClientCommand = ({ op: 'setup' } & Setup) | { op: 'run'; id: string; count: number; window: number } | { op: 'teardown'; id: string };
+
+interface Runner {
+  run(count: number, window: number): Promise<{ delivered: number; ms: number }>;
+  close(): void;
 }
 
 function session(url: string, s: Serializer): Promise<WebSocket> {
@@ -66,45 +76,48 @@ function request(ws: WebSocket, s: Serializer, msg: unknown[]): Promise<void> {
   });
 }
 
-async function runJob(job: Job): Promise<{ delivered: number; ms: number }> {
-  const from = serializerByName(job.from) as Serializer;
-  const to = serializerByName(job.to) as Serializer;
-  const args = makeArgs(job.bytes);
-  if (job.mode === 'pubsub') {
-    const subs: WebSocket[] = [];
-    const counts: number[] = [];
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    let kick: () => void = () => undefined;
-    for (let i = 0; i < job.subscribers; i++) {
-      const ws = await session(job.url, to);
-      await request(ws, to, [32, 1, {}, TOPIC]);
-      counts.push(0);
-      ws.on('message', () => {
-        counts[i]!++;
-        if (counts.every((c) => c >= job.count)) resolveDone();
-        kick();
-      });
-      subs.push(ws);
-    }
-    const pub = await session(job.url, from);
-    const frame = from.encode([16, 1, {}, TOPIC, args]);
-    let published = 0;
-    kick = () => {
-      const min = Math.min(...counts);
-      while (published < job.count && published < min + job.window) {
-        pub.send(frame, { binary: from.binary });
-        published++;
-      }
-    };
-    const start = Date.now();
-    kick();
-    await done;
-    const ms = Date.now() - start;
-    for (const ws of [...subs, pub]) ws.terminate();
-    return { delivered: job.count * job.subscribers, ms };
+async function setupPubSub(job: Setup, from: Serializer, to: Serializer): Promise<Runner> {
+  const subs: WebSocket[] = [];
+  const counts: number[] = [];
+  for (let i = 0; i < job.subscribers; i++) {
+    const ws = await session(job.url, to);
+    await request(ws, to, [32, 1, {}, TOPIC]);
+    counts.push(0);
+    subs.push(ws);
   }
-  // RPC: the callee (serializer `to`) answers every INVOCATION with its own args.
+  const pub = await session(job.url, from);
+  const frame = from.encode([16, 1, {}, TOPIC, makeArgs(job.bytes)]);
+  return {
+    run: (count, window) =>
+      new Promise((resolve) => {
+        counts.fill(0);
+        let published = 0;
+        const start = Date.now();
+        const kick = (): void => {
+          const min = Math.min(...counts);
+          while (published < count && published < min + window) {
+            pub.send(frame, { binary: from.binary });
+            published++;
+          }
+        };
+        subs.forEach((ws, i) => {
+          ws.removeAllListeners('message');
+          ws.on('message', () => {
+            counts[i]!++;
+            if (counts.every((c) => c >= count)) resolve({ delivered: count * job.subscribers, ms: Date.now() - start });
+            else kick();
+          });
+        });
+        kick();
+      }),
+    close: () => {
+      for (const ws of [...subs, pub]) ws.terminate();
+    },
+  };
+}
+
+/** RPC: the callee (serializer `to`) answers every INVOCATION with its own args. */
+async function setupRpc(job: Setup, from: Serializer, to: Serializer): Promise<Runner> {
   const callee = await session(job.url, to);
   await request(callee, to, [64, 1, {}, PROCEDURE]);
   callee.on('message', (data: Buffer) => {
@@ -112,29 +125,51 @@ async function runJob(job: Job): Promise<{ delivered: number; ms: number }> {
     callee.send(to.encode([70, inv[1], {}, inv[4] ?? []]), { binary: to.binary });
   });
   const caller = await session(job.url, from);
-  let sent = 0;
-  let received = 0;
-  let resolveDone: () => void = () => undefined;
-  const done = new Promise<void>((r) => (resolveDone = r));
-  const send = (): void => {
-    while (sent < job.count && sent - received < job.window) caller.send(from.encode([48, ++sent, {}, PROCEDURE, args]), { binary: from.binary });
+  const args = makeArgs(job.bytes);
+  let requestId = 0;
+  return {
+    run: (count, window) =>
+      new Promise((resolve) => {
+        let sent = 0;
+        let received = 0;
+        const start = Date.now();
+        const send = (): void => {
+          while (sent < count && sent - received < window) {
+            sent++;
+            caller.send(from.encode([48, ++requestId, {}, PROCEDURE, args]), { binary: from.binary });
+          }
+        };
+        caller.removeAllListeners('message');
+        caller.on('message', () => {
+          if (++received >= count) resolve({ delivered: count, ms: Date.now() - start });
+          else send();
+        });
+        send();
+      }),
+    close: () => {
+      callee.terminate();
+      caller.terminate();
+    },
   };
-  caller.on('message', () => {
-    if (++received >= job.count) resolveDone();
-    send();
-  });
-  const start = Date.now();
-  send();
-  await done;
-  const ms = Date.now() - start;
-  callee.terminate();
-  caller.terminate();
-  return { delivered: job.count, ms };
 }
 
 if (process.argv[2] === 'client') {
-  process.on('message', (job: Job) => {
-    runJob(job).then(
+  const runners = new Map<string, Runner>();
+  const handle = async (cmd: ClientCommand): Promise<unknown> => {
+    if (cmd.op === 'setup') {
+      const from = serializerByName(cmd.from) as Serializer;
+      const to = serializerByName(cmd.to) as Serializer;
+      runners.set(cmd.id, await (cmd.mode === 'pubsub' ? setupPubSub(cmd, from, to) : setupRpc(cmd, from, to)));
+      return {};
+    }
+    const runner = runners.get(cmd.id) as Runner;
+    if (cmd.op === 'run') return runner.run(cmd.count, cmd.window);
+    runner.close();
+    runners.delete(cmd.id);
+    return {};
+  };
+  process.on('message', (cmd: ClientCommand) => {
+    handle(cmd).then(
       (r) => process.send?.(r),
       (err: unknown) => process.send?.({ error: String(err) }),
     );
@@ -167,15 +202,15 @@ async function startRouter(root: string, dir: string, nodeArgs: string[] = []): 
   return { child, url: `ws://127.0.0.1:${port}/ws` };
 }
 
-function clientRun(client: ChildProcess, job: Job): Promise<{ delivered: number; ms: number }> {
+function clientCall<T>(client: ChildProcess, cmd: ClientCommand): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client run timed out: ${JSON.stringify({ ...job, url: undefined })}`)), 300_000);
-    client.once('message', (m: { delivered: number; ms: number; error?: string }) => {
+    const timer = setTimeout(() => reject(new Error(`client ${cmd.op} timed out: ${JSON.stringify(cmd)}`)), 300_000);
+    client.once('message', (m: T & { error?: string }) => {
       clearTimeout(timer);
       if (m.error) reject(new Error(m.error));
       else resolve(m);
     });
-    client.send(job);
+    client.send(cmd);
   });
 }
 
@@ -188,7 +223,8 @@ async function main(argv: string[]): Promise<void> {
   const baseline = opt('--router');
   const rounds = Number(opt('--rounds') ?? 3);
   const sizes = (opt('--sizes') ?? '100,65536').split(',').map(Number);
-  const scale = argv.includes('--quick') ? 0.1 : 1;
+  const scale = Number(opt('--scale') ?? (argv.includes('--quick') ? 0.1 : 1));
+  const slices = Number(opt('--slices') ?? 4);
   const allPairs: Array<[SerializerName, SerializerName]> = [
     ['json', 'json'],
     ['msgpack', 'msgpack'],
@@ -212,9 +248,7 @@ async function main(argv: string[]): Promise<void> {
   const results = new Map<string, Map<string, number[]>>();
   try {
     for (let round = 0; round < rounds; round++) {
-      // Both builds' routers run side by side (an idle router costs nothing) and every case
-      // runs on one and then the other, seconds apart, the order alternating per case: drift on
-      // the shared machine then hits both halves of a pair alike, not a whole build's block.
+      // Both builds' routers run side by side (an idle router costs nothing).
       const routers = new Map<string, Router>();
       try {
         for (const [label, root] of builds) {
@@ -226,31 +260,48 @@ async function main(argv: string[]): Promise<void> {
         let caseIndex = round;
         for (const bytes of sizes) {
           const big = bytes > 4096;
-          const allPhases: Array<{ id: string; name: string; mode: Job['mode']; subscribers: number; count: number; window: number }> = [
+          const allPhases: Array<{ id: string; name: string; mode: Setup['mode']; subscribers: number; count: number; window: number }> = [
             { id: 'events1', name: 'events 1→1', mode: 'pubsub', subscribers: 1, count: Math.round((big ? 4000 : 100_000) * scale), window: big ? 8 : 1000 },
-            { id: 'events50', name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 200 : 4000) * scale), window: big ? 4 : 100 },
+            // 1→50 counts: about a second of router CPU, so a 10 ms /proc tick is noise no more.
+            { id: 'events50', name: 'events 1→50', mode: 'pubsub', subscribers: 50, count: Math.round((big ? 600 : 16_000) * scale), window: big ? 4 : 100 },
             { id: 'calls', name: 'calls', mode: 'rpc', subscribers: 0, count: Math.round((big ? 3000 : 50_000) * scale), window: big ? 8 : 100 },
           ];
           const phases = phaseFilter ? allPhases.filter((p) => phaseFilter.includes(p.id)) : allPhases;
           for (const [from, to] of pairs) {
             for (const ph of phases) {
-              const order = caseIndex++ % 2 === 0 ? builds : [...builds].reverse();
-              for (const [label] of order) {
+              // Both routers get their sessions first; then the case runs in slices, the order
+              // alternating per slice, and only the slices are measured (not connecting).
+              const key = `${bytes} B | ${ph.name} | ${from}→${to}`;
+              const ids = builds.map(([label]) => `${label} ${key}`);
+              for (const [i, [label]] of builds.entries()) {
                 const router = routers.get(label) as Router;
-                const job: Job = { url: router.url, mode: ph.mode, from, to, subscribers: ph.subscribers, bytes, count: ph.count, window: ph.window };
-                await clientRun(client, { ...job, count: Math.max(1, Math.round(job.count / 10)) }); // warm-up
-                const cpu0 = processCpuMs(router.child.pid as number);
-                const r = await clientRun(client, job);
-                const cpu = processCpuMs(router.child.pid as number) - cpu0;
-                const key = `${bytes} B | ${ph.name} | ${from}→${to}`;
+                await clientCall(client, { op: 'setup', id: ids[i] as string, url: router.url, mode: ph.mode, from, to, subscribers: ph.subscribers, bytes });
+                // Warm-up: let V8 optimise this path on this router.
+                await clientCall(client, { op: 'run', id: ids[i] as string, count: Math.max(1, Math.round(ph.count / 10)), window: ph.window });
+              }
+              const cpu = builds.map(() => 0);
+              const delivered = builds.map(() => 0);
+              const ms = builds.map(() => 0);
+              const count = Math.max(1, Math.round(ph.count / slices));
+              for (let slice = 0; slice < slices; slice++) {
+                const order = (caseIndex + slice) % 2 === 0 ? [0, 1] : [1, 0];
+                for (const i of order.filter((k) => k < builds.length)) {
+                  const router = routers.get((builds[i] as [string, string])[0]) as Router;
+                  const cpu0 = processCpuMs(router.child.pid as number);
+                  const r = await clientCall<{ delivered: number; ms: number }>(client, { op: 'run', id: ids[i] as string, count, window: ph.window });
+                  cpu[i]! += processCpuMs(router.child.pid as number) - cpu0;
+                  delivered[i]! += r.delivered;
+                  ms[i]! += r.ms;
+                }
+              }
+              caseIndex++;
+              for (const [i, [label]] of builds.entries()) {
+                await clientCall(client, { op: 'teardown', id: ids[i] as string });
                 const perBuild = results.get(key) ?? new Map<string, number[]>();
                 results.set(key, perBuild);
-                const list = perBuild.get(label) ?? [];
-                list.push((cpu / r.delivered) * 100_000);
-                perBuild.set(label, list);
-                process.stdout.write(
-                  `  round ${round + 1} ${label}: ${key}: ${Math.round((cpu / r.delivered) * 100_000)} ms CPU/100k (${r.delivered} in ${r.ms} ms)\n`,
-                );
+                const value = (cpu[i]! / delivered[i]!) * 100_000;
+                perBuild.set(label, [...(perBuild.get(label) ?? []), value]);
+                process.stdout.write(`  round ${round + 1} ${label}: ${key}: ${Math.round(value)} ms CPU/100k (${delivered[i]} in ${ms[i]} ms)\n`);
               }
             }
           }
