@@ -7,7 +7,10 @@
 // both builds alike. Each round is a fresh process (fresh JIT).
 //
 //   node dist/bench/payload-codec.js --router DIR [--rounds 5] [--slices 40] [--sizes 100,65536]
-//     [--pairs json-msgpack,msgpack-json] [--cases event,call]
+//     [--pairs json-msgpack,msgpack-json] [--cases event,event50,call]
+//
+// event: PUBLISH in, EVENT out to one subscriber; event50: the same EVENT to 50 subscribers
+// (figures per publication); call: CALL → INVOCATION plus YIELD → RESULT.
 //
 // Figures are CPU microseconds (process.cpuUsage) per message relayed; the change is the
 // median and range over rounds of each round's ratio (this build's CPU sum over the baseline's).
@@ -76,6 +79,7 @@ export function relays(root: string, from: Name, to: Name, args: unknown[]): Rel
   };
   const a = peer(from);
   const b = peer(to);
+  const fanOut = Array.from({ length: 50 }, () => peer(to).p);
   const publish = serializerByName(from).encode([16, 1, {}, 'bench.payload', args]);
   const call = serializerByName(from).encode([48, 1, {}, 'bench.payload.echo', args]);
   const yieldFrame = serializerByName(to).encode([70, 1, {}, args]);
@@ -85,6 +89,13 @@ export function relays(root: string, from: Name, to: Name, args: unknown[]): Rel
       const ev: Msg = { type: 36, subscription: 1234567, publication: 7654321, details: {} };
       copy(a.last(), ev);
       b.p.send(ev);
+    },
+    // One publication to 50 subscribers of one subscription: encoded once, sent 50 times.
+    event50: () => {
+      a.p.receiveFrame(publish);
+      const ev: Msg = { type: 36, subscription: 1234567, publication: 7654321, details: {} };
+      copy(a.last(), ev);
+      for (const p of fanOut) p.send(ev);
     },
     // One call is two relays: CALL → INVOCATION, then YIELD → RESULT.
     call: () => {
@@ -162,7 +173,7 @@ async function main(argv: string[]): Promise<void> {
     roots: [path.resolve(__dirname, '..', '..'), path.resolve(baseline)],
     pairs: filter ? all.filter(([a, b]) => filter.includes(`${a}-${b}`)) : all,
     sizes: (opt('--sizes') ?? '100,65536').split(',').map(Number),
-    cases: (opt('--cases') ?? 'event,call').split(','),
+    cases: (opt('--cases') ?? 'event,event50,call').split(','),
     slices: Number(opt('--slices') ?? 40),
   };
   const results = new Map<string, Array<[number, number]>>();
