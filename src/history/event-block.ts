@@ -73,7 +73,11 @@ const SAME = 1;
 const NULL = 2;
 /** Enough for the longest varint (8 bytes up to 2^53) and the flags. */
 const MAX_FIXED = 1 + 8 * 6;
-const INITIAL_CAPACITY = 4096;
+/** A new block starts small: a flush can hold a block for each of thousands of topics (up to
+ * history.maxQueuedEvents), and each grows by doubling only as its events need. */
+const INITIAL_CAPACITY = 256;
+/** A reused builder keeps a buffer up to this size (a busy topic's block) between flushes. */
+const KEPT_CAPACITY = 256 * 1024;
 
 /** Encodes a non-negative integer (up to 2^53) at `o`; returns the new offset. */
 function putVarint(data: Buffer, o: number, v: number): number {
@@ -187,7 +191,7 @@ export class BlockBuilder {
     this.lastAuthid = undefined;
     this.lastAuthrole = undefined;
     // A burst of large payloads should not pin its buffer for good.
-    if (this.data.length > 16 * INITIAL_CAPACITY) this.data = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    if (this.data.length > KEPT_CAPACITY) this.data = Buffer.allocUnsafe(INITIAL_CAPACITY);
   }
 
   /** The most the strings can take (UTF-8 is at most 3 bytes per UTF-16 unit), with lengths. */
