@@ -33,7 +33,11 @@ export const defaultHistorySettings: HistorySettings = {
   maxBytes: 64 * 1024 * 1024,
   maxQueuedEvents: 10_000,
   maxQueuedBytes: 8 * 1024 * 1024,
-  flushIntervalMs: 50,
+  // Each commit rewrites whole pages: one publication per commit writes ~14 KiB to the card, ten
+  // ~4 KiB each (`node dist/bench/history-writer.js --flush 1|10`). A second gathers a slow
+  // sensor's readings into one commit; a crash loses at most that second of history (delivery
+  // is not affected), and a read always flushes first.
+  flushIntervalMs: 1000,
 };
 
 export const DEFAULT_MAX_EVENTS = 1000;
