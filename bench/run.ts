@@ -18,6 +18,7 @@ const others: Record<string, string> = {
   'notify-cost': 'ops/notify-cost.js',
   payload: 'payload.js',
   history: 'history.js',
+  'history-writer': 'history-writer.js',
   'series-memory': 'ops/series-memory.js',
   'preauth-memory': 'preauth-memory.js',
   'auth-timing': 'auth-timing.js',
