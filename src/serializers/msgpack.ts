@@ -5,6 +5,7 @@
 
 import { Packr } from 'msgpackr';
 import { checkMsgpack, classify, HUGE, msgpackFloatToInt, NOT_PLAIN } from './binary-values';
+import { encodePlainMsgpack } from './msgpack-plain';
 import type { Serializer } from './serializer';
 
 // 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
@@ -130,12 +131,21 @@ function integersAsIntegers(b: Buffer): Buffer {
   return b;
 }
 
+/** msgpackr and the rewrite: every value MessagePack can hold (the reference for msgpack-plain.ts). */
+export function encodeGeneralMsgpack(value: unknown): Buffer {
+  checkMsgpack(value);
+  return integersAsIntegers(packr.pack(value));
+}
+
 export const msgpackSerializer: Serializer = {
   name: 'msgpack',
   subprotocol: 'wamp.2.msgpack',
   rawSocketId: 2,
   binary: true,
   encode(value, plainFrom) {
+    // Plain values (most messages) are written directly; the rest take msgpackr and the rewrite.
+    const plain = encodePlainMsgpack(value);
+    if (plain) return plain;
     if (plainFrom === undefined) checkMsgpack(value);
     else for (let i = 0; i < plainFrom && i < value.length; i++) checkMsgpack(value[i], 1);
     return integersAsIntegers(packr.pack(value));
@@ -155,8 +165,11 @@ export const msgpackSerializer: Serializer = {
     return frame.subarray(skipItems(frame, arrayHeaderLength(frame[0] as number), index));
   },
   encodeWithTail(head, tail, count) {
-    checkMsgpack(head);
-    const h = integersAsIntegers(packr.pack(head));
+    let h = encodePlainMsgpack(head);
+    if (!h) {
+      checkMsgpack(head);
+      h = integersAsIntegers(packr.pack(head));
+    }
     // A message has at most 7 elements: always a one-byte fixarray header.
     h[0] = 0x90 | (head.length + count);
     return Buffer.concat([h, tail]);
