@@ -5,6 +5,7 @@
 
 import type { Encoder as EncoderClass, addExtension as addExtensionFn } from 'cbor-x' with { 'resolution-mode': 'import' };
 import { cborFloatToInt, classify, exactOrNumber, HUGE, NOT_PLAIN, smallBigIntsAsNumbers } from './binary-values';
+import { encodePlainCbor } from './plain-writer';
 import type { Serializer } from './serializer';
 
 // cbor-x ships CommonJS at runtime but its types resolve as ESM under Node16 resolution.
@@ -130,13 +131,19 @@ function integersAsIntegers(b: Buffer): Buffer {
   return b;
 }
 
+/** cbor-x and the rewrite: every value CBOR can hold (the reference for plain-writer.ts). */
+export function encodeGeneralCbor(value: unknown): Buffer {
+  return integersAsIntegers(encoder.encode(value));
+}
+
 export const cborSerializer: Serializer = {
   name: 'cbor',
   subprotocol: 'wamp.2.cbor',
   rawSocketId: 3,
   binary: true,
   encode(value) {
-    return integersAsIntegers(encoder.encode(value));
+    // Plain values (most messages) are written directly; the rest take cbor-x and the rewrite.
+    return encodePlainCbor(value) ?? encodeGeneralCbor(value);
   },
   decode(data, facts) {
     const fast: unknown = numberDecoder.decode(data);
@@ -160,7 +167,7 @@ export const cborSerializer: Serializer = {
     return frame.subarray(i, first === 0x9f ? frame.length - 1 : frame.length);
   },
   encodeWithTail(head, tail, count) {
-    const h = integersAsIntegers(encoder.encode(head));
+    const h = encodePlainCbor(head) ?? encodeGeneralCbor(head);
     // A message has at most 7 elements: always a one-byte array header.
     h[0] = 0x80 | (head.length + count);
     return Buffer.concat([h, tail]);

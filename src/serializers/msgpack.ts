@@ -5,7 +5,7 @@
 
 import { Packr } from 'msgpackr';
 import { checkMsgpack, classify, HUGE, msgpackFloatToInt, NOT_PLAIN } from './binary-values';
-import { encodePlainMsgpack } from './msgpack-plain';
+import { encodePlainMsgpack } from './plain-writer';
 import type { Serializer } from './serializer';
 
 // 'auto' (numbers up to 2^53, BigInt beyond) is in msgpackr's runtime but not its type declarations.
