@@ -13,7 +13,7 @@ import { Gateway } from '../../../src/gateway';
 import { attachLocal } from '../../../src/transports/local';
 import { quietLogger } from '../../../src/util/logger';
 import { deferred, tempDir, testConfig, until, within } from '../support/gateway';
-import { openAutobahn, type AbClient, type AbError } from '../support/third-party';
+import { abErrorOf, openAutobahn, type AbClient } from '../support/third-party';
 import { withSection } from '../../../src/config/section';
 import { historySection } from '../../../src/history/history-config';
 
@@ -46,15 +46,6 @@ interface HistoryEvent {
   kwargs: Record<string, unknown> | null;
   timestamp: string;
   subscription: number;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<AbError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as AbError;
-  }
-  assert.fail('expected the call to fail');
 }
 
 const sensorRealm: Realms = [
@@ -177,11 +168,11 @@ test('a prefix rule keeps each topic under it separately; a prefix subscription 
     );
     // An exact subscription whose topic no rule names has no history (Crossbar.io's answer).
     const none = await ab.session.subscribe('sensors.t2', () => undefined);
-    const err = await errorOf(ab.session.call('wamp.subscription.get_events', [none.id]));
+    const err = await abErrorOf(ab.session.call('wamp.subscription.get_events', [none.id]));
     assert.equal(err.error, 'wamp.error.history_unavailable');
-    const missing = await errorOf(ab.session.call('wamp.subscription.get_events', [123456789]));
+    const missing = await abErrorOf(ab.session.call('wamp.subscription.get_events', [123456789]));
     assert.equal(missing.error, 'wamp.error.no_such_subscription');
-    const bad = await errorOf(ab.session.call('wamp.subscription.get_events', [all.id, -1]));
+    const bad = await abErrorOf(ab.session.call('wamp.subscription.get_events', [all.id, -1]));
     assert.equal(bad.error, 'wamp.error.invalid_argument');
   } finally {
     await ab.close();
@@ -204,7 +195,7 @@ test('not announced and history_unavailable when no realm keeps history; no file
       'the other broker features still are',
     );
     const sub = await ab.session.subscribe('sensors.t1', () => undefined);
-    const err = await errorOf(ab.session.call('wamp.subscription.get_events', [sub.id]));
+    const err = await abErrorOf(ab.session.call('wamp.subscription.get_events', [sub.id]));
     assert.equal(err.error, 'wamp.error.history_unavailable');
     assert.equal(gateway.history, undefined);
     assert.equal(existsSync(join(dir.path, 'off', 'history.sqlite')), false);

@@ -11,7 +11,7 @@ import type { GatewayConfig } from '../../../src/config/types';
 import { Gateway } from '../../../src/gateway';
 import { quietLogger } from '../../../src/util/logger';
 import { tempDir, testConfig, until } from '../support/gateway';
-import { openAutobahn, type AbClient, type AbError } from '../support/third-party';
+import { abErrorOf, openAutobahn, type AbClient } from '../support/third-party';
 
 let dir: ReturnType<typeof tempDir>;
 before(() => {
@@ -34,15 +34,6 @@ interface HistoryEvent {
   topic: string;
   args: unknown[];
   timestamp: string;
-}
-
-async function errorOf(p: Promise<unknown>): Promise<AbError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as AbError;
-  }
-  return assert.fail('expected the call to fail');
 }
 
 test('get_events with the draft keywords: order, paging, time bounds, topic, after a restart, errors', async () => {
@@ -85,10 +76,10 @@ test('get_events with the draft keywords: order, paging, time bounds, topic, aft
     assert.deepEqual(n(await call({ limit: 100, before_time: sixth.timestamp })), [1, 2, 3, 4, 5], 'before_time excludes it');
     assert.deepEqual(n(await call({ limit: 100, until_time: fifth.timestamp, after_publication: pubs[2] })), [4, 5], 'bounds are combined (AND)');
 
-    const missing = await errorOf(call({ after_publication: 12345 }));
+    const missing = await abErrorOf(call({ after_publication: 12345 }));
     assert.equal(missing.error, 'wamp.error.invalid_argument');
     assert.match(String(missing.args[0]), /publication 12345 is not in the history of subscription/);
-    const unknown = await errorOf(call({ since: 'yesterday' }));
+    const unknown = await abErrorOf(call({ since: 'yesterday' }));
     assert.equal(unknown.error, 'wamp.error.invalid_argument');
     assert.match(String(unknown.args[0]), /unknown argument since/);
     await ab.close();

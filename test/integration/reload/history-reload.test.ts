@@ -15,7 +15,7 @@ import { configPlugins } from '../../../src/cli/wiring';
 import { quietLogger } from '../../../src/util/logger';
 import { freePort } from '../bridges/mqtt-helpers';
 import { tempDir } from '../support/gateway';
-import { openAutobahn, type AbClient, type AbError } from '../support/third-party';
+import { abErrorOf, openAutobahn, type AbClient } from '../support/third-party';
 
 let dir: ReturnType<typeof tempDir>;
 before(() => {
@@ -41,15 +41,6 @@ function config(port: number, realms: unknown[], extra: Record<string, unknown> 
 
 const announced = (ab: AbClient): unknown => (ab.welcome.roles as { broker: { features: Record<string, unknown> } }).broker.features.event_history;
 
-async function errorOf(p: Promise<unknown>): Promise<AbError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as AbError;
-  }
-  return assert.fail('expected the call to fail');
-}
-
 test('history rules change with a live reload: opened, trimmed, a new realm, status kept, removed', async () => {
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}/ws`;
@@ -65,7 +56,7 @@ test('history rules change with a live reload: opened, trimmed, a new realm, sta
     const early = await join();
     assert.equal(announced(early), undefined, 'no history: not announced');
     const sub = await early.session.subscribe('plant.a', () => undefined);
-    assert.equal((await errorOf(early.session.call('wamp.subscription.get_events', [sub.id]))).error, 'wamp.error.history_unavailable');
+    assert.equal((await abErrorOf(early.session.call('wamp.subscription.get_events', [sub.id]))).error, 'wamp.error.history_unavailable');
     assert.equal(history(), undefined);
 
     const withRules = config(port, [{ name: 'realm1', history: [{ uri: 'plant.', match: 'prefix', maxEvents: 5 }] }]);
@@ -103,7 +94,7 @@ test('history rules change with a live reload: opened, trimmed, a new realm, sta
     assert.deepEqual(await last(other, doorSub.id), ['open']);
 
     await gateway.reload(config(port, [{ name: 'realm1' }, { name: 'realm2' }]));
-    assert.equal((await errorOf(early.session.call('wamp.subscription.get_events', [sub.id]))).error, 'wamp.error.history_unavailable');
+    assert.equal((await abErrorOf(early.session.call('wamp.subscription.get_events', [sub.id]))).error, 'wamp.error.history_unavailable');
     assert.equal(announced(await join()), undefined, 'no longer announced');
     await early.session.publish('plant.a', [9], {}, { acknowledge: true });
     assert.equal(history()?.status().rows, 0, 'a topic no rule covers loses its events, as at a start');
@@ -132,7 +123,7 @@ test('a reload whose history file cannot be reopened says so, keeps the rest, co
     assert.deepEqual(report.liveLimits, ['maxPendingCalls'], 'the rest of the reload holds');
     await ab.session.publish('plant.a', [2], {}, { acknowledge: true });
     const sub = await ab.session.subscribe('plant.a', () => undefined);
-    const failed = await errorOf(ab.session.call('wamp.subscription.get_events', [sub.id]));
+    const failed = await abErrorOf(ab.session.call('wamp.subscription.get_events', [sub.id]));
     assert.match(failed.error, /^wamp\.error\./, 'a read answers with an error, the session stays');
     assert.equal(history()?.status().dropped.storage_error, 1, 'the publication meanwhile is counted as not recorded');
 

@@ -210,3 +210,13 @@ export function idOf(v: unknown): number {
   assert.equal(typeof v, 'number', `an ID is a number, got ${typeof v}`);
   return v as number;
 }
+
+/** The AutobahnJS error a call fails with; fails the test when the call succeeds. */
+export async function abErrorOf(call: Promise<unknown>): Promise<AbError> {
+  try {
+    await call;
+  } catch (err) {
+    return err as AbError;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
