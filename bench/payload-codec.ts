@@ -17,6 +17,7 @@
 
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
+import { makeArgs } from './core/common';
 
 type Name = 'json' | 'msgpack' | 'cbor';
 
@@ -26,18 +27,6 @@ interface Task {
   sizes: number[];
   cases: string[];
   slices: number;
-}
-
-/** The same records as bench/payload.ts (an ID, a millisecond timestamp, a reading, a string). */
-function makeArgs(bytes: number): unknown[] {
-  const out: unknown[] = [];
-  let size = 2;
-  for (let i = 0; size < bytes; i++) {
-    const rec = { id: 4000 + i, t: 1764979200000 + i * 1000, v: 21.5 + (i % 10) / 10, s: 'sensor-' + (i % 100) };
-    out.push(rec);
-    size += JSON.stringify(rec).length + 1;
-  }
-  return out;
 }
 
 interface PeerLike {

@@ -21,23 +21,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import WebSocket from 'ws';
 import { serializerByName, type Serializer, type SerializerName } from '../src/serializers';
-import { freePort, processCpuMs, waitForPort } from './core/common';
+import { freePort, makeArgs, processCpuMs, waitForPort } from './core/common';
 
 const TOPIC = 'bench.payload';
 const PROCEDURE = 'bench.payload.echo';
-
-/** A structured payload of about `bytes` JSON bytes: records of the kind a gateway carries
- * (an ID, a millisecond timestamp, a reading, a short string). */
-function makeArgs(bytes: number): unknown[] {
-  const out: unknown[] = [];
-  let size = 2;
-  for (let i = 0; size < bytes; i++) {
-    const rec = { id: 4000 + i, t: 1764979200000 + i * 1000, v: 21.5 + (i % 10) / 10, s: 'sensor-' + (i % 100) };
-    out.push(rec);
-    size += JSON.stringify(rec).length + 1;
-  }
-  return out;
-}
 
 // ---- client worker ------------------------------------------------------------------------
 

@@ -128,3 +128,17 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i] as number;
 }
+
+/** A structured payload of about `bytes` JSON bytes: records of the kind a gateway carries
+ * (an ID, a millisecond timestamp, a reading, a short string); bench/payload.ts and
+ * bench/payload-codec.ts measure the same records. */
+export function makeArgs(bytes: number): unknown[] {
+  const out: unknown[] = [];
+  let size = 2;
+  for (let i = 0; size < bytes; i++) {
+    const rec = { id: 4000 + i, t: 1764979200000 + i * 1000, v: 21.5 + (i % 10) / 10, s: 'sensor-' + (i % 100) };
+    out.push(rec);
+    size += JSON.stringify(rec).length + 1;
+  }
+  return out;
+}
