@@ -5,7 +5,7 @@
 import { MessageType, messageTypeName } from '../protocol/message-types';
 import type { Dict, Message } from '../protocol/messages';
 import type { RequestId } from '../protocol/ids';
-import type { Peer } from '../protocol/peer';
+import type { Peer, PeerRefusal } from '../protocol/peer';
 import type { Logger, RateLimitedLog } from '../util/logger';
 import type { SessionLimits } from './limits';
 import type { RouterStats } from './stats';
@@ -57,85 +57,96 @@ export class SessionOutbound {
       return this.closeSlowConsumer('outbound queue over hard limit, closing', this.host.limits.hardQueueBytes, 'outbound queue over hard limit');
     }
     const sent = this.peer.send(msg);
-    if (sent !== true) {
-      if (sent === false || sent.reason === 'too-large') {
-        // The caller gets ERROR wamp.error.payload_size_exceeded from the dealer (the callee is
-        // never invoked); other messages have no one to answer: counted and logged.
-        const over = this.tooLarge(msg, sent);
-        this.host.floodLog.warn('too_large_for_receiver', 'message not sent: over the maximum message length this session announced', {
-          ...this.logFields(),
-          type: messageTypeName(msg.type),
-          bytes: over.bytes,
-          limit: over.limit,
-        });
-        return 'too-large';
-      }
-      this.lastRefusal = sent.message;
-      this.host.stats.countUnrepresentable(msg.type);
-      // The caller gets ERROR wamp.error.invalid_payload; the log says it once per session.
-      if (!this.warnedUnrepresentableCall) {
-        this.warnedUnrepresentableCall = true;
-        this.log.warn(
-          'message not delivered: its payload cannot be represented for this session (the caller got wamp.error.invalid_payload; further ones only counted)',
-          {
-            ...this.logFields(),
-            serializer: this.peer.transport.serializer,
-            type: msg.type,
-            reason: sent.message,
-          },
-        );
-      }
-      return 'not-representable';
-    }
+    if (sent !== true) return this.refused(msg, sent);
     this.countOut(msg);
     return this.peer.bufferedBytes() > 0 ? 'queued' : 'sent';
   }
 
-  /** Sends an EVENT, applying the slow-consumer policy (DESIGN §3). */
+  /** Sends an EVENT, applying the slow-consumer policy (DESIGN §3). The common case stays this
+   * short on purpose: it runs once per subscriber per publication, and V8 inlines a function
+   * this small into the broker's fan-out loop; the rare outcomes live in their own methods. */
   sendEvent(msg: Message): SendResult {
     if (this.peer.closed) return 'closed';
-    if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) {
-      if (this.host.limits.slowConsumerPolicy === 'disconnect') {
-        return this.closeSlowConsumer('slow consumer disconnected', this.host.limits.maxQueueBytes, 'slow consumer');
-      }
-      this.eventsDropped++;
-      this.host.stats.eventsDroppedSlowConsumer++;
-      return 'dropped';
-    }
+    if (this.peer.bufferedBytes() > this.host.limits.maxQueueBytes) return this.overQueue();
     const sent = this.peer.send(msg);
-    if (sent !== true) {
-      this.eventsDropped++;
-      if (sent === false || sent.reason === 'too-large') {
-        // Dropped for this subscriber only (the publication stands for the others): counted
-        // every time, said once per session.
-        const over = this.tooLarge(msg, sent);
-        if (!this.warnedTooLargeEvent) {
-          this.warnedTooLargeEvent = true;
-          this.log.warn('event dropped: over the maximum message length this subscriber announced (further ones only counted)', {
-            ...this.logFields(),
-            subscription: (msg as { subscription?: number }).subscription,
-            bytes: over.bytes,
-            limit: over.limit,
-          });
-        }
-        return 'dropped';
-      }
-      // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
-      // for the others): counted by reason, and said once per session at WARN.
-      this.host.stats.countUnrepresentable(msg.type);
-      if (!this.warnedUnrepresentableEvent) {
-        this.warnedUnrepresentableEvent = true;
-        this.log.warn('event dropped: its payload cannot be represented for this subscriber (further ones only counted)', {
+    if (sent !== true) return this.refusedEvent(msg, sent);
+    this.countOut(msg);
+    return 'sent';
+  }
+
+  /** A message other than an EVENT the transport would not take (see Peer.send). */
+  private refused(msg: Message, sent: false | PeerRefusal): SendResult {
+    if (sent === false || sent.reason === 'too-large') {
+      // The caller gets ERROR wamp.error.payload_size_exceeded from the dealer (the callee is
+      // never invoked); other messages have no one to answer: counted and logged.
+      const over = this.tooLarge(msg, sent);
+      this.host.floodLog.warn('too_large_for_receiver', 'message not sent: over the maximum message length this session announced', {
+        ...this.logFields(),
+        type: messageTypeName(msg.type),
+        bytes: over.bytes,
+        limit: over.limit,
+      });
+      return 'too-large';
+    }
+    this.lastRefusal = sent.message;
+    this.host.stats.countUnrepresentable(msg.type);
+    // The caller gets ERROR wamp.error.invalid_payload; the log says it once per session.
+    if (!this.warnedUnrepresentableCall) {
+      this.warnedUnrepresentableCall = true;
+      this.log.warn(
+        'message not delivered: its payload cannot be represented for this session (the caller got wamp.error.invalid_payload; further ones only counted)',
+        {
           ...this.logFields(),
           serializer: this.peer.transport.serializer,
-          subscription: (msg as { subscription?: number }).subscription,
+          type: msg.type,
           reason: sent.message,
+        },
+      );
+    }
+    return 'not-representable';
+  }
+
+  /** An EVENT for a subscriber whose queue is over maxQueueBytes: dropped, or by policy the
+   * subscriber is disconnected. */
+  private overQueue(): SendResult {
+    if (this.host.limits.slowConsumerPolicy === 'disconnect') {
+      return this.closeSlowConsumer('slow consumer disconnected', this.host.limits.maxQueueBytes, 'slow consumer');
+    }
+    this.eventsDropped++;
+    this.host.stats.eventsDroppedSlowConsumer++;
+    return 'dropped';
+  }
+
+  /** An EVENT the transport would not take: dropped for this subscriber only (the publication
+   * stands for the others), counted every time, said once per session. */
+  private refusedEvent(msg: Message, sent: false | PeerRefusal): SendResult {
+    this.eventsDropped++;
+    if (sent === false || sent.reason === 'too-large') {
+      const over = this.tooLarge(msg, sent);
+      if (!this.warnedTooLargeEvent) {
+        this.warnedTooLargeEvent = true;
+        this.log.warn('event dropped: over the maximum message length this subscriber announced (further ones only counted)', {
+          ...this.logFields(),
+          subscription: (msg as { subscription?: number }).subscription,
+          bytes: over.bytes,
+          limit: over.limit,
         });
       }
       return 'dropped';
     }
-    this.countOut(msg);
-    return 'sent';
+    // No ERROR can reach a publisher for one subscriber's EVENT (the publication succeeded
+    // for the others): counted by reason, and said once per session at WARN.
+    this.host.stats.countUnrepresentable(msg.type);
+    if (!this.warnedUnrepresentableEvent) {
+      this.warnedUnrepresentableEvent = true;
+      this.log.warn('event dropped: its payload cannot be represented for this subscriber (further ones only counted)', {
+        ...this.logFields(),
+        serializer: this.peer.transport.serializer,
+        subscription: (msg as { subscription?: number }).subscription,
+        reason: sent.message,
+      });
+    }
+    return 'dropped';
   }
 
   private tooLarge(msg: Message, sent: false | { reason: 'too-large'; bytes: number; limit: number }): TooLarge {
