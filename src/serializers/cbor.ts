@@ -43,6 +43,19 @@ function mayNeedBigInt(data: Buffer): boolean {
   return false;
 }
 
+/** True when a byte of an 8-byte integer head (0x1b, 0x3b) occurs in `data`. Two native
+ * searches: the common frame without one needs no further look (nor any walk). */
+function has8ByteInteger(data: Buffer): boolean {
+  return data.includes(0x1b) || data.includes(0x3b);
+}
+
+/** Frames up to this size that hold such a byte are walked (classify) rather than scanned
+ * (mayNeedBigInt). In a small frame the scan's indexOf calls cost as much as the walk, and the
+ * walk also tells a JSON receiver that the payload is plain, which spares its encoder a walk of
+ * its own. In larger frames a walk grows with every value while the scan mostly does not
+ * (bench/README.md, "cbor decode"). */
+const SCAN_FROM = 256;
+
 /** The argument of the CBOR head at `i` whose additional info is `ai` (0-27; RFC 8949 §3). */
 function headArg(b: Buffer, i: number, ai: number): number {
   if (ai < 24) return ai;
@@ -147,7 +160,7 @@ export const cborSerializer: Serializer = {
   },
   decode(data, facts) {
     const fast: unknown = numberDecoder.decode(data);
-    if (!mayNeedBigInt(data)) {
+    if (!has8ByteInteger(data) || (data.length > SCAN_FROM && !mayNeedBigInt(data))) {
       // No walk here: a receiver of another serializer checks the values as it encodes them.
       if (facts) facts.plain = false;
       return fast;

@@ -142,3 +142,16 @@ test('msgpack and cbor: a frame the decoder does not walk is not called plain (t
     assert.equal(plain, false, s.name);
   }
 });
+
+test('cbor: a small frame with an 8-byte integer is walked (plain); a large one is scanned first, and 2^53+1 stays exact either way', () => {
+  // ~100 bytes: the walk (classify) decides, so a JSON receiver learns the payload is plain.
+  assert.equal(decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', [1764979200000, 'x']])).plain, true);
+  // Over the scan threshold (256 bytes): the bytes of the only 8-byte integer rule out 2^53, so
+  // no walk, and the frame is not called plain.
+  const long = 'x'.repeat(8000);
+  assert.equal(decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', [1764979200000, long]])).plain, false);
+  for (const payload of [[2n ** 53n + 1n, 'x'], [2n ** 53n + 1n, long], [-(2n ** 63n), long]]) {
+    const { value } = decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', payload]));
+    assert.deepEqual((value as unknown[])[4], payload);
+  }
+});
