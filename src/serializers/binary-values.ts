@@ -134,8 +134,9 @@ export function classify(value: unknown): number {
 }
 
 function classifyContainer(value: object, depth: number): number {
-  if (depth > 512 || ArrayBuffer.isView(value)) return NOT_PLAIN;
+  if (depth > 512) return NOT_PLAIN;
   let flags = 0;
+  // Lists and plain objects first: neither is a typed array, so the common case never asks.
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const v = value[i] as unknown;
@@ -156,8 +157,11 @@ function classifyContainer(value: object, depth: number): number {
     }
     return flags;
   }
-  // Anything else (a cbor-x Tag, a Date) is walked too: a tag's content may hold a huge number.
-  if (!isPlainObject(value)) flags = NOT_PLAIN;
+  if (!isPlainObject(value)) {
+    if (ArrayBuffer.isView(value)) return NOT_PLAIN;
+    // Anything else (a cbor-x Tag, a Date) is walked too: a tag's content may hold a huge number.
+    flags = NOT_PLAIN;
+  }
   const obj = value as Record<string, unknown>;
   for (const k in obj) {
     const v = obj[k];

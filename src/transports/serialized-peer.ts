@@ -4,7 +4,7 @@
 
 import { fromWire, payloadIndex, toWire, toWireHead } from '../protocol/codec';
 import { getEncoded, setEncoded, type EncodedPayload, type Message, type Payload } from '../protocol/messages';
-import type { Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
+import type { OverLimit, Peer, PeerListener, PeerRefusal, TransportInfo } from '../protocol/peer';
 import { NotRepresentable } from '../serializers/not-representable';
 import { MessageType } from '../protocol/message-types';
 import type { DecodeFacts, Serializer } from '../serializers/serializer';
@@ -55,15 +55,16 @@ function encode(msg: Message, serializer: Serializer): Buffer {
  * asks for them: a message that only crosses serializers never pays for the cut. */
 class FramePayload implements EncodedPayload {
   private cut: Buffer | undefined;
+  /** A field, not a getter: every receiver's encode reads it. */
+  readonly serializer: string;
   constructor(
     private readonly s: Serializer,
     private readonly frame: Buffer,
     private readonly index: number,
     readonly count: number,
     readonly plain: boolean,
-  ) {}
-  get serializer(): string {
-    return this.s.name;
+  ) {
+    this.serializer = s.name;
   }
   get bytes(): Buffer {
     return (this.cut ??= this.s.tail(this.frame, this.index));
@@ -75,19 +76,20 @@ export class SerializedPeer implements Peer {
   private pending: Array<(l: PeerListener) => void> = [];
   private isClosed = false;
   private readonly facts: DecodeFacts = { plain: false };
+  /** The channel's sendLimit, fixed for its life (RawSocket: from the handshake), read once
+   * here rather than once per message sent. */
+  readonly sendLimit: number | undefined;
 
   constructor(
     readonly transport: TransportInfo,
     private readonly serializer: Serializer,
     private readonly channel: FrameChannel,
-  ) {}
+  ) {
+    this.sendLimit = channel.sendLimit;
+  }
 
   get closed(): boolean {
     return this.isClosed;
-  }
-
-  get sendLimit(): number | undefined {
-    return this.channel.sendLimit;
   }
 
   bufferedBytes(): number {
@@ -105,7 +107,7 @@ export class SerializedPeer implements Peer {
       const message = err instanceof NotRepresentable ? err.message : `the payload cannot be encoded in ${this.serializer.name}: ${(err as Error).message}`;
       return { reason: 'not-representable', message };
     }
-    const limit = this.channel.sendLimit;
+    const limit = this.sendLimit;
     // Over the other end's announced length: not written (it would have to fail the connection
     // on receipt); the session answers for it (core/session-outbound.ts).
     if (limit !== undefined && frame.length > limit) return { reason: 'too-large', bytes: frame.length, limit };
@@ -138,9 +140,7 @@ export class SerializedPeer implements Peer {
       // the transport's own buffer for this message only, so a view of it is safe to keep.
       const limit = this.channel.receiveLimit;
       if (limit !== undefined && frame.length > limit) {
-        const overLimit = { bytes: frame.length, limit };
-        const refused = msg;
-        this.deliver((l) => l.onMessage(refused, overLimit));
+        this.deliverMessage(msg, { bytes: frame.length, limit });
         return;
       }
       const index = payloadIndex(msg.type);
@@ -153,7 +153,19 @@ export class SerializedPeer implements Peer {
       return;
     }
     if (msg.type === MessageType.HELLO) this.channel.onHello?.(msg.details);
-    this.deliver((l) => l.onMessage(msg));
+    this.deliverMessage(msg);
+  }
+
+  /** Hands a message to the listener. No closure on this path (one per inbound message cost
+   * an allocation each): only a message that arrives before the listener is set is queued. */
+  private deliverMessage(msg: Message, overLimit?: OverLimit): void {
+    const listener = this.listener;
+    if (listener) listener.onMessage(msg, overLimit);
+    else this.queueMessage(msg, overLimit);
+  }
+
+  private queueMessage(msg: Message, overLimit: OverLimit | undefined): void {
+    this.pending.push((l) => l.onMessage(msg, overLimit));
   }
 
   /** Called by the transport when the underlying connection is gone. */
