@@ -4,7 +4,7 @@
 // SerializedPeer.send of the EVENT / INVOCATION / RESULT to the receiver; the routed cases
 // run a PUBLISH through each build's real Router.
 //
-//   node dist/bench/payload-codec.js --router DIR [--rounds 5] [--slices 100] [--sizes 100,65536]
+//   node dist/bench/payload-codec.js [--router DIR] [--rounds 3] [--slices 100] [--sizes 100,65536]
 //     [--pairs json-msgpack,msgpack-json] [--cases event,event50,call,routed,routed50]
 //
 // event: PUBLISH in, EVENT out to one subscriber; event50: the same EVENT to 50 subscribers
@@ -17,7 +17,8 @@
 // and runs them in interleaved slices of ~5 ms, the order alternating per slice, so a burst of
 // load from other jobs on a shared machine hits both alike. A build's figure for the round is
 // the median of its slices; the change is the median and range over rounds of the per-round
-// ratios. To see the method's own spread, point --router at a copy of this build (A/A).
+// ratios. Without --router this build runs against itself (one copy of the code): the change
+// is the timing noise. --router at a copy of this build in another directory is the full A/A.
 //
 // Figures are CPU microseconds (process.cpuUsage) per message relayed.
 
@@ -199,9 +200,13 @@ async function main(argv: string[]): Promise<void> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const baseline = opt('--router');
-  if (!baseline) throw new Error('--router DIR (a built baseline worktree) is required');
-  const rounds = Number(opt('--rounds') ?? 5);
+  const here = path.resolve(__dirname, '..', '..');
+  // Without a baseline, this build runs against itself: its own figures, and a change column
+  // that is the timing noise alone (one copy of the code; a copy in another directory, given
+  // as --router, also shows how V8 compiles two copies apart).
+  const baseline = opt('--router') ?? here;
+  if (baseline === here) process.stdout.write('no --router: this build against itself (the change column is timing noise)\n');
+  const rounds = Number(opt('--rounds') ?? 3);
   const names: Name[] = ['json', 'msgpack', 'cbor'];
   const all: Array<[Name, Name]> = names.flatMap((a) => names.map((b): [Name, Name] => [a, b]));
   const filter = opt('--pairs')?.split(',');
@@ -209,7 +214,7 @@ async function main(argv: string[]): Promise<void> {
   const sizes = (opt('--sizes') ?? '100,65536').split(',').map(Number);
   const cases = (opt('--cases') ?? 'event,event50,call,routed,routed50').split(',');
   const slices = Number(opt('--slices') ?? 100);
-  const roots: [string, string] = [path.resolve(__dirname, '..', '..'), path.resolve(baseline)];
+  const roots: [string, string] = [here, path.resolve(baseline)];
   const results = new Map<string, Array<[number, number]>>();
   // A fresh process per case and round: what V8 learned on one case (shapes, inlining) does not
   // colour the next. The build loaded first alternates by round: in one process two copies of

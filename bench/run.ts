@@ -17,6 +17,7 @@ const others: Record<string, string> = {
   'health-cost': 'ops/health-cost.js',
   'notify-cost': 'ops/notify-cost.js',
   payload: 'payload.js',
+  'payload-codec': 'payload-codec.js',
   history: 'history.js',
   'history-writer': 'history-writer.js',
   'series-memory': 'ops/series-memory.js',

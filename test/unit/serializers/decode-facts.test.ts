@@ -150,7 +150,11 @@ test('cbor: a small frame with an 8-byte integer is walked (plain); a large one 
   // no walk, and the frame is not called plain.
   const long = 'x'.repeat(8000);
   assert.equal(decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', [1764979200000, long]])).plain, false);
-  for (const payload of [[2n ** 53n + 1n, 'x'], [2n ** 53n + 1n, long], [-(2n ** 63n), long]]) {
+  for (const payload of [
+    [2n ** 53n + 1n, 'x'],
+    [2n ** 53n + 1n, long],
+    [-(2n ** 63n), long],
+  ]) {
     const { value } = decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', payload]));
     assert.deepEqual((value as unknown[])[4], payload);
   }
