@@ -5,6 +5,7 @@
 
 import type { Encoder as EncoderClass, addExtension as addExtensionFn } from 'cbor-x' with { 'resolution-mode': 'import' };
 import { cborFloatToInt, classify, exactOrNumber, HUGE, NOT_PLAIN, smallBigIntsAsNumbers } from './binary-values';
+import { SCAN_MAX, scanCbor, UNKNOWN } from './frame-scan';
 import { encodePlainCbor } from './plain-writer';
 import type { Serializer } from './serializer';
 
@@ -28,7 +29,8 @@ const options = { useRecords: false, mapsAsObjects: true, variableMapSize: true,
 const encoder = new Encoder(options as ConstructorParameters<typeof Encoder>[0]);
 /** Decodes 8-byte integers as numbers: exact up to 2^53, and no BigInt to allocate and convert
  * back (a payload of millisecond timestamps is full of them). Its result stands when
- * `mayNeedBigInt` or, after it, `classify` proves no integer in the data reached 2^53. */
+ * `scanCbor` (small frames), or `mayNeedBigInt` or after it `classify`, proves no integer in
+ * the data reached 2^53. */
 const numberDecoder = new Encoder({ ...options, int64AsNumber: true } as ConstructorParameters<typeof Encoder>[0]);
 
 /** False when no 8-byte integer (0x1b, 0x3b) in `data` can hold 2^53 or more. Such a byte
@@ -42,22 +44,6 @@ function mayNeedBigInt(data: Buffer): boolean {
   }
   return false;
 }
-
-/** True when a byte of an 8-byte integer head (0x1b, 0x3b) occurs in `data`. Two native
- * searches: the common frame without one needs no further look (nor any walk). */
-function has8ByteInteger(data: Buffer): boolean {
-  return data.includes(0x1b) || data.includes(0x3b);
-}
-
-/** Frames up to this size that hold such a byte are walked (classify) rather than scanned
- * (mayNeedBigInt). In a small frame the walk costs little more than the scan's indexOf calls,
- * and it tells a JSON receiver that the payload is plain, which spares its encoder a walk of
- * its own: a 100-byte EVENT relayed to JSON −5 %, to MessagePack or CBOR +1 to +4 %. In a
- * larger frame the scan can spare the walk when every 8-byte integer is below 2^53 (a 1 KiB
- * frame of timestamps: scan 0.44 µs, walk 0.62 µs); beyond a few KiB a 0x1b byte inside some
- * other value usually makes it give up, and the walk runs anyway (bench/README.md, "CBOR: walk
- * or scan"). */
-const SCAN_FROM = 256;
 
 /** The argument of the CBOR head at `i` whose additional info is `ai` (0-27; RFC 8949 §3). */
 function headArg(b: Buffer, i: number, ai: number): number {
@@ -163,7 +149,13 @@ export const cborSerializer: Serializer = {
   },
   decode(data, facts) {
     const fast: unknown = numberDecoder.decode(data);
-    if (!has8ByteInteger(data) || (data.length > SCAN_FROM && !mayNeedBigInt(data))) {
+    // A small frame: one pass over its bytes answers both questions (frame-scan.ts).
+    const scanned = data.length <= SCAN_MAX ? scanCbor(data) : UNKNOWN;
+    if (scanned !== UNKNOWN) {
+      if (facts) facts.plain = scanned === 0;
+      return scanned & HUGE ? smallBigIntsAsNumbers(encoder.decode(data)) : fast;
+    }
+    if (!mayNeedBigInt(data)) {
       // No walk here: a receiver of another serializer checks the values as it encodes them.
       if (facts) facts.plain = false;
       return fast;

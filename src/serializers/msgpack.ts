@@ -5,6 +5,7 @@
 
 import { Packr } from 'msgpackr';
 import { checkMsgpack, classify, HUGE, msgpackFloatToInt, NOT_PLAIN } from './binary-values';
+import { SCAN_MAX, scanMsgpack, UNKNOWN } from './frame-scan';
 import { encodePlainMsgpack } from './plain-writer';
 import type { Serializer } from './serializer';
 
@@ -152,6 +153,12 @@ export const msgpackSerializer: Serializer = {
   },
   decode(data, facts) {
     const fast: unknown = numberPackr.unpack(data);
+    // A small frame: one pass over its bytes answers both questions (frame-scan.ts).
+    const scanned = data.length <= SCAN_MAX ? scanMsgpack(data) : UNKNOWN;
+    if (scanned !== UNKNOWN) {
+      if (facts) facts.plain = scanned === 0;
+      return scanned & HUGE ? packr.unpack(data) : fast;
+    }
     if (!data.includes(0xcf) && !data.includes(0xd3)) {
       // No walk here: a receiver of another serializer checks the values as it encodes them.
       if (facts) facts.plain = false;

@@ -137,17 +137,18 @@ test('every serializer pair: a plain payload re-encoded with plainFrom reads bac
 });
 
 test('msgpack and cbor: a frame the decoder does not walk is not called plain (the encoders check it)', () => {
+  // Over the frame scan's 512 bytes and without an 8-byte integer: no scan, no walk.
   for (const s of [msgpackSerializer, cborSerializer]) {
-    const { plain } = decodeWithFacts(s, s.encode([16, 1, {}, 'a.b', [1, 'x', { v: 2.5 }]]));
+    const { plain } = decodeWithFacts(s, s.encode([16, 1, {}, 'a.b', [1, 'x'.repeat(600), { v: 2.5 }]]));
     assert.equal(plain, false, s.name);
   }
 });
 
-test('cbor: a small frame with an 8-byte integer is walked (plain); a large one is scanned first, and 2^53+1 stays exact either way', () => {
-  // ~100 bytes: the walk (classify) decides, so a JSON receiver learns the payload is plain.
+test('cbor: a small frame with an 8-byte integer is called plain; a large one is searched for 8-byte integers first, and 2^53+1 stays exact either way', () => {
+  // ~100 bytes: the frame scan decides, so a JSON receiver learns the payload is plain.
   assert.equal(decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', [1764979200000, 'x']])).plain, true);
-  // Over the scan threshold (256 bytes): the bytes of the only 8-byte integer rule out 2^53, so
-  // no walk, and the frame is not called plain.
+  // Over the frame scan's size (512 bytes): the bytes of the only 8-byte integer rule out 2^53,
+  // so no walk, and the frame is not called plain.
   const long = 'x'.repeat(8000);
   assert.equal(decodeWithFacts(cborSerializer, cborSerializer.encode([16, 1, {}, 'a.b', [1764979200000, long]])).plain, false);
   for (const payload of [
