@@ -1,10 +1,10 @@
 // What a small MessagePack or CBOR frame holds, read from its bytes instead of from the decoded
-// tree. A decoder needs two answers for every frame (DecodeFacts, and whether an 8-byte
-// integer may reach 2^53 and so must be read again exactly). Walking the decoded tree for them
-// (classify) costs about 130 ns for a 100-byte PUBLISH, plus the searches that decide whether
-// to walk; one pass over the bytes costs about 70 (bench/README.md, "Frame scan"). Only for
-// frames up to SCAN_MAX bytes: nesting cannot pass 512 levels there, which the tree walk would
-// otherwise have to count.
+// tree. A decoder needs two answers for every frame: whether an 8-byte integer may reach 2^53
+// (so the frame must be read again exactly), and DecodeFacts. Native searches for 8-byte
+// integers and then a walk of the decoded tree (classify) cost more than one pass over the
+// bytes: with the pass, relaying a 100-byte PUBLISH costs 4 % to 11 % less CPU
+// (bench/README.md, "The frame scan"). Only for frames up to SCAN_MAX bytes: nesting cannot
+// pass 512 levels there, which the tree walk would otherwise have to count.
 
 import { HUGE, NOT_PLAIN } from './binary-values';
 
