@@ -5,6 +5,11 @@
 // bytes: with the pass, relaying a 100-byte PUBLISH costs 4 % to 11 % less CPU
 // (bench/README.md, "The frame scan"). Only for frames up to SCAN_MAX bytes: nesting cannot
 // pass 512 levels there, which the tree walk would otherwise have to count.
+//
+// The item lengths repeat what msgpack.ts (skipItems) and cbor.ts (headArg, headBytes) know,
+// on purpose: stepping over each scalar with skipItems, or reading heads with headArg, made a
+// scan of the 100-byte PUBLISH cost 107 ns instead of 62 (MessagePack) and 102 instead of 73
+// (CBOR) on Node 20, which is most of what the scan saves.
 
 import { HUGE, NOT_PLAIN } from './binary-values';
 
